@@ -1,0 +1,42 @@
+# Two commands on a fresh machine: `make run` and `make test`. Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+OUT ?= out
+PIP := $(BIN)/pip install --quiet --disable-pip-version-check
+
+.PHONY: setup run test test-fast bench samples clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) --upgrade pip
+	@# torch first: this CPU build comes from local disk; any later unpinned torch
+	@# requirement would otherwise pull a multi-GB CUDA build.
+	$(PIP) torch==2.13.0
+	@# openai-whisper without its triton dependency (~1 GB, CUDA only); its real CPU
+	@# dependencies are in pyproject.toml.
+	$(PIP) --no-deps openai-whisper==20250625
+	$(PIP) -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(BIN)/callqa score audio_samples --out $(OUT)
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
+
+bench: setup
+	$(BIN)/python bench/transcribe.py
+
+# Re-render the bundled calls from their scripts (needs Debian's espeak-ng and ffmpeg).
+samples: setup
+	$(BIN)/python audio_samples/render.py
+
+clean:
+	rm -rf $(OUT) .callqa .pytest_cache

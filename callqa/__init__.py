@@ -1,0 +1,3 @@
+"""callqa: score every recorded contact-centre call, offline."""
+
+__version__ = "0.1.0"

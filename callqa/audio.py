@@ -1,0 +1,162 @@
+"""Audio in: probe, hash and decode a recording into 16 kHz float32 channels.
+
+Decoding and resampling are PyAV's (FFmpeg) through faster-whisper's decode_audio, so every
+container and codec FFmpeg reads works (wav, flac, mp3, ogg, 8-48 kHz). Failures become
+AudioError with a stable code that ends up in the call's failed record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+from faster_whisper.audio import decode_audio
+
+SAMPLE_RATE = 16000
+AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".wma", ".au", ".aiff", ".aif")
+MIN_DURATION_S = 0.5
+
+
+class AudioError(Exception):
+    """A recording that cannot be used; `code` goes into the failed record."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    path: str
+    sha256: str
+    size_bytes: int
+    duration_s: float
+    sample_rate: int
+    channels: int
+    codec: str
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "size_bytes": self.size_bytes,
+            "duration_s": round(self.duration_s, 3),
+            "sample_rate": self.sample_rate,
+            "channels": self.channels,
+            "codec": self.codec,
+        }
+
+
+@dataclass(frozen=True)
+class CallAudio:
+    info: AudioInfo
+    # 16 kHz mono float32 per channel: ("left", "right") for stereo, ("mono",) otherwise
+    channel_names: tuple[str, ...]
+    samples: tuple[np.ndarray, ...]
+
+
+def file_sha256(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if not head:
+        return False
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
+    return printable / len(text) > 0.95
+
+
+def probe(path: Path) -> AudioInfo:
+    """Container facts without decoding; raises AudioError for files that are not audio."""
+    if not path.is_file():
+        raise AudioError("file_not_found", f"{path} does not exist or is not a file")
+    size = path.stat().st_size
+    if size == 0:
+        raise AudioError("empty_file", f"{path.name} is empty (0 bytes)")
+    sha = file_sha256(path)
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            streams = container.streams.audio
+            if not streams:
+                raise AudioError("no_audio_stream", f"{path.name} has no audio stream")
+            stream = streams[0]
+            duration = _duration_s(container, stream)
+            return AudioInfo(
+                path=str(path),
+                sha256=sha,
+                size_bytes=size,
+                duration_s=duration,
+                sample_rate=int(stream.rate or stream.codec_context.sample_rate or 0),
+                channels=int(stream.codec_context.channels or 0),
+                codec=stream.codec_context.name,
+            )
+    except AudioError:
+        raise
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        with path.open("rb") as fh:
+            head = fh.read(512)
+        if _looks_like_text(head):
+            raise AudioError("not_audio", f"{path.name} holds text, not audio") from exc
+        raise AudioError("unreadable_audio", f"{path.name} is not a readable audio file ({exc})") from exc
+
+
+def _duration_s(container: av.container.InputContainer, stream: av.audio.stream.AudioStream) -> float:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / av.time_base
+    return 0.0
+
+
+def load_call_audio(path: Path) -> CallAudio:
+    """Decode a recording to 16 kHz; stereo stays two channels (one per party)."""
+    info = probe(path)
+    stereo = info.channels == 2
+    try:
+        decoded = decode_audio(str(path), sampling_rate=SAMPLE_RATE, split_stereo=stereo)
+    except (av.error.FFmpegError, OSError, ValueError, RuntimeError) as exc:
+        raise AudioError("decode_error", f"{path.name} could not be decoded: {exc}") from exc
+    if stereo and _same_signal(decoded[0], decoded[1]):
+        # Some recorders write the mixed call to both channels: that is a mono call.
+        stereo, decoded = False, decoded[0]
+    samples: tuple[np.ndarray, ...] = tuple(decoded) if stereo else (decoded,)
+    names = ("left", "right") if stereo else ("mono",)
+    decoded_s = len(samples[0]) / SAMPLE_RATE
+    if decoded_s < MIN_DURATION_S:
+        raise AudioError("too_short", f"{path.name} holds {decoded_s:.2f} s of audio, less than {MIN_DURATION_S} s")
+    if info.duration_s and decoded_s < 0.5 * info.duration_s:
+        # FFmpeg skips corrupt packets with a warning; losing most of the call must not pass silently.
+        raise AudioError(
+            "decode_error",
+            f"{path.name}: only {decoded_s:.1f} s of {info.duration_s:.1f} s could be decoded (corrupt file?)",
+        )
+    info = AudioInfo(
+        path=info.path,
+        sha256=info.sha256,
+        size_bytes=info.size_bytes,
+        duration_s=decoded_s,
+        sample_rate=info.sample_rate,
+        channels=info.channels,
+        codec=info.codec,
+    )
+    return CallAudio(info=info, channel_names=names, samples=tuple(s.astype(np.float32, copy=False) for s in samples))
+
+
+def _same_signal(left: np.ndarray, right: np.ndarray) -> bool:
+    """True when both channels carry the same audio (difference 30 dB below the signal)."""
+    signal = float(np.mean(left.astype(np.float64) ** 2)) + 1e-12
+    difference = float(np.mean((left.astype(np.float64) - right) ** 2))
+    return difference < signal * 1e-3
+
+
+def is_audio_candidate(path: Path) -> bool:
+    return path.suffix.lower() in AUDIO_EXTENSIONS

@@ -1,0 +1,144 @@
+"""The `callqa` command: transcribe, score a batch, list models."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from callqa.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(help="Score every recorded contact-centre call, offline.", no_args_is_help=True, add_completion=False)
+console = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML settings file (keys as in callqa.settings.Settings).")]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="Whisper model: tiny.en, base, or a CTranslate2 model directory.")]
+BackendOpt = Annotated[Optional[str], typer.Option("--backend", help="faster-whisper (default) or openai-whisper.")]
+AgentOpt = Annotated[Optional[str], typer.Option("--agent-channel", help="Stereo: auto (from the text), left or right.")]
+ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", help="CPU threads for ASR (0: all cores).")]
+WorkDirOpt = Annotated[Optional[Path], typer.Option("--work-dir", help="Model cache and Prefect state [env CALLQA_HOME, default ./.callqa].")]
+
+
+def _settings(config: Path | None, work_dir: Path | None, **overrides: object) -> Settings:
+    if work_dir is not None:
+        # Read by callqa.env before Prefect is imported, so Prefect's home follows too.
+        os.environ["CALLQA_HOME"] = str(work_dir.resolve())
+        overrides["work_dir"] = work_dir
+    try:
+        return load_settings(config, **overrides)
+    except SettingsError as exc:
+        err.print(f"[red]settings error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(seconds, 60)
+    return f"{int(minutes):02d}:{secs:05.2f}"
+
+
+@app.command()
+def transcribe(
+    files: Annotated[list[Path], typer.Argument(help="Recordings (wav, flac, mp3, ogg, ...).", exists=False)],
+    config: ConfigOpt = None,
+    model: ModelOpt = None,
+    backend: BackendOpt = None,
+    agent_channel: AgentOpt = None,
+    threads: ThreadsOpt = None,
+    work_dir: WorkDirOpt = None,
+) -> None:
+    """Print the speaker-attributed transcript of each file, with times."""
+    settings = _settings(config, work_dir, model=model, backend=backend, agent_channel=agent_channel, cpu_threads=threads)
+    from callqa.audio import AudioError
+    from callqa.env import configure_offline
+    from callqa.transcription import transcribe_call
+    from models.registry import ModelNotFound
+
+    configure_offline(settings.work_dir)
+    failed = 0
+    for path in files:
+        try:
+            result = transcribe_call(path, settings)
+        except AudioError as exc:
+            err.print(f"[red]{path}: {exc.code}[/red]: {exc.message}")
+            failed += 1
+            continue
+        except ModelNotFound as exc:
+            err.print(f"[red]model not available:[/red] {exc}")
+            raise typer.Exit(2) from exc
+        sp = result.speakers
+        layout = f"stereo, agent on the {sp.agent_channel} channel" if sp.method == "channel" else "mono, roles from the text"
+        console.print(
+            f"[bold]{path.name}[/bold]  {result.audio.duration_s:.1f} s · {layout} "
+            f"(confidence {sp.confidence:.2f}) · {result.asr['backend']} {result.asr['model']} · "
+            f"{result.audio.duration_s / result.elapsed_s:.1f}x real time"
+        )
+        for seg in result.transcript.segments:
+            colour = "cyan" if seg.speaker == "agent" else "magenta" if seg.speaker == "customer" else "white"
+            console.print(f"  [{_clock(seg.start)} - {_clock(seg.end)}] [{colour}]{seg.speaker:>8}[/{colour}]: {seg.text}")
+        for ch in result.channels:
+            for d in ch.dropped:
+                console.print(f"  [dim]dropped ({d.reason}, {d.rule}) {ch.channel} {d.start:.1f}-{d.end:.1f}: {d.text}[/dim]")
+            if ch.vad.low_coverage:
+                err.print(f"[yellow]warning:[/yellow] {ch.channel} channel: VAD kept {ch.vad.coverage:.0%} of voiced audio")
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def score(
+    paths: Annotated[list[Path], typer.Argument(help="Recordings or folders of recordings (searched recursively).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: records go to OUT/records/<call_id>.json.")] = Path("out"),
+    config: ConfigOpt = None,
+    model: ModelOpt = None,
+    backend: BackendOpt = None,
+    agent_channel: AgentOpt = None,
+    threads: ThreadsOpt = None,
+    work_dir: WorkDirOpt = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+) -> None:
+    """Score every recording into one JSON record per call; failed calls get a failed record."""
+    settings = _settings(config, work_dir, model=model, backend=backend, agent_channel=agent_channel, cpu_threads=threads)
+    from models.registry import ModelNotFound, resolve_whisper
+
+    try:
+        # Fail the whole batch up front on a missing model, not once per call.
+        resolve_whisper(settings.model, settings.work_dir / "models")
+    except ModelNotFound as exc:
+        err.print(f"[red]model not available:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    from flows.score import score_calls
+
+    summary = score_calls(paths, out, settings, show_progress=progress and sys.stderr.isatty())
+    console.print(summary.line())
+    for call_id, code in summary.failures.items():
+        console.print(f"  [red]failed[/red] {call_id}: {code}")
+    console.print(f"records: {out / 'records'}")
+    raise typer.Exit(1 if summary.failed else 0)
+
+
+@app.command("models")
+def list_models(work_dir: WorkDirOpt = None) -> None:
+    """Which Whisper models are installed, where, and their sizes."""
+    settings = _settings(None, work_dir)
+    from models.registry import PACKAGED, installed_models
+
+    table = Table("model", "status", "source", "path", "size")
+    for name, resolved, problem in installed_models(settings.work_dir / "models"):
+        if resolved is None:
+            table.add_row(name, "[red]missing[/red]", " + ".join(PACKAGED[name].pip_names), problem, "")
+        else:
+            table.add_row(name, "[green]ready[/green]", resolved.source, str(resolved.path), f"{resolved.size_bytes / 1e6:.0f} MB")
+    console.print(table)
+    console.print(
+        "A larger model (small, medium, ...) ships in no package: convert one to CTranslate2 elsewhere and pass "
+        "its directory with --model DIR."
+    )
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,118 @@
+"""Run settings: one frozen dataclass, validated when built, loadable from YAML.
+
+Bad combinations fail here, early, with a message that names the field, rather than deep
+inside a Whisper call halfway through a batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+BACKENDS = ("faster-whisper", "openai-whisper")
+AGENT_CHANNELS = ("auto", "left", "right")
+COMPUTE_TYPES = ("int8", "int8_float32", "float32", "float16")
+
+
+class SettingsError(ValueError):
+    """A setting is out of range or the settings file is malformed."""
+
+
+def default_work_dir() -> Path:
+    return Path(os.environ.get("CALLQA_HOME", ".callqa")).resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    # ASR
+    backend: str = "faster-whisper"
+    model: str = "tiny.en"  # a packaged model name (see `callqa models`) or a model directory
+    compute_type: str = "int8"  # faster-whisper only; openai-whisper runs fp32 on CPU
+    beam_size: int = 5
+    cpu_threads: int = 0  # 0: all cores
+    language: str = "en"
+    # Speakers
+    agent_channel: str = "auto"  # stereo: which channel is the agent; auto decides from the text
+    turn_gap_s: float = 1.0  # a pause this long splits a segment (mono turn-taking relies on it)
+    # Voice activity. Defaults tuned on 8 kHz telephone audio: Silero's 0.5 threshold drops
+    # quiet, band-limited caller speech; 0.25 with a lower fallback keeps it.
+    vad: bool = True
+    vad_threshold: float = 0.25
+    vad_fallback_threshold: float = 0.1
+    vad_min_silence_ms: int = 500
+    vad_speech_pad_ms: int = 300
+    vad_min_coverage: float = 0.8  # share of energy-voiced time the VAD must keep
+    # Hallucination guard
+    no_speech_threshold: float = 0.6
+    logprob_threshold: float = -1.0
+    compression_ratio_threshold: float = 2.4
+    min_segment_energy: float = 0.3  # share of a segment's span that must be voiced by energy
+    # Where joined/converted models, Prefect state and caches live
+    work_dir: Path = field(default_factory=default_work_dir)
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise SettingsError(f"backend must be one of {BACKENDS}, not {self.backend!r}")
+        if self.agent_channel not in AGENT_CHANNELS:
+            raise SettingsError(f"agent_channel must be one of {AGENT_CHANNELS}, not {self.agent_channel!r}")
+        if self.compute_type not in COMPUTE_TYPES:
+            raise SettingsError(f"compute_type must be one of {COMPUTE_TYPES}, not {self.compute_type!r}")
+        if self.backend == "openai-whisper" and self.compute_type not in ("float32", "int8"):
+            raise SettingsError("openai-whisper runs in float32 on CPU: leave compute_type at its default")
+        if not 1 <= self.beam_size <= 10:
+            raise SettingsError(f"beam_size must be between 1 and 10, not {self.beam_size}")
+        if self.cpu_threads < 0:
+            raise SettingsError("cpu_threads must be 0 (all cores) or positive")
+        for name in ("vad_threshold", "vad_fallback_threshold", "vad_min_coverage", "no_speech_threshold", "min_segment_energy"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise SettingsError(f"{name} must be between 0 and 1, not {value}")
+        if self.vad_fallback_threshold > self.vad_threshold:
+            raise SettingsError("vad_fallback_threshold must not be above vad_threshold")
+        if self.turn_gap_s <= 0:
+            raise SettingsError("turn_gap_s must be positive")
+        object.__setattr__(self, "work_dir", Path(self.work_dir).resolve())
+
+    @property
+    def threads(self) -> int:
+        return self.cpu_threads or (os.cpu_count() or 1)
+
+    def transcription_key(self) -> str:
+        """Hash of everything that changes a transcript: part of the cache key of a call."""
+        relevant = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("work_dir", "cpu_threads")}
+        return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["work_dir"] = str(self.work_dir)
+        return data
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise SettingsError(f"unknown setting(s): {', '.join(unknown)}")
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from an optional YAML file, then explicit overrides (None means 'not given')."""
+    base = Settings()
+    if path is not None:
+        try:
+            data = yaml.safe_load(Path(path).read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise SettingsError(f"cannot read settings file {path}: {exc}") from exc
+        if not isinstance(data, dict):
+            raise SettingsError(f"settings file {path} must hold a mapping of setting: value")
+        try:
+            base = base.with_overrides(**data)
+        except TypeError as exc:
+            raise SettingsError(f"{path}: {exc}") from exc
+    return base.with_overrides(**overrides)

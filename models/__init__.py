@@ -1,0 +1,1 @@
+"""Model weights from installed packages: resolve, join, convert and load them."""

@@ -1,0 +1,91 @@
+"""Phrase rules kept in data files, and the matcher that applies them to ASR text.
+
+A rule is an id plus phrases; the id travels into the evidence so an auditor sees which rule
+fired. Matching uses rapidfuzz's partial ratio because Whisper rarely writes a stock phrase
+the same way twice ("thanks for calling" / "thank you for calling"); short phrases, where one
+wrong letter changes the meaning, must match whole words exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from rapidfuzz import fuzz
+
+FUZZY_MIN_CHARS = 10
+FUZZY_CUTOFF = 90.0
+_PUNCT = re.compile(r"[^\w\s']")
+_SPACE = re.compile(r"\s+")
+
+
+class RuleFileError(ValueError):
+    """A rule data file is malformed."""
+
+
+@dataclass(frozen=True)
+class PhraseRule:
+    id: str
+    phrases: tuple[str, ...]
+    weight: float = 1.0
+    whole_segment: bool = False  # the segment must be this phrase and nothing else
+    within_first_s: float | None = None  # only counts this early in the call
+
+    def match(self, text: str) -> str | None:
+        """The phrase of this rule found in already-normalised `text`, or None."""
+        for phrase in self.phrases:
+            if self.whole_segment:
+                if text == phrase:
+                    return phrase
+            elif len(phrase) < FUZZY_MIN_CHARS:
+                if re.search(rf"\b{re.escape(phrase)}\b", text):
+                    return phrase
+            elif fuzz.partial_ratio(phrase, text, score_cutoff=FUZZY_CUTOFF):
+                return phrase
+        return None
+
+
+def normalise(text: str) -> str:
+    """Lower case, punctuation gone (apostrophes kept), single spaces: how rules see text."""
+    text = text.lower().replace("’", "'")
+    return _SPACE.sub(" ", _PUNCT.sub(" ", text)).strip()
+
+
+def rules_path(name: str) -> Path:
+    return Path(str(resources.files("nlp") / "rules" / name))
+
+
+def load_rule_file(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise RuleFileError(f"cannot read rule file {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RuleFileError(f"rule file {path} must be a mapping")
+    return data
+
+
+def parse_rules(entries: object, where: str) -> tuple[PhraseRule, ...]:
+    if not isinstance(entries, list):
+        raise RuleFileError(f"{where}: expected a list of rules")
+    rules: list[PhraseRule] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or "id" not in entry or not entry.get("phrases"):
+            raise RuleFileError(f"{where}[{i}]: a rule needs an id and a non-empty list of phrases")
+        if entry["id"] in seen:
+            raise RuleFileError(f"{where}[{i}]: duplicate rule id {entry['id']!r}")
+        seen.add(entry["id"])
+        rules.append(
+            PhraseRule(
+                id=str(entry["id"]),
+                phrases=tuple(normalise(p) for p in entry["phrases"]),
+                weight=float(entry.get("weight", 1.0)),
+                whole_segment=bool(entry.get("whole_segment", False)),
+                within_first_s=entry.get("within_first_s"),
+            )
+        )
+    return tuple(rules)

@@ -1,0 +1,46 @@
+"""Shared fixtures: one work dir and one loaded model per test session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "audio_samples"
+SHARED_AUDIO = ROOT.parent / "shared" / "data" / "audio"
+
+
+@pytest.fixture(scope="session")
+def work_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # The repo's own work dir keeps joined/converted models between runs; tests never write
+    # anything else there.
+    path = Path(os.environ.get("CALLQA_TEST_HOME", ROOT / ".callqa"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def settings(work_dir: Path):
+    from callqa.settings import Settings
+
+    return Settings(work_dir=work_dir)
+
+
+def write_tone_noise(path: Path, seconds: float, rate: int, channels: int = 1, level_db: float = -60.0, seed: int = 0) -> Path:
+    """Low-level noise: the 'silent' recording of a real line (never digital zero)."""
+    rng = np.random.default_rng(seed)
+    amp = 10 ** (level_db / 20)
+    data = (rng.standard_normal((int(seconds * rate), channels)) * amp).astype(np.float32)
+    sf.write(path, data if channels > 1 else data[:, 0], rate)
+    return path
+
+
+def sample(call_id: str) -> Path:
+    matches = sorted(p for p in SAMPLES.glob(f"{call_id}.*") if p.suffix in (".wav", ".flac", ".mp3", ".ogg"))
+    if not matches:
+        pytest.skip(f"bundled sample {call_id} is missing")
+    return matches[0]

@@ -1,0 +1,43 @@
+from pathlib import Path
+
+import pytest
+
+from callqa.settings import Settings, SettingsError, load_settings
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"backend": "whisperx"}, "backend must be one of"),
+        ({"agent_channel": "middle"}, "agent_channel"),
+        ({"beam_size": 0}, "beam_size"),
+        ({"vad_threshold": 1.5}, "vad_threshold"),
+        ({"vad_threshold": 0.2, "vad_fallback_threshold": 0.3}, "fallback"),
+        ({"backend": "openai-whisper", "compute_type": "float16"}, "float32"),
+    ],
+)
+def test_bad_settings_fail_early_with_the_field_named(overrides: dict, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings(**overrides)
+
+
+def test_yaml_file_and_overrides(tmp_path: Path) -> None:
+    cfg = tmp_path / "callqa.yaml"
+    cfg.write_text("model: base\nagent_channel: right\n")
+    settings = load_settings(cfg, agent_channel=None, beam_size=3)
+    assert (settings.model, settings.agent_channel, settings.beam_size) == ("base", "right", 3)
+
+
+@pytest.mark.parametrize("text, message", [("- a\n- b\n", "mapping"), ("modle: base\n", "unknown setting"), ("a: [\n", "cannot read")])
+def test_bad_settings_file(tmp_path: Path, text: str, message: str) -> None:
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(text)
+    with pytest.raises(SettingsError, match=message):
+        load_settings(cfg)
+
+
+def test_transcription_key_tracks_what_changes_a_transcript(tmp_path: Path) -> None:
+    base = Settings(work_dir=tmp_path)
+    assert base.transcription_key() == Settings(work_dir=tmp_path / "elsewhere", cpu_threads=1).transcription_key()
+    assert base.transcription_key() != Settings(work_dir=tmp_path, model="base").transcription_key()
+    assert base.transcription_key() != Settings(work_dir=tmp_path, vad_threshold=0.3).transcription_key()
