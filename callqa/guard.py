@@ -48,7 +48,7 @@ def phantom_rules() -> tuple[PhraseRule, ...]:
 
 def why_drop(
     text: str,
-    energy_share: float,
+    energy_share: float,  # voiced support of the span, see callqa.vad.voiced_support
     mean_prob: float,
     avg_logprob: float,
     no_speech_prob: float,

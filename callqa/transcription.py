@@ -18,7 +18,7 @@ from callqa.asr import AsrBackend, AsrSegment, AsrWord, load_backend
 from callqa.audio import SAMPLE_RATE, AudioError, AudioInfo, load_call_audio
 from callqa.guard import Dropped, why_drop
 from callqa.settings import Settings
-from callqa.vad import VadReport, detect_speech, energy_share, voiced_frames
+from callqa.vad import VadReport, detect_speech, voiced_frames, voiced_support
 from nlp.roles import SpeakerDecision, assign_mono_roles, choose_agent_channel
 from nlp.transcript import Segment, Transcript, Word
 
@@ -114,7 +114,7 @@ def transcribe_channel(
         src = piece.source
         verdict = why_drop(
             text,
-            energy_share(voiced, start, end),
+            voiced_support(voiced, start, end),
             mean_prob,
             src.avg_logprob,
             src.no_speech_prob,

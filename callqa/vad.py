@@ -111,8 +111,13 @@ def detect_speech(audio: np.ndarray, settings: Settings) -> SpeechRegions:
     return SpeechRegions(tuple(chunks), VadReport(threshold, speech_s, energy_s, coverage, low, retried))
 
 
-def energy_share(voiced: np.ndarray, start_s: float, end_s: float) -> float:
-    """Share of the frames in [start_s, end_s) that are voiced by energy."""
-    first, last = int(start_s / FRAME_S), max(int(np.ceil(end_s / FRAME_S)), int(start_s / FRAME_S) + 1)
-    window = voiced[first:last]
-    return float(window.mean()) if window.size else 0.0
+def voiced_support(voiced: np.ndarray, start_s: float, end_s: float, pad_s: float = 0.5) -> float:
+    """Voiced seconds near [start_s, end_s] relative to its length, capped at 1.
+
+    About 1 for real speech, 0 for text Whisper wrote over silence. The padding is there
+    because Whisper's word times are loose by a few hundred milliseconds on short words.
+    """
+    first = max(0, int((start_s - pad_s) / FRAME_S))  # a negative index would slice from the end
+    last = max(int(np.ceil((end_s + pad_s) / FRAME_S)), first + 1)
+    voiced_s = float(voiced[first:last].sum()) * FRAME_S
+    return min(1.0, voiced_s / max(end_s - start_s, 0.3))

@@ -43,7 +43,9 @@ class PhraseRule:
             elif len(phrase) < FUZZY_MIN_CHARS:
                 if re.search(rf"\b{re.escape(phrase)}\b", text):
                     return phrase
-            elif fuzz.partial_ratio(phrase, text, score_cutoff=FUZZY_CUTOFF):
+            # partial_ratio aligns the shorter string inside the longer one: the text must be
+            # at least as long as the phrase, or "please" would match "please subscribe".
+            elif len(text) >= len(phrase) and fuzz.partial_ratio(phrase, text, score_cutoff=FUZZY_CUTOFF):
                 return phrase
         return None
 

@@ -44,3 +44,44 @@ def sample(call_id: str) -> Path:
     if not matches:
         pytest.skip(f"bundled sample {call_id} is missing")
     return matches[0]
+
+
+def labelled_samples() -> list[tuple[Path, dict]]:
+    import json
+
+    found = []
+    for labels in sorted(SAMPLES.glob("*.labels.json")):
+        data = json.loads(labels.read_text())
+        audio = next((p for p in SAMPLES.glob(f"{data['call_id']}.*") if p.suffix in (".wav", ".flac", ".mp3", ".ogg")), None)
+        if audio is not None:
+            found.append((audio, data))
+    return found
+
+
+def sample_where(predicate, what: str) -> tuple[Path, dict]:
+    """The shortest bundled sample whose labels satisfy predicate (short keeps tests fast)."""
+    matches = [(a, d) for a, d in labelled_samples() if predicate(d)]
+    if not matches:
+        pytest.skip(f"no bundled sample that is {what}")
+    return min(matches, key=lambda m: m[1]["audio"]["duration_s"])
+
+
+def stereo_agent_right() -> tuple[Path, dict]:
+    return sample_where(lambda d: (d.get("speakers") or {}).get("agent_channel") == "right", "stereo with the agent on the right")
+
+
+def stereo_agent_left() -> tuple[Path, dict]:
+    return sample_where(lambda d: (d.get("speakers") or {}).get("agent_channel") == "left", "stereo with the agent on the left")
+
+
+def mono_call() -> tuple[Path, dict]:
+    return sample_where(lambda d: (d.get("speakers") or {}).get("method") == "text", "mono")
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One throwaway Prefect API (SQLite) for every flow test of the session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield

@@ -62,6 +62,8 @@ def test_fuzzy_match_tolerates_asr_variants_but_short_phrases_match_exactly() ->
     short = PhraseRule("Y", ("this is",))
     assert short.match("this is dana") is not None
     assert short.match("thesis is done") is None
+    # A text shorter than the phrase is not a match, however well it aligns inside it.
+    assert PhraseRule("Z", (normalise("please subscribe"),)).match("please") is None
 
 
 @pytest.mark.parametrize(

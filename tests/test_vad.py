@@ -1,7 +1,7 @@
 import numpy as np
 
 from callqa.settings import Settings
-from callqa.vad import SAMPLE_RATE, detect_speech, energy_share, voiced_frames
+from callqa.vad import SAMPLE_RATE, detect_speech, voiced_frames, voiced_support
 
 
 def _bursts(level: float, seconds: float = 20.0) -> np.ndarray:
@@ -17,7 +17,11 @@ def _bursts(level: float, seconds: float = 20.0) -> np.ndarray:
 def test_energy_estimate_finds_the_bursts() -> None:
     voiced = voiced_frames(_bursts(0.2))
     assert 0.4 < voiced.mean() < 0.6
-    assert energy_share(voiced, 0.1, 1.4) > 0.9 and energy_share(voiced, 1.6, 2.9) < 0.1
+    assert voiced_support(voiced, 0.1, 1.4, pad_s=0.0) > 0.9
+    assert voiced_support(voiced, 1.8, 2.7, pad_s=0.0) < 0.1
+    assert voiced_support(voiced, 0.0, 1.0) > 0.9  # padded past the start of the call
+    # A short word whose time is 0.3 s off its audio still finds its support.
+    assert voiced_support(voiced, 1.7, 1.8) > 0.5
 
 
 def test_vad_coverage_is_measured_and_low_coverage_flagged() -> None:

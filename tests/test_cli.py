@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from callqa.cli import app
+
+from conftest import mono_call
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _restore_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    # --work-dir exports CALLQA_HOME for the process; keep that from leaking into other tests.
+    monkeypatch.setenv("CALLQA_HOME", str(Path.cwd() / ".callqa"))
+
+
+@pytest.mark.parametrize("command", ["transcribe", "score", "models"])
+def test_help(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_models_lists_packaged_models(work_dir: Path) -> None:
+    result = runner.invoke(app, ["models", "--work-dir", str(work_dir)])
+    assert result.exit_code == 0
+    assert "tiny.en" in result.output and "ready" in result.output
+
+
+def test_bad_setting_is_a_clear_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["transcribe", "--agent-channel", "middle", str(tmp_path / "x.wav")])
+    assert result.exit_code == 2 and "agent_channel" in result.output
+
+
+def test_unknown_model_is_a_clear_error(tmp_path: Path, work_dir: Path) -> None:
+    result = runner.invoke(app, ["score", str(tmp_path), "--model", "large-v3", "--out", str(tmp_path / "o"), "--work-dir", str(work_dir)])
+    assert result.exit_code == 2 and "large-v3" in result.output and "tiny.en" in result.output
+
+
+@pytest.mark.slow
+def test_transcribe_prints_roles_and_times(work_dir: Path) -> None:
+    audio, _ = mono_call()
+    result = runner.invoke(app, ["transcribe", str(audio), "--work-dir", str(work_dir)])
+    assert result.exit_code == 0, result.output
+    assert "agent" in result.output and "customer" in result.output and "[00:" in result.output
+
+
+@pytest.mark.slow
+def test_score_writes_records_and_exits_nonzero_on_failures(tmp_path: Path, work_dir: Path, prefect_harness) -> None:
+    audio, _ = mono_call()
+    bad = tmp_path / "bad.wav"
+    bad.write_text("not audio")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["score", str(audio), str(bad), "--out", str(out), "--work-dir", str(work_dir), "--no-progress"])
+    assert result.exit_code == 1, result.output
+    assert "1 scored, 1 failed" in result.output and "not_audio" in result.output
+    record = json.loads((out / "records" / f"{audio.stem}.json").read_text())
+    assert record["status"] == "scored" and record["speakers"]["method"] == "text"

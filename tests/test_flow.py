@@ -1,0 +1,85 @@
+"""The Prefect flow: failed records for bad files, the batch goes on, reruns redo nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from conftest import stereo_agent_left, write_tone_noise
+
+pytestmark = pytest.mark.slow
+
+REQUIRED = {"schema_version", "call_id", "status", "error", "audio", "speakers", "transcript", "need", "offers",
+            "closing_attempts", "sentiment", "flags", "score", "versions"}
+
+
+def _batch(folder: Path) -> Path:
+    folder.mkdir()
+    audio, _ = stereo_agent_left()
+    shutil.copy(audio, folder / audio.name)
+    (folder / "empty.wav").write_bytes(b"")
+    (folder / "notes.wav").write_text("Customer asked for a callback about the router.\n")
+    write_tone_noise(folder / "silent.wav", 6.0, 8000, channels=2)
+    good = folder / "tmp.flac"
+    t = np.arange(16000 * 20) / 16000
+    sf.write(good, (0.3 * np.sin(2 * np.pi * 200 * t)).astype(np.float32), 16000)
+    data = bytearray(good.read_bytes())
+    data[2000:] = np.random.default_rng(0).bytes(len(data) - 2000)
+    (folder / "corrupt.flac").write_bytes(bytes(data))
+    good.unlink()
+    (folder / "labels.json").write_text("{}")  # a sidecar, not a recording
+    return folder
+
+
+def _records(out: Path) -> dict[str, dict]:
+    return {p.stem: json.loads(p.read_text()) for p in sorted((out / "records").glob("*.json"))}
+
+
+def test_batch_with_bad_files_then_rerun(tmp_path: Path, settings, prefect_harness) -> None:
+    from flows.score import score_calls
+
+    folder = _batch(tmp_path / "calls")
+    out = tmp_path / "out"
+    first = score_calls([folder], out, settings)
+    records = _records(out)
+    good_id = stereo_agent_left()[0].stem
+    assert set(records) == {good_id, "empty", "notes", "silent", "corrupt"}
+    assert (first.total, first.scored, first.failed, first.ignored) == (5, 1, 4, 1)
+    codes = {k: (r["error"] or {}).get("code") for k, r in records.items()}
+    assert codes == {good_id: None, "empty": "empty_file", "notes": "not_audio", "silent": "no_speech", "corrupt": "decode_error"}
+    for record in records.values():
+        assert REQUIRED <= set(record)
+        assert record["schema_version"] == "1"
+    scored = records[good_id]
+    assert scored["status"] == "scored" and scored["transcript"]
+    assert scored["speakers"]["method"] == "channel" and scored["audio"]["channels"] == 2
+    assert scored["versions"]["asr_backend"] == "faster-whisper"
+    assert not list((out / "records").glob(".*.tmp"))  # atomic writes leave no temp files
+
+    second = score_calls([folder], out, settings)
+    assert (second.skipped, second.scored, second.failed, second.audio_s) == (5, 0, 0, 0.0)
+    assert _records(out) == records
+
+    # A lost record is rebuilt from the cached transcription, without running Whisper again.
+    (out / "records" / f"{good_id}.json").unlink()
+    third = score_calls([folder], out, settings)
+    assert (third.cached, third.scored, third.skipped, third.audio_s) == (1, 1, 4, 0.0)
+    assert _records(out)[good_id]["transcript"] == scored["transcript"]
+
+
+def test_changed_audio_is_redone(tmp_path: Path, settings, prefect_harness) -> None:
+    from flows.score import score_calls
+
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    path = write_tone_noise(folder / "call.wav", 3.0, 8000)
+    out = tmp_path / "out"
+    assert score_calls([folder], out, settings).failed == 1
+    write_tone_noise(path, 4.0, 8000, seed=5)  # new bytes: the old record no longer applies
+    again = score_calls([folder], out, settings)
+    assert again.skipped == 0 and again.failed == 1
