@@ -39,7 +39,8 @@ class Settings:
     language: str = "en"
     # Speakers
     agent_channel: str = "auto"  # stereo: which channel is the agent; auto decides from the text
-    turn_gap_s: float = 1.0  # a pause this long splits a segment (mono turn-taking relies on it)
+    turn_gap_s: float = 1.0  # a pause this long always splits a segment
+    mono_split_gap_s: float = 0.4  # mono: finer cuts, so each piece holds one voice
     # Voice activity. Defaults tuned on 8 kHz telephone audio: Silero's 0.5 threshold drops
     # quiet, band-limited caller speech; 0.25 with a lower fallback keeps it.
     vad: bool = True
@@ -75,8 +76,8 @@ class Settings:
                 raise SettingsError(f"{name} must be between 0 and 1, not {value}")
         if self.vad_fallback_threshold > self.vad_threshold:
             raise SettingsError("vad_fallback_threshold must not be above vad_threshold")
-        if self.turn_gap_s <= 0:
-            raise SettingsError("turn_gap_s must be positive")
+        if self.turn_gap_s <= 0 or self.mono_split_gap_s <= 0:
+            raise SettingsError("turn_gap_s and mono_split_gap_s must be positive")
         object.__setattr__(self, "work_dir", Path(self.work_dir).resolve())
 
     @property

@@ -19,8 +19,12 @@ from callqa.audio import SAMPLE_RATE, AudioError, AudioInfo, load_call_audio
 from callqa.guard import Dropped, why_drop
 from callqa.settings import Settings
 from callqa.vad import VadReport, detect_speech, voiced_frames, voiced_support
+from callqa.voices import group_voices
 from nlp.roles import SpeakerDecision, assign_mono_roles, choose_agent_channel
 from nlp.transcript import Segment, Transcript, Word
+
+
+SENTENCE_END = (".", "?", "!")
 
 
 @dataclass(frozen=True)
@@ -76,12 +80,13 @@ def _to_call_time(segments: list[AsrSegment], ts_map: SpeechTimestampsMap) -> li
     return pieces
 
 
-def _split_at_pauses(pieces: list[_Piece], gap_s: float) -> list[_Piece]:
+def _split(pieces: list[_Piece], gap_s: float, at_sentence_ends: bool) -> list[_Piece]:
+    """Cut at pauses of gap_s or more, and after sentence-final words when asked."""
     out: list[_Piece] = []
     for piece in pieces:
         current: list[AsrWord] = []
         for word in piece.words:
-            if current and word.start - current[-1].end >= gap_s:
+            if current and (word.start - current[-1].end >= gap_s or (at_sentence_ends and current[-1].text.endswith(SENTENCE_END))):
                 out.append(_Piece(tuple(current), piece.source))
                 current = []
             current.append(word)
@@ -97,12 +102,19 @@ def _join_words(words: tuple[AsrWord, ...]) -> str:
 def transcribe_channel(
     call_id: str, channel: str, audio: np.ndarray, backend: AsrBackend, settings: Settings
 ) -> tuple[list[Segment], ChannelReport]:
+    """Segments of one channel, split at pauses. A mono channel is cut finer (sentences, short
+    pauses), since one Whisper segment can hold both parties; merge_turns joins it back up."""
     regions = detect_speech(audio, settings)
     if not regions.chunks:
         return [], ChannelReport(channel, regions.report, 0, ())
     speech, _meta = collect_chunks(audio, list(regions.chunks), sampling_rate=SAMPLE_RATE)
     ts_map = SpeechTimestampsMap(list(regions.chunks), SAMPLE_RATE)
-    pieces = _split_at_pauses(_to_call_time(backend.transcribe(speech[0], settings), ts_map), settings.turn_gap_s)
+    mono = channel == "mono"
+    pieces = _split(
+        _to_call_time(backend.transcribe(speech[0], settings), ts_map),
+        settings.mono_split_gap_s if mono else settings.turn_gap_s,
+        at_sentence_ends=mono,
+    )
 
     voiced = voiced_frames(audio)
     kept: list[tuple[_Piece, str, float]] = []
@@ -142,6 +154,33 @@ def transcribe_channel(
     return segments, ChannelReport(channel, regions.report, len(segments), tuple(dropped))
 
 
+def merge_turns(call_id: str, pieces: list[Segment], roles: list[str], gap_s: float) -> list[Segment]:
+    """Join consecutive pieces of the same speaker into turns, numbered afresh in time order."""
+    groups: list[list[Segment]] = []
+    for piece, role in zip(pieces, roles, strict=True):
+        labelled = piece.with_speaker(role)  # type: ignore[arg-type]
+        if groups and groups[-1][-1].speaker == role and piece.start - groups[-1][-1].end < gap_s:
+            groups[-1].append(labelled)
+        else:
+            groups.append([labelled])
+    turns = []
+    for i, group in enumerate(groups, start=1):
+        words = tuple(w for p in group for w in p.words)
+        turns.append(
+            Segment(
+                id=f"{call_id}-{group[0].channel}-{i:04d}",
+                speaker=group[0].speaker,
+                channel=group[0].channel,
+                start=group[0].start,
+                end=group[-1].end,
+                text=" ".join(p.text for p in group),
+                confidence=round(float(np.mean([w.prob for w in words])), 3),
+                words=words,
+            )
+        )
+    return turns
+
+
 def transcribe_call(path: Path, settings: Settings, call_id: str | None = None) -> CallTranscription:
     """Raises AudioError for audio that cannot be used, including a call with no speech."""
     started = time.perf_counter()
@@ -159,8 +198,10 @@ def transcribe_call(path: Path, settings: Settings, call_id: str | None = None) 
         raise AudioError("no_speech", f"{path.name}: no speech found in {audio.info.duration_s:.1f} s of audio")
 
     if "mono" in per_channel:
-        roles, speakers = assign_mono_roles(per_channel["mono"])
-        labelled = [s.with_speaker(r) for s, r in zip(per_channel["mono"], roles, strict=True)]
+        pieces = per_channel["mono"]
+        voices = group_voices(audio.samples[0], [(p.start, p.end) for p in pieces])
+        roles, speakers = assign_mono_roles(pieces, voices)
+        labelled = merge_turns(call_id, pieces, list(roles), settings.turn_gap_s)
     else:
         speakers = choose_agent_channel(per_channel["left"], per_channel["right"], settings.agent_channel)
         labelled = [

@@ -45,6 +45,14 @@ class Cue:
 
 
 @dataclass(frozen=True)
+class VoiceGroups:
+    """Two unnamed voices in a mono call: which group each piece is in, and how distinct they are."""
+
+    labels: tuple[int | None, ...]  # 0 or 1 per piece; None when a piece is too short to tell
+    separation: float  # silhouette score in [-1, 1]
+
+
+@dataclass(frozen=True)
 class SpeakerDecision:
     method: Literal["channel", "text"]
     agent_channel: str | None  # "left" | "right" for stereo, None for mono
@@ -113,24 +121,40 @@ def choose_agent_channel(left: list[Segment], right: list[Segment], forced: str 
     )
 
 
-def assign_mono_roles(segments: list[Segment]) -> tuple[list[Role], SpeakerDecision]:
-    """Roles for the turns of a mono call: cues where they exist, turn-taking between them.
+def _voice_weight(separation: float) -> float:
+    """How much a voice group counts against text cues: nothing for indistinct voices."""
+    return min(3.0, max(0.0, 6.0 * separation))
 
-    A two-state Viterbi pass: each turn's cues give its emission score, and the speaker
-    changes at a turn boundary with probability P_SWITCH. The first turn leans agent,
-    since agents open inbound calls.
+
+def assign_mono_roles(segments: list[Segment], voices: VoiceGroups | None = None) -> tuple[list[Role], SpeakerDecision]:
+    """Roles for the pieces of a mono call, from text cues, voice groups and turn-taking.
+
+    A two-state Viterbi pass. A piece's emission score adds its text cues and, when two voices
+    could be told apart, which voice group it is in (the group whose pieces say more agent
+    things is the agent). Between pieces the speaker changes with probability P_SWITCH
+    (lower when voices carry the evidence, since pieces are then sentences, not turns). The
+    first piece leans agent, since agents open inbound calls.
     """
     if not segments:
         return [], SpeakerDecision("text", None, 0.0, "no speech", ())
     roles: tuple[Role, Role] = ("agent", "customer")
     per_segment = [cues_in(s) for s in segments]
+    voice_weight = _voice_weight(voices.separation) if voices else 0.0
+    agent_group = 0
+    if voices and voice_weight > 0:
+        by_group = [sum(agent_score(c) for c, g in zip(per_segment, voices.labels) if g == group) for group in (0, 1)]
+        first = next((g for g in voices.labels if g is not None), 0)
+        agent_group = 0 if by_group[0] > by_group[1] else 1 if by_group[1] > by_group[0] else first
 
     def emission(i: int, role: Role) -> float:
         score = agent_score(per_segment[i]) + (1.0 if i == 0 else 0.0)
+        if voices and voice_weight > 0 and voices.labels[i] is not None:
+            score += voice_weight if voices.labels[i] == agent_group else -voice_weight
         p_agent = 1 / (1 + math.exp(-score))
         return math.log(p_agent if role == "agent" else 1 - p_agent)
 
-    log_switch, log_stay = math.log(P_SWITCH), math.log(1 - P_SWITCH)
+    p_switch = 0.5 if voice_weight > 0 else P_SWITCH
+    log_switch, log_stay = math.log(p_switch), math.log(1 - p_switch)
     best = [{r: emission(0, r) for r in roles}]
     back: list[dict[Role, Role]] = []
     for i in range(1, len(segments)):
@@ -151,11 +175,16 @@ def assign_mono_roles(segments: list[Segment]) -> tuple[list[Role], SpeakerDecis
     evidence = tuple(c for cues in per_segment for c in cues)
     agree = sum(c.weight for i, cues in enumerate(per_segment) for c in cues if c.role == path[i])
     total = sum(c.weight for c in evidence)
+    cue_turns = sum(1 for c in per_segment if c)
     if total == 0:
         confidence, reason = 0.3, "no role cues in the text: roles follow turn-taking from an agent greeting"
     else:
-        # Cue agreement, discounted when few turns carry cues at all.
-        cue_share = sum(1 for cues in per_segment if cues) / len(segments)
-        confidence = (agree / total) * min(1.0, 0.5 + cue_share)
-        reason = f"roles from text cues on {sum(1 for c in per_segment if c)} of {len(segments)} turns, turn-taking between"
+        # Cue agreement, discounted when few pieces carry cues and no voice evidence fills the gaps.
+        coverage = min(1.0, 0.5 + cue_turns / len(segments) + voice_weight / 3.0)
+        confidence = (agree / total) * coverage
+        reason = f"roles from text cues on {cue_turns} of {len(segments)} pieces"
+    if voices is not None:
+        reason += f"; two voices told apart (separation {voices.separation:.2f}), named by their cues"
+    elif total:
+        reason += ", turn-taking between"
     return path, SpeakerDecision("text", None, confidence, reason, evidence)

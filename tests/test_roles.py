@@ -1,4 +1,4 @@
-from nlp.roles import assign_mono_roles, choose_agent_channel
+from nlp.roles import VoiceGroups, assign_mono_roles, choose_agent_channel
 from nlp.transcript import Segment
 
 
@@ -44,3 +44,16 @@ def test_mono_call_opened_by_the_customer() -> None:
     lines = ["Hi, I'm calling about my bill.", "Thank you for calling Brightwave, how can I help?", "Yeah it doubled."]
     roles, _ = assign_mono_roles([_seg(i, "mono", 5.0 * i, t) for i, t in enumerate(lines)])
     assert roles == ["customer", "agent", "customer"]
+
+
+def test_voice_groups_place_pieces_the_text_cannot() -> None:
+    """Two agent sentences in a row: turn-taking alone would alternate, the voices say otherwise."""
+    lines = [AGENT_LINES[0], "Our fibre plan is faster.", "It costs ten more a month.", CUSTOMER_LINES[0], "Okay.", "Sounds good."]
+    pieces = [_seg(i, "mono", 3.0 * i, t) for i, t in enumerate(lines)]
+    voices = VoiceGroups((1, 1, 1, 0, 0, 0), separation=0.5)
+    roles, decision = assign_mono_roles(pieces, voices)
+    assert roles == ["agent", "agent", "agent", "customer", "customer", "customer"]
+    assert "two voices" in decision.reason
+    # Indistinct voices (separation near 0) carry no weight: back to cues and turn-taking.
+    roles_flat, _ = assign_mono_roles(pieces, VoiceGroups((1, 1, 1, 0, 0, 0), separation=0.0))
+    assert roles_flat != roles

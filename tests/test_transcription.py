@@ -8,6 +8,7 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 import pytest
+import soundfile as sf
 
 from callqa.audio import AudioError
 from callqa.transcription import transcribe_call, transcribe_channel
@@ -83,19 +84,40 @@ def test_agent_on_the_left(settings) -> None:
     assert min(_turn_recall(result, labels).values()) >= 0.85
 
 
-def test_mono_call_gets_roles_from_the_text(settings) -> None:
-    audio, labels = mono_call()
-    result = transcribe_call(audio, settings)
-    assert result.speakers.method == "text" and result.speakers.agent_channel is None
-    assert {s.channel for s in result.transcript.segments} == {"mono"}
-    # Each segment's role against the scripted speaker at that time.
+def _role_accuracy(result, labels: dict) -> tuple[int, int]:
+    """Segments whose role matches the scripted speaker they overlap most."""
     agree = total = 0
     for seg in result.transcript.segments:
         best = max(labels["transcript"], key=lambda t: _overlap(t["start"], t["end"], seg.start, seg.end))
         if _overlap(best["start"], best["end"], seg.start, seg.end) > 0:
             total += 1
             agree += best["speaker"] == seg.speaker
-    assert total >= 5 and agree / total >= 0.75, (agree, total)
+    return agree, total
+
+
+def test_mono_call_gets_roles_from_text_and_voices(settings) -> None:
+    audio, labels = mono_call()
+    result = transcribe_call(audio, settings)
+    assert result.speakers.method == "text" and result.speakers.agent_channel is None
+    assert {s.channel for s in result.transcript.segments} == {"mono"}
+    assert "two voices" in result.speakers.reason
+    agree, total = _role_accuracy(result, labels)
+    assert total >= 5 and agree / total >= 0.85, (agree, total)
+    # Pieces of one speaker are merged back into turns, and ids are renumbered in order.
+    assert all(a.speaker != b.speaker or b.start - a.end >= settings.turn_gap_s
+               for a, b in zip(result.transcript.segments, result.transcript.segments[1:]))
+    assert [s.id for s in result.transcript.segments] == [f"{result.call_id}-mono-{i:04d}" for i in range(1, len(result.transcript.segments) + 1)]
+
+
+def test_stereo_call_mixed_down_to_mono_keeps_its_roles(tmp_path: Path, settings) -> None:
+    audio, labels = stereo_agent_right()
+    decoded = load_call_audio(audio)
+    mixed = tmp_path / "mixed.wav"
+    sf.write(mixed, 0.5 * (decoded.samples[0] + decoded.samples[1]), 16000)
+    result = transcribe_call(mixed, settings)
+    assert result.speakers.method == "text"
+    agree, total = _role_accuracy(result, labels)
+    assert agree / total >= 0.85, (agree, total)
 
 
 def test_silent_recording_is_no_speech(tmp_path: Path, settings) -> None:
