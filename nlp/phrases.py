@@ -33,14 +33,21 @@ class PhraseRule:
     weight: float = 1.0
     whole_segment: bool = False  # the segment must be this phrase and nothing else
     within_first_s: float | None = None  # only counts this early in the call
+    fuzzy: bool = True  # False where one word flips the meaning ("no, that's fine" / "yes, that's fine")
+    patterns: tuple[re.Pattern[str], ...] = ()  # regular expressions over the normalised text
+    needs_product: bool = False  # fires only in a sentence that names a product (weak offer cues)
 
     def match(self, text: str) -> str | None:
-        """The phrase of this rule found in already-normalised `text`, or None."""
+        """The phrase (or pattern match) of this rule found in already-normalised `text`, or None."""
+        for pattern in self.patterns:
+            found = pattern.search(text)
+            if found:
+                return found.group(0)
         for phrase in self.phrases:
             if self.whole_segment:
                 if text == phrase:
                     return phrase
-            elif len(phrase) < FUZZY_MIN_CHARS:
+            elif len(phrase) < FUZZY_MIN_CHARS or not self.fuzzy:
                 if re.search(rf"\b{re.escape(phrase)}\b", text):
                     return phrase
             # partial_ratio aligns the shorter string inside the longer one: the text must be
@@ -70,24 +77,31 @@ def load_rule_file(path: Path) -> dict:
     return data
 
 
-def parse_rules(entries: object, where: str) -> tuple[PhraseRule, ...]:
+def parse_rules(entries: object, where: str, fuzzy: bool = True) -> tuple[PhraseRule, ...]:
     if not isinstance(entries, list):
         raise RuleFileError(f"{where}: expected a list of rules")
     rules: list[PhraseRule] = []
     seen: set[str] = set()
     for i, entry in enumerate(entries):
-        if not isinstance(entry, dict) or "id" not in entry or not entry.get("phrases"):
-            raise RuleFileError(f"{where}[{i}]: a rule needs an id and a non-empty list of phrases")
+        if not isinstance(entry, dict) or "id" not in entry or not (entry.get("phrases") or entry.get("patterns")):
+            raise RuleFileError(f"{where}[{i}]: a rule needs an id and a non-empty list of phrases or patterns")
         if entry["id"] in seen:
             raise RuleFileError(f"{where}[{i}]: duplicate rule id {entry['id']!r}")
         seen.add(entry["id"])
+        try:
+            patterns = tuple(re.compile(p) for p in entry.get("patterns", ()))
+        except re.error as exc:
+            raise RuleFileError(f"{where}[{i}] ({entry['id']}): bad pattern: {exc}") from exc
         rules.append(
             PhraseRule(
                 id=str(entry["id"]),
-                phrases=tuple(normalise(p) for p in entry["phrases"]),
+                phrases=tuple(normalise(p) for p in entry.get("phrases", ())),
                 weight=float(entry.get("weight", 1.0)),
                 whole_segment=bool(entry.get("whole_segment", False)),
                 within_first_s=entry.get("within_first_s"),
+                fuzzy=bool(entry.get("fuzzy", fuzzy)),
+                patterns=patterns,
+                needs_product=bool(entry.get("needs_product", False)),
             )
         )
     return tuple(rules)

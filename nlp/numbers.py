@@ -1,0 +1,59 @@
+"""Amounts and durations as people say them and Whisper writes them.
+
+"twenty nine ninety nine a month", "$29.99/month", "29 99 a month", "a forty dollar fee",
+"a 12-month contract": text2num turns number words into digits (it is maintained and handles
+English compounds), and the patterns below read money and durations from the result. Whisper
+garbles amounts ("$19 and $19" for "$19.99"), so callers should treat a value as a hint and
+the presence of an amount as the fact.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from text_to_num import alpha2digit
+
+_CURRENCY = r"(?:dollars?|bucks|pounds?|quid|euros?)"
+# "$29.99", "$ 29", "29.99 dollars", "29 99 a month" (spoken dollars-and-cents), "40 dollar"
+_MONEY = re.compile(
+    rf"(?P<sym>[$£€])\s?(?P<a>\d+(?:[.,]\d{{1,2}})?)"
+    rf"|(?P<b>\d+(?:\.\d{{1,2}})?)\s?(?P<cents>\d{{2}})?\s?-?\s?{_CURRENCY}"
+    rf"|(?P<c>\d+)\s(?P<c2>\d{{2}})(?=\s(?:a|per|each|every)\s(?:month|year|week))",
+    re.IGNORECASE,
+)
+_DURATION = re.compile(r"(?P<n>\d+)\s?-?\s?(?P<unit>month|year|week|day)s?\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Amount:
+    value: float
+    text: str  # as matched in the normalised text
+
+
+def spoken_to_digits(text: str) -> str:
+    """Number words to digits ("forty five dollars" -> "45 dollars"); the rest unchanged."""
+    return alpha2digit(text, "en", threshold=0) if text else text
+
+
+def money_amounts(text: str) -> list[Amount]:
+    normalised = spoken_to_digits(text)
+    found = []
+    for m in _MONEY.finditer(normalised):
+        if m.group("a"):
+            value = float(m.group("a").replace(",", "."))
+        elif m.group("b"):
+            value = float(m.group("b")) + (float(m.group("cents")) / 100 if m.group("cents") else 0.0)
+        else:
+            value = float(m.group("c")) + float(m.group("c2")) / 100
+        found.append(Amount(value, m.group(0).strip()))
+    return found
+
+
+def durations_months(text: str) -> list[int]:
+    """Contract-like durations in months ("12 month", "two years" -> 24)."""
+    months = []
+    for m in _DURATION.finditer(spoken_to_digits(text)):
+        n, unit = int(m.group("n")), m.group("unit").lower()
+        months.append(n * 12 if unit == "year" else n if unit == "month" else max(1, round(n / 30 if unit == "day" else n / 4.3)))
+    return months

@@ -1,0 +1,164 @@
+"""The QA policy: what a deployment checks and how it scores, from a YAML file.
+
+Validated with pydantic; a bad file fails with the field and the line at fault, before any
+call is scored. The default policy ships in nlp/policy/default.yaml; its need taxonomy (with
+the exemplars the classifier compares against) lives in nlp/rules/needs.yaml unless a policy
+file defines its own `taxonomy`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from nlp.phrases import rules_path
+
+DISCLOSURE_ITEMS = ("price", "recurring_charge", "cancellation_terms", "contract_term", "restrictions")
+FLAG_CODES = (
+    "OFFER_WITHOUT_NEED",
+    "EXCESSIVE_CLOSING_ATTEMPTS",
+    "CONTINUED_AFTER_DECLINE",
+    "MISSING_PRICE_DISCLOSURE",
+    "MISSING_RECURRING_CHARGE_DISCLOSURE",
+    "MISSING_CANCELLATION_DISCLOSURE",
+    "MISSING_CONTRACT_TERM_DISCLOSURE",
+    "DISCLOSURE_AFTER_CONSENT",
+    "OFFER_TO_UPSET_CUSTOMER",
+    "NO_COST_RECAP",
+)
+DisclosureItem = Literal["price", "recurring_charge", "cancellation_terms", "contract_term", "restrictions"]
+FlagCode = Literal[
+    "OFFER_WITHOUT_NEED",
+    "EXCESSIVE_CLOSING_ATTEMPTS",
+    "CONTINUED_AFTER_DECLINE",
+    "MISSING_PRICE_DISCLOSURE",
+    "MISSING_RECURRING_CHARGE_DISCLOSURE",
+    "MISSING_CANCELLATION_DISCLOSURE",
+    "MISSING_CONTRACT_TERM_DISCLOSURE",
+    "DISCLOSURE_AFTER_CONSENT",
+    "OFFER_TO_UPSET_CUSTOMER",
+    "NO_COST_RECAP",
+]
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; the message names the field and line."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NeedLabel(_Strict):
+    description: str
+    exemplars: tuple[str, ...] = Field(min_length=3)
+    keywords: tuple[str, ...] = ()  # phrases that settle the label when the customer says them
+
+
+class Product(_Strict):
+    """A catalog entry: lets need_fit and not-applicable disclosures come from facts, not guesses."""
+
+    id: str
+    names: tuple[str, ...] = Field(min_length=1)  # how agents say it ("unlimited plan", "premium")
+    kind: Literal["upsell", "cross_sell", "retention"] | None = None
+    fits_needs: tuple[str, ...] = ()
+    price: float | None = None
+    recurring: bool | None = None  # False: one-off purchase, so recurring_charge is not applicable
+    contract_months: int | None = None  # 0: no contract, so contract_term is not applicable
+    cancellation_fee: float | None = None  # 0 with contract_months 0: nothing to disclose
+    has_restrictions: bool | None = None
+
+
+class ScoreItem(_Strict):
+    id: str
+    question: str
+    weight: float = Field(gt=0)
+    auto_fail: bool = False  # a failed auto-fail item sets the call's score to 0
+    fails_on: tuple[FlagCode, ...] = Field(min_length=1)
+    applies_to: Literal["all_calls", "calls_with_offers", "calls_with_accepted_offers"] = "calls_with_offers"
+
+
+class Policy(_Strict):
+    version: int = 1
+    name: str = "default"
+    taxonomy: dict[str, NeedLabel] = Field(default_factory=dict)
+    catalog: tuple[Product, ...] = ()
+    max_closing_attempts: int = Field(default=2, ge=1)
+    required_disclosures: tuple[DisclosureItem, ...] = DISCLOSURE_ITEMS
+    upset_threshold: float = Field(default=-0.3, ge=-1.0, le=0.0)  # customer sentiment score counted as upset
+    need_min_confidence: float = Field(default=0.35, ge=0.0, le=1.0)  # below: need is general_inquiry
+    scorecard: tuple[ScoreItem, ...] = Field(min_length=1)
+    source_hash: str = ""
+
+    @field_validator("taxonomy")
+    @classmethod
+    def _taxonomy_labels(cls, value: dict[str, NeedLabel]) -> dict[str, NeedLabel]:
+        if value and "general_inquiry" not in value:
+            raise ValueError("the taxonomy needs a general_inquiry label (the fallback for unclear needs)")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Policy:
+        ids = [item.id for item in self.scorecard]
+        if len(ids) != len(set(ids)):
+            raise ValueError("scorecard item ids must be unique")
+        for product in self.catalog:
+            unknown = set(product.fits_needs) - set(self.taxonomy)
+            if self.taxonomy and unknown:
+                raise ValueError(f"catalog product {product.id!r} fits unknown needs: {', '.join(sorted(unknown))}")
+        return self
+
+
+def _line_of(node: yaml.Node, loc: tuple) -> int | None:
+    """The 1-based line of the YAML node at a pydantic error location."""
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == key), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            match = node.value[key]
+        else:
+            match = None
+        if match is None:
+            break
+        node = match
+    return node.start_mark.line + 1
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    path = Path(path) if path else default_policy_path()
+    try:
+        text = path.read_text()
+        data = yaml.safe_load(text)
+        root = yaml.compose(text)
+    except (OSError, yaml.YAMLError) as exc:
+        raise PolicyError(f"cannot read policy {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise PolicyError(f"{path}: a policy is a mapping of settings")
+    if "taxonomy" not in data:
+        needs = yaml.safe_load(rules_path("needs.yaml").read_text())
+        data["taxonomy"] = needs["taxonomy"]
+    data["source_hash"] = hashlib.sha256(text.encode()).hexdigest()[:16]
+    try:
+        return Policy(**data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            line = _line_of(root, loc) if root is not None else None
+            where = ".".join(str(p) for p in loc) or "(top level)"
+            problems.append(f"{path}:{line or '?'}: {where}: {error['msg']}")
+        raise PolicyError("invalid policy\n  " + "\n  ".join(problems)) from exc
+
+
+def default_policy_path() -> Path:
+    return Path(__file__).resolve().parent / "policy" / "default.yaml"
+
+
+@functools.lru_cache(maxsize=4)
+def cached_policy(path: str | None) -> Policy:
+    return load_policy(Path(path) if path else None)

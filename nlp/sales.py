@@ -1,0 +1,251 @@
+"""Offers, closing attempts and customer responses, from the agent's and customer's words.
+
+An offer is an agent sentence that proposes a product, plan, add-on or retention deal (rules
+in rules/sales.yaml, section `offer`), or a closing question about a product not yet offered.
+A closing attempt asks the customer to commit now; describing a product is not one. A
+customer sentence answers the offer whose pitch or close came last, within the next few
+customer sentences. Re-pitching a product already offered continues that offer.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from nlp.evidence import Evidence
+from nlp.parse import ParsedCall, Sentence
+from nlp.phrases import PhraseRule, load_rule_file, normalise, parse_rules, rules_path
+from nlp.policy import Policy, Product
+
+# A customer sentence this many customer sentences after the last pitch or close no longer
+# answers it ("no, that's all" at the end of a call is not a declined offer).
+RESPONSE_WINDOW = 3
+SAME_PRODUCT_MIN_RATIO = 80.0
+GENERIC_PRODUCT_HEADS = frozenset({"deal", "offer", "option", "promotion", "account", "service", "rate"})
+# Checked in this order: "yes, but let me ask my wife" is undecided; a bare "yes" is consent
+# only right after a closing question.
+RESPONSES = ("undecided", "decline", "accept", "accept_after_close")
+RESPONSE_LABELS = {"undecided": "undecided", "decline": "declined", "accept": "accepted", "accept_after_close": "accepted"}
+IMPLIED_OFFER_LOOKBACK = 3  # agent sentences searched for the product of a close that names none
+
+
+@dataclass(frozen=True)
+class SalesRules:
+    offer: tuple[PhraseRule, ...]
+    not_offer: tuple[PhraseRule, ...]
+    close: tuple[PhraseRule, ...]
+    responses: dict[str, tuple[PhraseRule, ...]]
+    recap: tuple[PhraseRule, ...]
+    disclosures: dict[str, tuple[tuple[PhraseRule, ...], bool]]  # item -> (rules, an amount also discloses it)
+    product_nouns: frozenset[str]
+    upsell_words: tuple[str, ...]
+    examples: dict[str, dict]
+
+
+@functools.lru_cache(maxsize=1)
+def sales_rules() -> SalesRules:
+    path = rules_path("sales.yaml")
+    data = load_rule_file(path)
+
+    def section(name: str) -> tuple[PhraseRule, ...]:
+        return parse_rules(data[name]["rules"], f"{path}:{name}", fuzzy=data[name].get("fuzzy", True))
+
+    disclosures = {
+        item: (parse_rules(spec["rules"], f"{path}:disclosures.{item}"), bool(spec.get("money", False)))
+        for item, spec in data["disclosures"].items()
+    }
+    examples = {name: data[name]["examples"] for name in ("offer", "not_offer", "close", *RESPONSES, "recap")}
+    examples |= {f"disclosures.{item}": spec["examples"] for item, spec in data["disclosures"].items()}
+    return SalesRules(
+        offer=section("offer"),
+        not_offer=section("not_offer"),
+        close=section("close"),
+        responses={kind: section(kind) for kind in RESPONSES},
+        recap=section("recap"),
+        disclosures=disclosures,
+        product_nouns=frozenset(data["product_nouns"]),
+        upsell_words=tuple(normalise(w) for w in data["upsell_words"]),
+        examples=examples,
+    )
+
+
+def first_match(rules: tuple[PhraseRule, ...], norm: str) -> PhraseRule | None:
+    return next((r for r in rules if r.match(norm) is not None), None)
+
+
+@dataclass(frozen=True)
+class Response:
+    kind: str  # accepted | declined | undecided
+    time: float
+    evidence: Evidence
+
+
+@dataclass
+class Offer:
+    """Built while reading the call; frozen into the record by `to_dict` once complete."""
+
+    id: str
+    product: str
+    product_key: str
+    kind: str
+    catalog: Product | None
+    start: float
+    segment_index: int
+    evidence: Evidence
+    pitches: list[Sentence] = field(default_factory=list)
+    closes: list[Evidence] = field(default_factory=list)
+    responses: list[Response] = field(default_factory=list)
+    need_fit: bool = False
+    need_fit_evidence: str = ""
+
+    @property
+    def customer_response(self) -> str:
+        return self.responses[-1].kind if self.responses else "undecided"
+
+    @property
+    def consent_time(self) -> float | None:
+        """When the customer first said yes (None when they never did)."""
+        return next((r.time for r in self.responses if r.kind == "accepted"), None)
+
+    @property
+    def first_decline_time(self) -> float | None:
+        return next((r.time for r in self.responses if r.kind == "declined"), None)
+
+    @property
+    def closes_after_decline(self) -> list[Evidence]:
+        declined = self.first_decline_time
+        return [c for c in self.closes if declined is not None and c.start > declined]
+
+
+def _catalog_product(norm: str, policy: Policy) -> Product | None:
+    for product in policy.catalog:
+        if any(len(norm) >= len(n) and fuzz.partial_ratio(normalise(n), norm) >= 90 for n in product.names):
+            return product
+    return None
+
+
+def _product_phrase(parsed: ParsedCall, sentence: Sentence, nouns: frozenset[str]) -> str | None:
+    """The noun phrase of the sentence that names a product, without determiners.
+
+    Named products ("our Sports Plus TV package") beat generic ones ("a great deal").
+    """
+    span = parsed.doc.char_span(sentence.char_start, sentence.char_end, alignment_mode="expand")
+    if span is None:
+        return None
+    candidates = []
+    for chunk in span.noun_chunks:
+        head = chunk.root.lemma_.lower()
+        named_with_noun = any(t.pos_ == "PROPN" for t in chunk) and any(t.lemma_.lower() in nouns for t in chunk)
+        if head not in nouns and chunk.root.text.lower() not in nouns and not named_with_noun:
+            continue
+        words = [t for t in chunk if t.pos_ not in ("DET", "PRON") and t.dep_ != "poss"]
+        if not words:
+            continue
+        named = any(t.pos_ == "PROPN" or (t.text[:1].isupper() and t.i != span.start) for t in words)
+        generic = head in GENERIC_PRODUCT_HEADS
+        candidates.append((named, not generic, len(words), " ".join(t.text for t in words)))
+    if not candidates:
+        return None
+    return max(candidates)[3]
+
+
+def _kind(sentence: Sentence, rule: PhraseRule | None, product: str, catalog: Product | None, need_label: str | None, rules: SalesRules) -> str:
+    if catalog is not None and catalog.kind:
+        return catalog.kind
+    if need_label == "cancel_service" or (rule is not None and rule.id == "OFFER-RETENTION"):
+        return "retention"
+    text = f"{sentence.norm} {normalise(product)}"
+    if (rule is not None and rule.id == "OFFER-UPGRADE") or any(f" {w} " in f" {text} " for w in rules.upsell_words):
+        return "upsell"
+    return "cross_sell"
+
+
+def find_offers(parsed: ParsedCall, policy: Policy, need_label: str | None) -> list[Offer]:
+    rules = sales_rules()
+    offers: list[Offer] = []
+    last_pitch: Offer | None = None  # the offer the customer is currently answering
+    last_was_close = False
+    customer_sentences_since = 0
+    agent_sentences: list[Sentence] = []
+    for sentence in parsed.sentences:
+        if sentence.speaker == "agent":
+            agent_sentences.append(sentence)
+            close_rule = first_match(rules.close, sentence.norm)
+            offer_rules = [r for r in rules.offer if r.match(sentence.norm) is not None]
+            if not offer_rules and close_rule is None:
+                continue
+            catalog = _catalog_product(sentence.norm, policy)
+            product = catalog.names[0] if catalog else _product_phrase(parsed, sentence, rules.product_nouns)
+            if first_match(rules.not_offer, sentence.norm) is not None:
+                offer_rules = []  # about what the customer already has
+            offer_rule = next((r for r in offer_rules if product or not r.needs_product), None)
+            if offer_rule is not None and offer_rule.needs_product and last_pitch is not None and last_pitch.pitches[-1].index == sentence.index:
+                offer_rule = None  # a weak cue inside a turn that is already pitching is elaboration ("it needs a new modem")
+            if offer_rule is None and close_rule is None:
+                continue
+            target = _same_offer(offers, product, catalog) if product else None
+            opening = sentence
+            if target is None and offer_rule is None and product is None and last_pitch is None:
+                # A close with no pitch before it: the product was named just before ("our card has no fees. Want to apply?")
+                opening, product, catalog = _implied_offer(parsed, agent_sentences[-1 - IMPLIED_OFFER_LOOKBACK : -1], policy, rules)
+            starts_offer = (offer_rule is not None and (product is not None or last_pitch is None)) or (
+                product is not None and (last_pitch is None or catalog is not None)
+            )
+            if target is None and starts_offer:
+                name = product or "unnamed offer"
+                rule_id = offer_rule.id if offer_rule else ("OFFER-IMPLIED-BY-CLOSE" if opening is not sentence else close_rule.id)  # type: ignore[union-attr]
+                target = Offer(
+                    id=f"offer-{len(offers) + 1}",
+                    product=name,
+                    product_key=catalog.id if catalog else normalise(name),
+                    kind=_kind(opening, offer_rule, name, catalog, need_label, rules),
+                    catalog=catalog,
+                    start=opening.start,
+                    segment_index=opening.index,
+                    evidence=opening.evidence(parsed, rule_id),
+                )
+                offers.append(target)
+            # A pitch or close that names no new product continues the offer under way.
+            target = target or last_pitch
+            if target is None:
+                continue
+            target.pitches.append(sentence)
+            if close_rule is not None:
+                target.closes.append(sentence.evidence(parsed, close_rule.id))
+            last_pitch, last_was_close, customer_sentences_since = target, close_rule is not None, 0
+        elif sentence.speaker == "customer" and last_pitch is not None:
+            customer_sentences_since += 1
+            if customer_sentences_since > RESPONSE_WINDOW:
+                continue
+            for kind in RESPONSES:
+                if kind == "accept_after_close" and not (last_was_close and customer_sentences_since == 1):
+                    continue
+                rule = first_match(rules.responses[kind], sentence.norm)
+                if rule is not None:
+                    last_pitch.responses.append(Response(RESPONSE_LABELS[kind], sentence.start, sentence.evidence(parsed, rule.id)))
+                    break
+    return offers
+
+
+def _implied_offer(
+    parsed: ParsedCall, before: list[Sentence], policy: Policy, rules: SalesRules
+) -> tuple[Sentence, str | None, Product | None]:
+    """The latest agent sentence before a close that names a product (not one the customer has)."""
+    for sentence in reversed(before):
+        if first_match(rules.not_offer, sentence.norm) is not None:
+            continue
+        catalog = _catalog_product(sentence.norm, policy)
+        product = catalog.names[0] if catalog else _product_phrase(parsed, sentence, rules.product_nouns)
+        if product:
+            return sentence, product, catalog
+    return before[-1] if before else parsed.sentences[0], None, None
+
+
+def _same_offer(offers: list[Offer], product: str, catalog: Product | None) -> Offer | None:
+    key = catalog.id if catalog else normalise(product)
+    for offer in reversed(offers):
+        if offer.product_key == key or fuzz.token_set_ratio(offer.product_key, key) >= SAME_PRODUCT_MIN_RATIO:
+            return offer
+    return None
