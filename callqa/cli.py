@@ -22,6 +22,8 @@ ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="Whisper 
 BackendOpt = Annotated[Optional[str], typer.Option("--backend", help="faster-whisper (default) or openai-whisper.")]
 AgentOpt = Annotated[Optional[str], typer.Option("--agent-channel", help="Stereo: auto (from the text), left or right.")]
 ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", help="CPU threads for ASR (0: all cores).")]
+PolicyOpt = Annotated[Optional[Path], typer.Option("--policy", help="QA policy YAML [default: nlp/policy/default.yaml].")]
+SentimentOpt = Annotated[Optional[Path], typer.Option("--sentiment-model", help="A Hugging Face sentiment model directory (default: offline lexicon + embeddings).")]
 WorkDirOpt = Annotated[Optional[Path], typer.Option("--work-dir", help="Model cache and Prefect state [env CALLQA_HOME, default ./.callqa].")]
 
 
@@ -99,18 +101,16 @@ def score(
     agent_channel: AgentOpt = None,
     threads: ThreadsOpt = None,
     work_dir: WorkDirOpt = None,
+    policy: PolicyOpt = None,
+    sentiment_model: SentimentOpt = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
     """Score every recording into one JSON record per call; failed calls get a failed record."""
-    settings = _settings(config, work_dir, model=model, backend=backend, agent_channel=agent_channel, cpu_threads=threads)
-    from models.registry import ModelNotFound, resolve_whisper
-
-    try:
-        # Fail the whole batch up front on a missing model, not once per call.
-        resolve_whisper(settings.model, settings.work_dir / "models")
-    except ModelNotFound as exc:
-        err.print(f"[red]model not available:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    settings = _settings(
+        config, work_dir, model=model, backend=backend, agent_channel=agent_channel, cpu_threads=threads,
+        policy=policy, sentiment_model_dir=sentiment_model,
+    )
+    _check_ready(settings)
     from flows.score import score_calls
 
     summary = score_calls(paths, out, settings, show_progress=progress and sys.stderr.isatty())
@@ -119,6 +119,62 @@ def score(
         console.print(f"  [red]failed[/red] {call_id}: {code}")
     console.print(f"records: {out / 'records'}")
     raise typer.Exit(1 if summary.failed else 0)
+
+
+def _check_ready(settings: Settings) -> None:
+    """Fail the whole batch up front on a missing model or a bad policy, not once per call."""
+    from models.registry import ModelNotFound, resolve_whisper
+    from nlp.policy import PolicyError, load_policy
+
+    try:
+        resolve_whisper(settings.model, settings.work_dir / "models")
+        load_policy(settings.policy)
+    except ModelNotFound as exc:
+        err.print(f"[red]model not available:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    except PolicyError as exc:
+        err.print(f"[red]policy error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@app.command("eval")
+def evaluate(
+    labels_dir: Annotated[Path, typer.Argument(help="Folder of <call_id>.labels.json files (searched recursively).")],
+    records: Annotated[Optional[Path], typer.Option("--records", help="Compare with the records of an earlier `callqa score --out DIR`.")] = None,
+    text: Annotated[bool, typer.Option("--text", help="Analyse the labelled transcripts themselves (no ASR).")] = False,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Without --records or --text: score the audio next to the labels into this folder first.")] = Path("out/eval"),
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the metrics as JSON.")] = None,
+    config: ConfigOpt = None,
+    model: ModelOpt = None,
+    policy: PolicyOpt = None,
+    work_dir: WorkDirOpt = None,
+) -> None:
+    """Per-field accuracy and per-flag precision/recall/F1 against labelled calls."""
+    import json as jsonlib
+
+    from callqa.evaluation import audio_inputs, evaluate_records, evaluate_text, load_labels
+    from callqa.report import print_report
+
+    settings = _settings(config, work_dir, model=model, policy=policy)
+    labels = load_labels(labels_dir)
+    if records is not None:
+        mode, report = f"records in {records}", evaluate_records(labels, records)
+    elif text:
+        mode, report = "labelled transcripts (text only)", evaluate_text(labels, settings.policy)
+    else:
+        _check_ready(settings)
+        from flows.score import score_calls
+
+        inputs = audio_inputs(labels)
+        if not inputs:
+            err.print(f"[red]no audio next to the labels in {labels_dir}[/red]: use --text for text-only labels")
+            raise typer.Exit(2)
+        score_calls(inputs, out, settings, show_progress=sys.stderr.isatty())
+        labels = [g for g in labels if any(p.stem == g["call_id"] for p in inputs)]
+        mode, report = f"audio end to end ({len(inputs)} recordings, records in {out})", evaluate_records(labels, out)
+    print_report(console, report, f"{labels_dir} · {mode}")
+    if json_out is not None:
+        json_out.write_text(jsonlib.dumps(report.summary(), indent=2))
 
 
 @app.command("models")

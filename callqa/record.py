@@ -16,7 +16,7 @@ from callqa.transcription import CallTranscription
 SCHEMA_VERSION = "1"
 LOW_SPEAKER_CONFIDENCE = 0.6
 # Failures worth trying again on a rerun; the others are facts about the file's bytes.
-RETRYABLE_ERRORS = frozenset({"internal_error"})
+RETRYABLE_ERRORS = frozenset({"internal_error", "analysis_error"})
 
 
 def _now() -> str:
@@ -35,14 +35,16 @@ def _empty_analysis() -> dict:
     }
 
 
-def _versions(asr: dict | None) -> dict:
+def _versions(asr: dict | None, analysis: dict | None = None) -> dict:
+    meta = (analysis or {}).get("analysis") or {}
     return {
         "callqa": __version__,
         "schema": SCHEMA_VERSION,
         "asr_backend": asr.get("backend") if asr else None,
         "asr_model": asr.get("model") if asr else None,
-        "nlp_models": {},
-        "policy_hash": None,
+        "nlp_models": meta.get("nlp_models", {}),
+        "policy": meta.get("policy"),
+        "policy_hash": meta.get("policy_hash"),
     }
 
 
@@ -68,7 +70,7 @@ def warnings_for(result: CallTranscription) -> list[dict]:
     return found
 
 
-def scored_record(result: CallTranscription, settings: Settings, analysis: dict | None = None) -> dict:
+def scored_record(result: CallTranscription, settings: Settings, analysis: dict | None, analysis_key: str) -> dict:
     return {
         "schema_version": SCHEMA_VERSION,
         "call_id": result.call_id,
@@ -77,33 +79,47 @@ def scored_record(result: CallTranscription, settings: Settings, analysis: dict 
         "audio": result.audio.to_dict(),
         "speakers": result.speakers.to_dict(),
         "transcript": result.transcript.to_list(),
-        **(analysis or _empty_analysis()),
+        **{k: v for k, v in (analysis or _empty_analysis()).items() if k != "analysis"},
         "warnings": warnings_for(result),
         "asr": result.asr | {"channels": [c.to_dict() for c in result.channels]},
-        "versions": _versions(result.asr),
+        "versions": _versions(result.asr, analysis),
         "processing": {
             "finished_at": _now(),
             "transcription_s": round(result.elapsed_s, 2),
+            "analysis_s": ((analysis or {}).get("analysis") or {}).get("seconds"),
             "settings_key": settings.transcription_key(),
+            "analysis_key": analysis_key,
         },
     }
 
 
 def failed_record(
-    call_id: str, path: Path, code: str, message: str, settings: Settings, audio: AudioInfo | None = None, sha256: str | None = None
+    call_id: str,
+    path: Path,
+    code: str,
+    message: str,
+    settings: Settings,
+    audio: AudioInfo | None = None,
+    sha256: str | None = None,
+    partial: CallTranscription | None = None,
 ) -> dict:
-    audio_dict = audio.to_dict() if audio else {"path": str(path), "sha256": sha256, "duration_s": None, "sample_rate": None, "channels": None}
+    """A call that could not be scored. When transcription worked but analysis failed, the
+    transcript is kept (`partial`), so nothing a reviewer could use is thrown away."""
+    audio_dict = (
+        audio.to_dict() if audio else partial.audio.to_dict() if partial
+        else {"path": str(path), "sha256": sha256, "duration_s": None, "sample_rate": None, "channels": None}
+    )
     return {
         "schema_version": SCHEMA_VERSION,
         "call_id": call_id,
         "status": "failed",
         "error": {"code": code, "message": message},
         "audio": audio_dict,
-        "speakers": None,
-        "transcript": [],
+        "speakers": partial.speakers.to_dict() if partial else None,
+        "transcript": partial.transcript.to_list() if partial else [],
         **_empty_analysis(),
         "warnings": [],
-        "asr": None,
+        "asr": (partial.asr | {"channels": [c.to_dict() for c in partial.channels]}) if partial else None,
         "versions": _versions(None),
         "processing": {"finished_at": _now(), "settings_key": settings.transcription_key()},
     }
@@ -140,14 +156,17 @@ def read_record(path: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def is_done(record: dict | None, sha256: str, settings: Settings) -> bool:
+def is_done(record: dict | None, sha256: str, settings: Settings, analysis_key: str) -> bool:
     """True when a rerun can keep this record: same audio bytes, same settings, a final status."""
     if record is None or record.get("schema_version") != SCHEMA_VERSION:
         return False
     if (record.get("audio") or {}).get("sha256") != sha256:
         return False
-    if (record.get("processing") or {}).get("settings_key") != settings.transcription_key():
+    processing = record.get("processing") or {}
+    if processing.get("settings_key") != settings.transcription_key():
         return False
+    if record.get("status") == "scored" and processing.get("analysis_key") != analysis_key:
+        return False  # same transcript, new policy or sentiment model: analyse again
     if record.get("status") == "failed":
         return (record.get("error") or {}).get("code") not in RETRYABLE_ERRORS
     return record.get("status") == "scored"

@@ -18,6 +18,7 @@ import yaml
 BACKENDS = ("faster-whisper", "openai-whisper")
 AGENT_CHANNELS = ("auto", "left", "right")
 COMPUTE_TYPES = ("int8", "int8_float32", "float32", "float16")
+ANALYSIS_FIELDS = ("policy", "sentiment_model_dir")  # change the analysis, not the transcript
 
 
 class SettingsError(ValueError):
@@ -54,6 +55,9 @@ class Settings:
     logprob_threshold: float = -1.0
     compression_ratio_threshold: float = 2.4
     min_segment_energy: float = 0.3  # share of a segment's span that must be voiced by energy
+    # Analysis
+    policy: Path | None = None  # QA policy YAML; None: nlp/policy/default.yaml
+    sentiment_model_dir: Path | None = None  # a Hugging Face sequence-classification model directory
     # Where joined/converted models, Prefect state and caches live
     work_dir: Path = field(default_factory=default_work_dir)
 
@@ -79,6 +83,10 @@ class Settings:
         if self.turn_gap_s <= 0 or self.mono_split_gap_s <= 0:
             raise SettingsError("turn_gap_s and mono_split_gap_s must be positive")
         object.__setattr__(self, "work_dir", Path(self.work_dir).resolve())
+        for name in ANALYSIS_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, Path(value).expanduser().resolve())
 
     @property
     def threads(self) -> int:
@@ -86,12 +94,14 @@ class Settings:
 
     def transcription_key(self) -> str:
         """Hash of everything that changes a transcript: part of the cache key of a call."""
-        relevant = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("work_dir", "cpu_threads")}
+        relevant = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("work_dir", "cpu_threads", *ANALYSIS_FIELDS)}
         return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["work_dir"] = str(self.work_dir)
+        for name in ANALYSIS_FIELDS:
+            data[name] = str(data[name]) if data[name] is not None else None
         return data
 
     def with_overrides(self, **overrides: Any) -> Settings:

@@ -26,6 +26,8 @@ from callqa.audio import AudioError, file_sha256  # noqa: E402
 from callqa.record import failed_record, is_done, read_record, record_path, scored_record, write_record  # noqa: E402
 from callqa.transcription import CallTranscription, transcribe_call  # noqa: E402
 from flows.discover import CallInput, discover  # noqa: E402
+from nlp.analyse import AnalysisSettings, analyse  # noqa: E402
+from nlp.policy import Policy, cached_policy  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -82,9 +84,14 @@ def transcribe_task(call_id: str, path: Path, sha256: str, settings: Settings) -
 
 
 @task(name="analyse", task_run_name="analyse-{result.call_id}")
-def analyse_task(result: CallTranscription, settings: Settings) -> dict:
-    # The NLP stages (need, offers, disclosures, sentiment, policy) plug in here.
-    return scored_record(result, settings)
+def analyse_task(result: CallTranscription, settings: Settings, policy: Policy) -> dict:
+    analysis = analyse(result.transcript, AnalysisSettings(policy, settings.sentiment_model_dir))
+    return scored_record(result, settings, analysis, analysis_key(settings, policy))
+
+
+def analysis_key(settings: Settings, policy: Policy) -> str:
+    """What the analysis depends on beyond the transcript: a change re-analyses, it does not re-transcribe."""
+    return f"{policy.source_hash}:{settings.sentiment_model_dir or 'default'}"
 
 
 @task(name="write-record", retries=2, retry_delay_seconds=1)
@@ -92,7 +99,7 @@ def write_task(out_dir: Path, record: dict) -> Path:
     return write_record(out_dir, record)
 
 
-def _process(call: CallInput, out_dir: Path, settings: Settings, summary: BatchSummary) -> None:
+def _process(call: CallInput, out_dir: Path, settings: Settings, policy: Policy, summary: BatchSummary) -> None:
     try:
         sha = file_sha256(call.path) if call.path.is_file() else None
     except OSError as exc:
@@ -100,9 +107,10 @@ def _process(call: CallInput, out_dir: Path, settings: Settings, summary: BatchS
         summary.failed += 1
         summary.failures[call.call_id] = "unreadable_file"
         return
-    if sha is not None and is_done(read_record(record_path(out_dir, call.call_id)), sha, settings):
+    if sha is not None and is_done(read_record(record_path(out_dir, call.call_id)), sha, settings, analysis_key(settings, policy)):
         summary.skipped += 1
         return
+    result: CallTranscription | None = None
     try:
         if sha is None:
             raise AudioError("file_not_found", f"{call.path} does not exist or is not a file")
@@ -112,7 +120,7 @@ def _process(call: CallInput, out_dir: Path, settings: Settings, summary: BatchS
         result = state.result()
         if isinstance(result, CallFailure):
             raise AudioError(result.code, result.message)
-        record = analyse_task(result, settings)
+        record = analyse_task(result, settings, policy)
         if state.name == "Cached":
             summary.cached += 1
         else:
@@ -120,7 +128,8 @@ def _process(call: CallInput, out_dir: Path, settings: Settings, summary: BatchS
     except AudioError as exc:
         record = failed_record(call.call_id, call.path, exc.code, exc.message, settings, sha256=sha)
     except Exception as exc:  # noqa: BLE001  one broken call must not stop the batch
-        record = failed_record(call.call_id, call.path, "internal_error", f"{type(exc).__name__}: {exc}", settings, sha256=sha)
+        code = "analysis_error" if result is not None else "internal_error"
+        record = failed_record(call.call_id, call.path, code, f"{type(exc).__name__}: {exc}", settings, sha256=sha, partial=result)
     write_task(out_dir, record)
     if record["status"] == "scored":
         summary.scored += 1
@@ -133,6 +142,7 @@ def _process(call: CallInput, out_dir: Path, settings: Settings, summary: BatchS
 def score_calls(inputs: list[Path], out_dir: Path, settings: Settings | None = None, show_progress: bool = False) -> BatchSummary:
     """Score every recording under `inputs` into `<out_dir>/records/<call_id>.json`."""
     settings = settings or Settings()
+    policy = cached_policy(str(settings.policy) if settings.policy else None)  # a bad policy stops the batch before any call
     started = time.perf_counter()
     found = discover([Path(p) for p in inputs])
     summary = BatchSummary(total=len(found.calls), ignored=len(found.ignored))
@@ -148,7 +158,7 @@ def score_calls(inputs: list[Path], out_dir: Path, settings: Settings | None = N
     ) as progress:
         bar = progress.add_task("calls", total=len(found.calls), audio_min=0.0, speed=0.0)
         for call in found.calls:
-            _process(call, out_dir, settings, summary)
+            _process(call, out_dir, settings, policy, summary)
             summary.wall_s = time.perf_counter() - started
             progress.update(bar, advance=1, audio_min=summary.audio_s / 60, speed=summary.speed)
     summary.wall_s = time.perf_counter() - started

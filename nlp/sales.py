@@ -39,6 +39,7 @@ class SalesRules:
     responses: dict[str, tuple[PhraseRule, ...]]
     recap: tuple[PhraseRule, ...]
     disclosures: dict[str, tuple[tuple[PhraseRule, ...], bool]]  # item -> (rules, an amount also discloses it)
+    not_applicable: dict[str, PhraseRule]  # item -> what the agent says when the item does not apply
     product_nouns: frozenset[str]
     upsell_words: tuple[str, ...]
     examples: dict[str, dict]
@@ -56,6 +57,11 @@ def sales_rules() -> SalesRules:
         item: (parse_rules(spec["rules"], f"{path}:disclosures.{item}"), bool(spec.get("money", False)))
         for item, spec in data["disclosures"].items()
     }
+    not_applicable = {
+        item: PhraseRule(f"NA-{item.upper()}", tuple(normalise(p) for p in spec["not_applicable"]), fuzzy=False)
+        for item, spec in data["disclosures"].items()
+        if spec.get("not_applicable")
+    }
     examples = {name: data[name]["examples"] for name in ("offer", "not_offer", "close", *RESPONSES, "recap")}
     examples |= {f"disclosures.{item}": spec["examples"] for item, spec in data["disclosures"].items()}
     return SalesRules(
@@ -65,6 +71,7 @@ def sales_rules() -> SalesRules:
         responses={kind: section(kind) for kind in RESPONSES},
         recap=section("recap"),
         disclosures=disclosures,
+        not_applicable=not_applicable,
         product_nouns=frozenset(data["product_nouns"]),
         upsell_words=tuple(normalise(w) for w in data["upsell_words"]),
         examples=examples,
@@ -98,7 +105,7 @@ class Offer:
     closes: list[Evidence] = field(default_factory=list)
     responses: list[Response] = field(default_factory=list)
     need_fit: bool = False
-    need_fit_evidence: str = ""
+    need_fit_rule: str = ""
 
     @property
     def customer_response(self) -> str:

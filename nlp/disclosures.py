@@ -1,0 +1,129 @@
+"""Were the price, recurring charge, cancellation terms, contract term and restrictions of each
+offer stated, and was it before the customer said yes?
+
+An agent sentence discloses an item of an offer when a rule of the item matches it (or, for
+price, it states an amount), within the offer's scope: from the turn where it was pitched up
+to the next offer's pitch, plus later sentences that name the product again. The first such
+sentence before consent makes the item `disclosed_before_consent`; failing that, the first one
+after consent `disclosed_after_consent`; otherwise `missing`, unless the catalog says the item
+does not apply (a one-off purchase has no recurring charge; no contract, no term).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from nlp.evidence import Evidence
+from nlp.numbers import money_amounts
+from nlp.parse import ParsedCall, Sentence
+from nlp.phrases import normalise
+from nlp.policy import DISCLOSURE_ITEMS, Product
+from nlp.sales import Offer, first_match, sales_rules
+
+PRODUCT_MENTION_MIN = 85.0
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    item: str
+    status: str  # disclosed_before_consent | disclosed_after_consent | missing | not_applicable
+    evidence: Evidence | None
+
+    def to_dict(self) -> dict:
+        return {"status": self.status, "evidence": self.evidence.to_dict() if self.evidence else None}
+
+
+def _not_applicable(item: str, catalog: Product | None) -> bool:
+    if catalog is None:
+        return False
+    if item == "recurring_charge":
+        return catalog.recurring is False
+    if item == "contract_term":
+        return catalog.contract_months == 0
+    if item == "cancellation_terms":
+        return catalog.contract_months == 0 and (catalog.cancellation_fee or 0) == 0 and catalog.recurring is False
+    if item == "restrictions":
+        return catalog.has_restrictions is False
+    return False
+
+
+def _no_term(item: str, so_far: dict[str, Disclosure]) -> bool:
+    """No term to state for a one-off purchase, or when the customer may cancel any time."""
+    if item != "contract_term":
+        return False
+    one_off = so_far.get("recurring_charge") is not None and so_far["recurring_charge"].status == "not_applicable"
+    cancel = so_far.get("cancellation_terms")
+    anytime = cancel is not None and cancel.evidence is not None and cancel.evidence.rule == "DISC-CANCEL-ANYTIME"
+    return one_off or anytime
+
+
+def names_product(sentence: Sentence, offer: Offer) -> bool:
+    product = normalise(offer.product)
+    return bool(product) and len(sentence.norm) >= len(product) and fuzz.partial_ratio(product, sentence.norm) >= PRODUCT_MENTION_MIN
+
+
+def offer_scope(parsed: ParsedCall, offer: Offer, offers: list[Offer]) -> list[Sentence]:
+    """Agent sentences that speak about this offer."""
+    later = [o.start for o in offers if o.start > offer.start]
+    until = min(later) if later else float("inf")
+    return [
+        s
+        for s in parsed.sentences
+        if s.speaker == "agent" and s.index >= offer.segment_index and (s.start < until or names_product(s, offer))
+    ]
+
+
+def disclosures_for(parsed: ParsedCall, offer: Offer, offers: list[Offer], required: tuple[str, ...]) -> dict[str, Disclosure]:
+    rules = sales_rules()
+    scope = offer_scope(parsed, offer, offers)
+    consent = offer.consent_time
+    result: dict[str, Disclosure] = {}
+    for item in DISCLOSURE_ITEMS:
+        item_rules, money_counts = rules.disclosures[item]
+        said_not_applicable = rules.not_applicable.get(item)
+        hits: list[Evidence] = []
+        not_applicable: Evidence | None = None
+        for sentence in scope:
+            if said_not_applicable is not None and said_not_applicable.match(sentence.norm):
+                not_applicable = not_applicable or sentence.evidence(parsed, said_not_applicable.id)
+                continue
+            rule = first_match(item_rules, sentence.norm)
+            if rule is not None:
+                hits.append(sentence.evidence(parsed, rule.id))
+            elif money_counts and money_amounts(sentence.text):
+                hits.append(sentence.evidence(parsed, f"DISC-{item.upper()}-AMOUNT"))
+        before = [h for h in hits if consent is None or h.start < consent]
+        after = [h for h in hits if consent is not None and h.start >= consent]
+        if not_applicable is not None and item == "recurring_charge":
+            # "a one-time price, no monthly charge": there is nothing recurring to disclose
+            result[item] = Disclosure(item, "not_applicable", not_applicable)
+        elif before:
+            result[item] = Disclosure(item, "disclosed_before_consent", before[0])
+        elif after:
+            result[item] = Disclosure(item, "disclosed_after_consent", after[0])
+        elif _not_applicable(item, offer.catalog) or item not in required or _no_term(item, result):
+            result[item] = Disclosure(item, "not_applicable", None)
+        else:
+            result[item] = Disclosure(item, "missing", None)
+    return result
+
+
+def cost_recap(parsed: ParsedCall, offer: Offer) -> Evidence | None:
+    """After consent, the agent restating what the customer will pay: a recap phrase with an amount
+    in the same turn, or an amount said together with the product's name."""
+    consent = offer.consent_time
+    if consent is None:
+        return None
+    rules = sales_rules()
+    for sentence in parsed.sentences:
+        if sentence.speaker != "agent" or sentence.start < consent:
+            continue
+        turn_text = parsed.segments[sentence.index].text
+        rule = first_match(rules.recap, sentence.norm)
+        if rule is not None and money_amounts(turn_text):
+            return sentence.evidence(parsed, rule.id)
+        if money_amounts(sentence.text) and names_product(sentence, offer):
+            return sentence.evidence(parsed, "RECAP-AMOUNT-WITH-PRODUCT")
+    return None

@@ -1,0 +1,67 @@
+"""Judge whether each offer serves the customer's stated need (rules in rules/need_fit.yaml)."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.embeddings import embed
+from nlp.parse import ParsedCall
+from nlp.phrases import PhraseRule, load_rule_file, normalise, parse_rules, rules_path
+from nlp.policy import Policy
+from nlp.sales import Offer, first_match
+
+
+@dataclass(frozen=True)
+class FitRules:
+    pivot: tuple[PhraseRule, ...]
+    link: tuple[PhraseRule, ...]
+    serves: dict[str, frozenset[str]]
+    min_similarity: float
+    examples: dict[str, dict]
+
+
+@functools.lru_cache(maxsize=1)
+def fit_rules() -> FitRules:
+    path = rules_path("need_fit.yaml")
+    data = load_rule_file(path)
+    return FitRules(
+        pivot=parse_rules(data["pivot"]["rules"], f"{path}:pivot"),
+        link=parse_rules(data["link"]["rules"], f"{path}:link"),
+        serves={label: frozenset(normalise(w) for w in words) for label, words in data["serves"].items()},
+        min_similarity=float(data["min_similarity"]),
+        examples={"pivot": data["pivot"]["examples"], "link": data["link"]["examples"]},
+    )
+
+
+def judge_need_fit(parsed: ParsedCall, offers: list[Offer], need_label: str | None, policy: Policy) -> None:
+    """Sets `need_fit` and the deciding rule on each offer (offers are still being built here)."""
+    rules = fit_rules()
+    for offer in offers:
+        fit, why = _decide(parsed, offer, need_label, policy, rules)
+        offer.need_fit = fit
+        offer.need_fit_rule = why
+
+
+def _decide(parsed: ParsedCall, offer: Offer, need_label: str | None, policy: Policy, rules: FitRules) -> tuple[bool, str]:
+    if offer.catalog is not None and offer.catalog.fits_needs:
+        return need_label in offer.catalog.fits_needs, "NEEDFIT-CATALOG"
+    if offer.kind == "retention" and need_label == "cancel_service":
+        return True, "NEEDFIT-RETENTION"
+    turn = parsed.segments[offer.segment_index].text
+    norm = normalise(turn)
+    pivot, link = first_match(rules.pivot, norm), first_match(rules.link, norm)
+    if pivot is not None and link is None:
+        return False, pivot.id
+    if link is not None:
+        return True, link.id
+    if need_label and set(normalise(offer.product).split()) & rules.serves.get(need_label, frozenset()):
+        return True, f"NEEDFIT-SERVES:{need_label}"
+    said = [s.text for s in parsed.sentences if s.speaker == "customer" and s.start < offer.start]
+    if not said:
+        return False, "NEEDFIT-NO-NEED-STATED"
+    vectors = embed([turn, *said])
+    similarity = float(np.max(vectors[1:] @ vectors[0]))
+    return similarity >= rules.min_similarity, f"NEEDFIT-SIMILARITY:{similarity:.2f}"
