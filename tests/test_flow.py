@@ -83,3 +83,35 @@ def test_changed_audio_is_redone(tmp_path: Path, settings, prefect_harness) -> N
     write_tone_noise(path, 4.0, 8000, seed=5)  # new bytes: the old record no longer applies
     again = score_calls([folder], out, settings)
     assert again.skipped == 0 and again.failed == 1
+
+
+def _all_evidence(record: dict) -> list[dict]:
+    found = [(record["need"] or {}).get("evidence")]
+    for offer in record["offers"]:
+        found += [offer["evidence"], offer["response_evidence"], offer["cost_recap"], *offer["closing_attempts"]]
+        found += [d["evidence"] for d in offer["disclosures"].values()]
+    found += [e for f in record["flags"] for e in f["evidence"]]
+    found += [item for s in record["score"]["items"] for item in s["evidence"]]
+    return [e for e in found if e]
+
+
+def test_bundled_call_end_to_end(tmp_path: Path, settings, prefect_harness) -> None:
+    """A recorded pushy sale through the whole flow: audio in, flags with playable evidence out."""
+    from conftest import SAMPLES, sample
+    from flows.score import score_calls
+
+    labels = json.loads((SAMPLES / "internet_pushy_unrelated.labels.json").read_text())
+    audio = sample("internet_pushy_unrelated")
+    out = tmp_path / "out"
+    assert score_calls([audio], out, settings).scored == 1
+    record = _records(out)["internet_pushy_unrelated"]
+    assert {f["code"] for f in record["flags"]} == set(labels["flags"])
+    assert record["need"]["label"] == labels["need"]["label"]
+    assert record["closing_attempts"] == labels["closing_attempts"]
+    assert record["score"]["value"] == 0.0
+    assert record["versions"]["policy_hash"] and record["versions"]["nlp_models"]["spacy"]
+    segments = {s["id"]: s for s in record["transcript"]}
+    for evidence in _all_evidence(record):
+        segment = segments[evidence["segment_id"]]
+        assert segment["start"] <= evidence["start"] <= evidence["end"] <= segment["end"], evidence
+        assert evidence["quote"] in segment["text"] and evidence["speaker"] == segment["speaker"]
