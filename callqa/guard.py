@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from callqa.settings import Settings
 from nlp.phrases import PhraseRule, load_rule_file, normalise, parse_rules, rules_path
@@ -30,14 +30,7 @@ class Dropped:
     rule: str  # the threshold or rule id that fired
 
     def to_dict(self) -> dict:
-        return {
-            "channel": self.channel,
-            "start": self.start,
-            "end": self.end,
-            "text": self.text,
-            "reason": self.reason,
-            "rule": self.rule,
-        }
+        return asdict(self)
 
 
 @functools.lru_cache(maxsize=1)

@@ -6,7 +6,7 @@ them) and the id of the rule or model that fired. Frozen: findings never change 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 
 @dataclass(frozen=True)
@@ -19,11 +19,4 @@ class Evidence:
     rule: str
 
     def to_dict(self) -> dict:
-        return {
-            "segment_id": self.segment_id,
-            "speaker": self.speaker,
-            "start": self.start,
-            "end": self.end,
-            "quote": self.quote,
-            "rule": self.rule,
-        }
+        return asdict(self)

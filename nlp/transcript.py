@@ -5,7 +5,7 @@ Frozen dataclasses: stages read a transcript and return findings; nothing edits 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
 Speaker = Literal["agent", "customer", "unknown"]
@@ -20,7 +20,7 @@ class Word:
     prob: float
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "start": self.start, "end": self.end, "prob": self.prob}
+        return asdict(self)
 
 
 @dataclass(frozen=True)
