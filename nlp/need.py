@@ -1,0 +1,246 @@
+"""The customer's need: why they called, with the sentence that says so.
+
+Callers state the reason early, so only the customer's first substantive turns are read
+(`CUSTOMER_TURNS` segments of at least `MIN_TURN_WORDS` words, within the first `WINDOW_S`
+seconds; short turns such as "yes" or a name are read but do not use up the budget). When
+no segment is labelled customer (roles unknown), every non-agent segment in that window is
+read instead. Agent speech is never read: an agent's "so you'd like to upgrade?" is not the
+customer's need.
+
+Each turn is split into spaCy sentences; unpunctuated ASR run-ons are cut into overlapping
+windows of `MAX_PIECE_TOKENS` tokens so one long turn does not blur into an average. All
+pieces are embedded in one batch (all-MiniLM-L6-v2) and compared with each label's exemplars
+from the policy taxonomy (nlp/rules/needs.yaml by default). A piece's score for a label is
+the mean of its `TOP_K` best exemplar similarities (one lucky exemplar should not decide);
+a keyword of the label in the piece adds `KEYWORD_BONUS`. A label's score is its best piece,
+and that piece is the evidence, with rule `need-keyword:<label>:<keyword>` when a keyword
+of the label is in it, else `need-embedding:<label>`.
+
+Confidence is a softmax over the label scores with temperature `TEMPERATURE` (fitted for
+calibration on the banking77 *train* split's mapped subset, see callqa/public_eval.py).
+Below `policy.need_min_confidence` the need is reported as `general_inquiry`, with the
+confidence of general_inquiry itself and the evidence of the best (too weak) label kept so a
+reviewer sees what was nearly chosen.
+
+Complaint rule: `complaint` means the call is about the complaint itself - the service
+received, staff, missed appointments, repeated contacts that fixed nothing, a wish to
+escalate. An angry customer with a wrong bill or a broken router has a billing or technical
+need. So without an explicit complaint keyword ("make a complaint", "speak to a manager",
+...) the complaint score pays `COMPLAINT_PENALTY`: annoyance that sounds like a complaint
+loses to a topic label it is about, and wins only when nothing else fits as well.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.embeddings import embed
+from nlp.evidence import Evidence
+from nlp.parse import ParsedCall
+from nlp.phrases import PhraseRule, normalise
+from nlp.policy import Policy
+
+FALLBACK_LABEL = "general_inquiry"
+COMPLAINT_LABEL = "complaint"
+CUSTOMER_TURNS = 4
+MIN_TURN_WORDS = 3
+WINDOW_S = 120.0
+MIN_PIECE_WORDS = 2  # "okay", "yes": nothing to classify
+MAX_PIECE_TOKENS = 32
+PIECE_STRIDE = 16
+TOP_K = 2
+# In cosine units: exemplar similarities of the right and the runner-up label differ by
+# about 0.05-0.15, so a keyword counts for about one clear embedding win.
+KEYWORD_BONUS = 0.12
+COMPLAINT_PENALTY = 0.03
+TEMPERATURE = 0.05
+_MODEL_CACHE_SIZE = 4
+
+
+@dataclass(frozen=True)
+class NeedFinding:
+    label: str
+    confidence: float
+    evidence: Evidence | None
+    scores: dict[str, float]  # softmax probability per taxonomy label
+
+    def to_dict(self) -> dict:
+        return {
+            "label": self.label,
+            "confidence": round(self.confidence, 4),
+            "evidence": self.evidence.to_dict() if self.evidence else None,
+            "scores": {label: round(score, 4) for label, score in self.scores.items()},
+        }
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A customer sentence (or a window of a long one) as Doc character offsets."""
+
+    segment_index: int
+    char_start: int
+    char_end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class NeedModel:
+    """A taxonomy made ready for scoring: exemplar embeddings and keyword rules per label."""
+
+    labels: tuple[str, ...]
+    exemplar_vectors: np.ndarray  # (n_exemplars, dim), unit rows
+    exemplar_labels: np.ndarray  # (n_exemplars,) index into labels
+    keywords: tuple[tuple[PhraseRule, ...], ...]  # per label
+
+
+_models: dict[str, NeedModel] = {}
+_models_lock = threading.Lock()
+
+
+def _taxonomy_key(policy: Policy) -> str:
+    # source_hash names the policy file, but the default taxonomy comes from needs.yaml and
+    # tests build policies in code: the taxonomy's own content is part of the key.
+    content = json.dumps({k: v.model_dump() for k, v in policy.taxonomy.items()}, sort_keys=True)
+    return policy.source_hash + ":" + hashlib.sha256(content.encode()).hexdigest()[:16]
+
+
+def keyword_rule_id(label: str, keyword: str) -> str:
+    return f"need-keyword:{label}:{keyword}"
+
+
+def need_model(policy: Policy) -> NeedModel:
+    """The scoring model for the policy's taxonomy, embedded once per taxonomy and cached."""
+    if not policy.taxonomy:
+        raise ValueError("the policy has no need taxonomy")
+    if FALLBACK_LABEL not in policy.taxonomy:
+        raise ValueError(f"the need taxonomy needs a {FALLBACK_LABEL!r} label")
+    key = _taxonomy_key(policy)
+    with _models_lock:
+        cached = _models.get(key)
+    if cached is not None:
+        return cached
+    labels = tuple(policy.taxonomy)
+    texts, owners = [], []
+    for index, label in enumerate(labels):
+        for exemplar in policy.taxonomy[label].exemplars:
+            texts.append(exemplar)
+            owners.append(index)
+    keywords = tuple(
+        tuple(PhraseRule(keyword_rule_id(label, kw), (normalise(kw),)) for kw in policy.taxonomy[label].keywords if normalise(kw))
+        for label in labels
+    )
+    model = NeedModel(labels, embed(texts), np.array(owners), keywords)
+    with _models_lock:
+        if len(_models) >= _MODEL_CACHE_SIZE:
+            _models.pop(next(iter(_models)))
+        _models[key] = model
+    return model
+
+
+def read_segments(parsed: ParsedCall) -> list[int]:
+    """Indices of the early customer segments that state the need (see module docstring)."""
+    segments = parsed.segments
+    customer = [i for i, s in enumerate(segments) if s.speaker == "customer"]
+    if not customer:
+        customer = [i for i, s in enumerate(segments) if s.speaker != "agent"]
+    chosen, substantive = [], 0
+    for i in customer:
+        # The window is measured from the customer's first words: a long IVR or agent
+        # greeting must not push the stated need out of it.
+        if substantive >= CUSTOMER_TURNS or segments[i].start - segments[customer[0]].start > WINDOW_S:
+            break
+        chosen.append(i)
+        if len(segments[i].text.split()) >= MIN_TURN_WORDS:
+            substantive += 1
+    return chosen
+
+
+def customer_pieces(parsed: ParsedCall) -> list[Piece]:
+    """The sentences of the segments read, cut into windows when an ASR run-on is long."""
+    pieces: list[Piece] = []
+    doc = parsed.doc
+    for index in read_segments(parsed):
+        span = parsed.span_of(index)
+        for sent in span.sents:
+            # Span.sents gives whole Doc sentences; keep only the part inside this segment.
+            start, end = max(sent.start, span.start), min(sent.end, span.end)
+            words = [t for t in doc[start:end] if not t.is_space]
+            if sum(1 for t in words if t.is_alpha) < MIN_PIECE_WORDS:
+                continue
+            for a in range(start, max(start + 1, end - MAX_PIECE_TOKENS + PIECE_STRIDE), PIECE_STRIDE):
+                window = doc[a : min(end, a + MAX_PIECE_TOKENS)]
+                text = window.text.strip()
+                if text:
+                    pieces.append(Piece(index, window.start_char, window.end_char, text))
+    return pieces
+
+
+def _topk_mean(sims: np.ndarray, owners: np.ndarray, n_labels: int) -> np.ndarray:
+    """(n_pieces, n_labels): mean of each label's TOP_K best exemplar similarities per piece."""
+    out = np.empty((sims.shape[0], n_labels), dtype=np.float64)
+    for label in range(n_labels):
+        block = sims[:, owners == label]
+        k = min(TOP_K, block.shape[1])
+        out[:, label] = np.sort(block, axis=1)[:, -k:].mean(axis=1)
+    return out
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    z = scores / TEMPERATURE
+    z = np.exp(z - z.max())
+    return z / z.sum()
+
+
+def score_pieces(parsed: ParsedCall, pieces: Sequence[Piece], vectors: np.ndarray, model: NeedModel, policy: Policy) -> NeedFinding:
+    """The need from already-embedded pieces (one row of `vectors` per piece)."""
+    labels = model.labels
+    fallback = labels.index(FALLBACK_LABEL)
+    if not pieces:
+        # Nothing the customer said early on: no basis for any need.
+        return NeedFinding(FALLBACK_LABEL, 0.0, None, {label: 0.0 for label in labels})
+    combined = _topk_mean(vectors @ model.exemplar_vectors.T, model.exemplar_labels, len(labels))
+    fired: dict[tuple[int, int], str] = {}  # (piece, label) -> keyword rule id
+    for p, piece in enumerate(pieces):
+        text = normalise(piece.text)
+        for label, rules in enumerate(model.keywords):
+            for rule in rules:
+                if rule.match(text) is not None:
+                    fired[(p, label)] = rule.id
+                    combined[p, label] += KEYWORD_BONUS
+                    break
+    if COMPLAINT_LABEL in labels:
+        complaint = labels.index(COMPLAINT_LABEL)
+        if not any(label == complaint for _, label in fired):
+            combined[:, complaint] -= COMPLAINT_PENALTY
+    label_scores = combined.max(axis=0)
+    probs = _softmax(label_scores)
+    best = int(np.argmax(label_scores))
+    p = int(np.argmax(combined[:, best]))
+    piece = pieces[p]
+    evidence = parsed.locate(piece.char_start, piece.char_end, fired.get((p, best), f"need-embedding:{labels[best]}"))
+    scores = {label: float(probs[i]) for i, label in enumerate(labels)}
+    if probs[best] < policy.need_min_confidence:
+        return NeedFinding(FALLBACK_LABEL, float(probs[fallback]), evidence, scores)
+    return NeedFinding(labels[best], float(probs[best]), evidence, scores)
+
+
+def classify_needs(calls: Sequence[ParsedCall], policy: Policy) -> list[NeedFinding]:
+    """The need of each call, with one embedding batch for all of them."""
+    model = need_model(policy)
+    pieces = [customer_pieces(parsed) for parsed in calls]
+    vectors = embed([piece.text for call in pieces for piece in call])
+    findings, offset = [], 0
+    for parsed, call in zip(calls, pieces):
+        findings.append(score_pieces(parsed, call, vectors[offset : offset + len(call)], model, policy))
+        offset += len(call)
+    return findings
+
+
+def classify_need(parsed: ParsedCall, policy: Policy) -> NeedFinding:
+    return classify_needs([parsed], policy)[0]
