@@ -177,6 +177,31 @@ def evaluate(
         json_out.write_text(jsonlib.dumps(report.summary(), indent=2))
 
 
+@app.command("eval-public")
+def evaluate_public(
+    split: Annotated[str, typer.Option(help="banking77 split: test or train.")] = "test",
+    limit: Annotated[Optional[int], typer.Option(help="An evenly spaced sample of this many queries.")] = None,
+    policy: PolicyOpt = None,
+) -> None:
+    """Need accuracy on public customer-service data (banking77, ABCD in ../shared/data), mapped to the taxonomy."""
+    from callqa.public_eval import PublicDataMissing, abcd_need_accuracy, banking77_need_accuracy
+    from nlp.policy import load_policy
+
+    loaded = load_policy(policy)
+    table = Table("dataset", "split", "n", "skipped (unmapped)", "accuracy", title="need accuracy on public data")
+    try:
+        results = [banking77_need_accuracy(loaded, split, limit), abcd_need_accuracy(loaded)]
+    except PublicDataMissing as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    for r in results:
+        table.add_row(r.dataset, r.split, str(r.n), str(r.skipped), f"{r.accuracy:.3f}")
+    console.print(table)
+    for r in results:
+        per_label = ", ".join(f"{label} {c['correct']}/{c['n']}" for label, c in sorted(r.per_label.items()))
+        console.print(f"  {r.dataset} by label: {per_label}")
+
+
 @app.command("models")
 def list_models(work_dir: WorkDirOpt = None) -> None:
     """Which Whisper models are installed, where, and their sizes."""
