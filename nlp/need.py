@@ -59,6 +59,7 @@ TOP_K = 2
 # about 0.05-0.15, so a keyword counts for about one clear embedding win.
 KEYWORD_BONUS = 0.12
 COMPLAINT_PENALTY = 0.03
+TURN_DECAY = 0.02
 TEMPERATURE = 0.05
 _MODEL_CACHE_SIZE = 4
 
@@ -143,12 +144,19 @@ def need_model(policy: Policy) -> NeedModel:
     return model
 
 
-def read_segments(parsed: ParsedCall) -> list[int]:
-    """Indices of the early customer segments that state the need (see module docstring)."""
+def read_segments(parsed: ParsedCall, until: float | None = None) -> list[int]:
+    """Indices of the early customer segments that state the need (see module docstring).
+
+    Only what the customer said before the agent's first pitch (`until`) counts: after it,
+    their questions are about the offer ("can I cancel it if I change my mind?"), not why
+    they called.
+    """
     segments = parsed.segments
     customer = [i for i, s in enumerate(segments) if s.speaker == "customer"]
     if not customer:
         customer = [i for i, s in enumerate(segments) if s.speaker != "agent"]
+    if until is not None and any(segments[i].start < until for i in customer):
+        customer = [i for i in customer if segments[i].start < until]
     chosen, substantive = [], 0
     for i in customer:
         # The window is measured from the customer's first words: a long IVR or agent
@@ -161,11 +169,11 @@ def read_segments(parsed: ParsedCall) -> list[int]:
     return chosen
 
 
-def customer_pieces(parsed: ParsedCall) -> list[Piece]:
+def customer_pieces(parsed: ParsedCall, until: float | None = None) -> list[Piece]:
     """The sentences of the segments read, cut into windows when an ASR run-on is long."""
     pieces: list[Piece] = []
     doc = parsed.doc
-    for index in read_segments(parsed):
+    for index in read_segments(parsed, until):
         span = parsed.span_of(index)
         for sent in span.sents:
             # Span.sents gives whole Doc sentences; keep only the part inside this segment.
@@ -205,6 +213,10 @@ def score_pieces(parsed: ParsedCall, pieces: Sequence[Piece], vectors: np.ndarra
         # Nothing the customer said early on: no basis for any need.
         return NeedFinding(FALLBACK_LABEL, 0.0, None, {label: 0.0 for label in labels})
     combined = _topk_mean(vectors @ model.exemplar_vectors.T, model.exemplar_labels, len(labels))
+    # Customers say why they called first: each later turn read gives up a little, so the
+    # opening statement wins a close call against a follow-up question.
+    turn_order = {index: rank for rank, index in enumerate(dict.fromkeys(piece.segment_index for piece in pieces))}
+    combined -= TURN_DECAY * np.array([turn_order[piece.segment_index] for piece in pieces])[:, None]
     fired: dict[tuple[int, int], str] = {}  # (piece, label) -> keyword rule id
     for p, piece in enumerate(pieces):
         text = normalise(piece.text)
@@ -230,10 +242,11 @@ def score_pieces(parsed: ParsedCall, pieces: Sequence[Piece], vectors: np.ndarra
     return NeedFinding(labels[best], float(probs[best]), evidence, scores)
 
 
-def classify_needs(calls: Sequence[ParsedCall], policy: Policy) -> list[NeedFinding]:
-    """The need of each call, with one embedding batch for all of them."""
+def classify_needs(calls: Sequence[ParsedCall], policy: Policy, until: Sequence[float | None] | None = None) -> list[NeedFinding]:
+    """The need of each call, with one embedding batch for all of them (`until`: each call's first pitch)."""
     model = need_model(policy)
-    pieces = [customer_pieces(parsed) for parsed in calls]
+    limits = list(until) if until is not None else [None] * len(calls)
+    pieces = [customer_pieces(parsed, limit) for parsed, limit in zip(calls, limits, strict=True)]
     vectors = embed([piece.text for call in pieces for piece in call])
     findings, offset = [], 0
     for parsed, call in zip(calls, pieces):
@@ -242,5 +255,5 @@ def classify_needs(calls: Sequence[ParsedCall], policy: Policy) -> list[NeedFind
     return findings
 
 
-def classify_need(parsed: ParsedCall, policy: Policy) -> NeedFinding:
-    return classify_needs([parsed], policy)[0]
+def classify_need(parsed: ParsedCall, policy: Policy, until: float | None = None) -> NeedFinding:
+    return classify_needs([parsed], policy, [until])[0]

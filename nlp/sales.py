@@ -270,3 +270,15 @@ def _same_offer(offers: list[Offer], product: str, catalog: Product | None) -> O
         if offer.product_key == key or fuzz.token_set_ratio(offer.product_key, key) >= SAME_PRODUCT_MIN_RATIO:
             return offer
     return None
+
+
+def first_pitch_time(parsed: ParsedCall) -> float | None:
+    """When the agent first pitches or asks to close, by the rules alone: the need stage reads
+    only what the customer said before it."""
+    rules = sales_rules()
+    for sentence in parsed.sentences:
+        if sentence.speaker == "agent" and first_match(rules.not_offer, sentence.norm) is None:
+            strong = any(r.match(sentence.norm) is not None and not r.needs_product for r in rules.offer)
+            if strong or first_match(rules.close, sentence.norm) is not None:
+                return sentence.start
+    return None
