@@ -14,21 +14,9 @@ import spacy
 
 from nlp.parse import ParsedCall
 from nlp.phrases import RuleFileError, load_rule_file, rules_path
-from nlp.sentiment import (
-    SegmentSentiment,
-    SentimentConfig,
-    SentimentFinding,
-    SentimentModelError,
-    is_backchannel,
-    is_upset,
-    label_for,
-    label_polarities,
-    load_rules,
-    prepare,
-    role_sentiment,
-    score_sentiment,
-    windows,
-)
+from nlp.sentiment import SegmentSentiment, SentimentFinding, is_upset, label_for, role_sentiment, score_sentiment
+from nlp.sentiment_rules import SentimentConfig, SentimentModelError, is_backchannel, load_rules, prepare
+from nlp.sentiment_scorers import label_polarities, windows
 from nlp.transcript import Segment, Transcript
 
 RULES_FILE = load_rule_file(rules_path("sentiment_anchors.yaml"))
