@@ -3,6 +3,7 @@
 import pytest
 
 from nlp.phrases import normalise
+from nlp.need_fit import fit_rules
 from nlp.sales import first_match, sales_rules
 
 RULES = sales_rules()
@@ -33,3 +34,12 @@ def test_every_section_documents_both_ways() -> None:
         assert ex.get("match"), name
         if name != "accept_after_close":
             assert ex.get("no_match"), name
+
+
+FIT_CASES = [(section, kind, text) for section, ex in fit_rules().examples.items() for kind in ("match", "no_match") for text in ex[kind]]
+
+
+@pytest.mark.parametrize("section, kind, text", FIT_CASES)
+def test_need_fit_rule_examples(section: str, kind: str, text: str) -> None:
+    rules = {"pivot": fit_rules().pivot, "link": fit_rules().link}[section]
+    assert (first_match(rules, normalise(text)) is not None) == (kind == "match"), text
