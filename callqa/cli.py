@@ -114,11 +114,37 @@ def score(
     from flows.score import score_calls
 
     summary = score_calls(paths, out, settings, show_progress=progress and sys.stderr.isatty())
+    _print_calls(out)
     console.print(summary.line())
     for call_id, code in summary.failures.items():
         console.print(f"  [red]failed[/red] {call_id}: {code}")
     console.print(f"records: {out / 'records'}")
     raise typer.Exit(1 if summary.failed else 0)
+
+
+def _print_calls(out: Path) -> None:
+    """One line per call of the output folder: what a QA lead scans first."""
+    import json as jsonlib
+
+    table = Table("call", "status", "score", "need", "offers", "closes", "flags", title=f"calls in {out}")
+    for path in sorted((out / "records").glob("*.json")):
+        record = jsonlib.loads(path.read_text())
+        if record["status"] != "scored":
+            table.add_row(record["call_id"], f"[red]failed[/red] {record['error']['code']}", "", "", "", "", "")
+            continue
+        score = (record.get("score") or {}).get("value")
+        offers = ", ".join(f"{o['product']} ({o['customer_response']})" for o in record["offers"]) or "-"
+        flags = ", ".join(f["code"] for f in record["flags"]) or "-"
+        table.add_row(
+            record["call_id"],
+            "scored",
+            "-" if score is None else f"{score:.0f}",
+            (record.get("need") or {}).get("label", "-"),
+            offers,
+            str((record.get("closing_attempts") or {}).get("total", 0)),
+            f"[yellow]{flags}[/yellow]" if record["flags"] else flags,
+        )
+    console.print(table)
 
 
 def _check_ready(settings: Settings) -> None:
