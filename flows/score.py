@@ -22,6 +22,7 @@ from prefect import flow, task  # noqa: E402  (after the offline environment is 
 from prefect.context import TaskRunContext  # noqa: E402
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
 
+from callqa import __version__  # noqa: E402
 from callqa.audio import AudioError, file_sha256  # noqa: E402
 from callqa.record import failed_record, is_done, read_record, record_path, scored_record, write_record  # noqa: E402
 from callqa.transcription import CallTranscription, transcribe_call  # noqa: E402
@@ -91,7 +92,7 @@ def analyse_task(result: CallTranscription, settings: Settings, policy: Policy) 
 
 def analysis_key(settings: Settings, policy: Policy) -> str:
     """What the analysis depends on beyond the transcript: a change re-analyses, it does not re-transcribe."""
-    return f"{policy.source_hash}:{settings.sentiment_model_dir or 'default'}"
+    return f"{__version__}:{policy.source_hash}:{settings.sentiment_model_dir or 'default'}"
 
 
 @task(name="write-record", retries=2, retry_delay_seconds=1)

@@ -19,7 +19,7 @@ from nlp.need import classify_need
 from nlp.need_fit import judge_need_fit
 from nlp.parse import SPACY_MODEL, ParsedCall, parse
 from nlp.policy import Policy
-from nlp.sales import Offer, find_offers, first_pitch_time
+from nlp.sales import Offer, apply_need, find_offers
 from nlp.scorecard import score_call
 from nlp.sentiment import SentimentConfig, score_sentiment
 from nlp.transcript import Transcript
@@ -71,8 +71,10 @@ def analyse(transcript: Transcript, settings: AnalysisSettings) -> dict:
     started = time.perf_counter()
     policy = settings.policy
     parsed = parse(transcript)
-    need = classify_need(parsed, policy, until=first_pitch_time(parsed))
-    offers = find_offers(parsed, policy, need.label)
+    offers = find_offers(parsed, policy)
+    # The need is what the customer said before the first pitch: after it, their questions are about the offer.
+    need = classify_need(parsed, policy, until=min((o.start for o in offers), default=None))
+    apply_need(offers, need.label)
     judge_need_fit(parsed, offers, need.label, policy)
     disclosures = {o.id: disclosures_for(parsed, o, offers, policy.required_disclosures) for o in offers}
     recaps = {o.id: cost_recap(parsed, o) for o in offers}

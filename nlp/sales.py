@@ -24,6 +24,7 @@ from nlp.policy import Policy, Product
 RESPONSE_WINDOW = 3
 SAME_PRODUCT_MIN_RATIO = 80.0
 GENERIC_PRODUCT_HEADS = frozenset({"deal", "offer", "option", "promotion", "account", "service", "rate"})
+CUSTOMER_OWNED = frozenset({"your", "my", "his", "her", "their"})
 # Checked in this order: "yes, but let me ask my wife" is undecided; a bare "yes" is consent
 # only right after a closing question.
 RESPONSES = ("undecided", "decline", "accept", "accept_after_close")
@@ -147,6 +148,8 @@ def _product_phrase(parsed: ParsedCall, sentence: Sentence, nouns: frozenset[str
         named_with_noun = any(t.pos_ == "PROPN" for t in chunk) and any(t.lemma_.lower() in nouns for t in chunk)
         if head not in nouns and chunk.root.text.lower() not in nouns and not named_with_noun:
             continue
+        if any(t.lower_ in CUSTOMER_OWNED for t in chunk):
+            continue  # "your account", "my plan": what the customer has, not what is offered
         words = [t for t in chunk if t.pos_ not in ("DET", "PRON") and t.dep_ != "poss"]
         if not words:
             continue
@@ -169,7 +172,20 @@ def _kind(sentence: Sentence, rule: PhraseRule | None, product: str, catalog: Pr
     return "cross_sell"
 
 
-def find_offers(parsed: ParsedCall, policy: Policy, need_label: str | None) -> list[Offer]:
+def _head_lemma(parsed: ParsedCall, sentence: Sentence, product: str) -> str:
+    last = product.split()[-1].lower()
+    span = parsed.doc.char_span(sentence.char_start, sentence.char_end, alignment_mode="expand")
+    return next((t.lemma_.lower() for t in span or () if t.lower_ == last), last)
+
+
+def apply_need(offers: list[Offer], need_label: str | None) -> None:
+    """An offer made on a cancellation call is a retention offer, whatever its wording."""
+    for offer in offers:
+        if need_label == "cancel_service" and (offer.catalog is None or offer.catalog.kind is None):
+            offer.kind = "retention"
+
+
+def find_offers(parsed: ParsedCall, policy: Policy, need_label: str | None = None) -> list[Offer]:
     rules = sales_rules()
     offers: list[Offer] = []
     last_pitch: Offer | None = None  # the offer the customer is currently answering
@@ -187,7 +203,9 @@ def find_offers(parsed: ParsedCall, policy: Policy, need_label: str | None) -> l
             product = catalog.names[0] if catalog else _product_phrase(parsed, sentence, rules.product_nouns)
             if first_match(rules.not_offer, sentence.norm) is not None:
                 offer_rules = []  # about what the customer already has
-            offer_rule = next((r for r in offer_rules if product or not r.needs_product), None)
+            specific = product is not None and _head_lemma(parsed, sentence, product) not in GENERIC_PRODUCT_HEADS
+            # weak cues ("we have", "would you like") need a specific product, not "an account" or "a deal"
+            offer_rule = next((r for r in offer_rules if specific or not r.needs_product), None)
             if offer_rule is not None and offer_rule.needs_product and last_pitch is not None and (
                 last_pitch.pitches[-1].index == sentence.index or not last_pitch.responses
             ):
@@ -271,14 +289,3 @@ def _same_offer(offers: list[Offer], product: str, catalog: Product | None) -> O
             return offer
     return None
 
-
-def first_pitch_time(parsed: ParsedCall) -> float | None:
-    """When the agent first pitches or asks to close, by the rules alone: the need stage reads
-    only what the customer said before it."""
-    rules = sales_rules()
-    for sentence in parsed.sentences:
-        if sentence.speaker == "agent" and first_match(rules.not_offer, sentence.norm) is None:
-            strong = any(r.match(sentence.norm) is not None and not r.needs_product for r in rules.offer)
-            if strong or first_match(rules.close, sentence.norm) is not None:
-                return sentence.start
-    return None
