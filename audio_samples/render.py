@@ -1,7 +1,14 @@
 #!/usr/bin/env python3
 """Render the bundled sample calls: scripts/<call_id>.yaml -> <call_id>.<ext> + <call_id>.labels.json.
 
-Usage: python audio_samples/render.py [--only CALL_ID] [--voices flite|espeak]
+Usage: python audio_samples/render.py [--only CALL_ID ...] [--exclude CALL_ID ...] [--voices flite|espeak]
+                                      [--scripts DIR] [--out DIR] [--text-only] [--closing-scope offer|call]
+
+--scripts/--out render another set of scripts (default: scripts/ here, written here).
+--text-only writes only <call_id>.labels.json, with turn timings estimated from the text and
+laid out with the same gap logic as the audio (no synthesis, `audio.path` null).
+--closing-scope call counts EXCESSIVE_CLOSING_ATTEMPTS over the whole call (all offers
+together) instead of per offer (the default, which the bundled samples use).
 
 Needs flite (speech; or espeak-ng with --voices espeak) and ffmpeg (mp3/ogg encoding) from
 Debian, numpy/soundfile/pyyaml from the project venv.
@@ -38,6 +45,13 @@ WORK_RATE = 16000  # flite's native rate; calls are laid out at this rate, then 
 TELEPHONE_RATE = 8000
 NOISE_DBFS = -60.0  # line/room noise so silence is never digital zero (VADs and codecs see real audio)
 MAX_CLOSES = 2  # policy default: more closing attempts than this on one offer is excessive
+CLOSING_SCOPES = ("offer", "call")  # what MAX_CLOSES counts over: each offer, or the whole call
+
+# --text-only: seconds of speech for a turn, from its text, per role:
+# intercept + per letter/digit + per punctuation pause. Fitted by least squares on the flite
+# voices' turn lengths in the bundled samples (mean error about 4% agent, 10% customer).
+SPEECH_TIME = {"agent": (-0.29, 0.0666, 0.237), "customer": (-0.05, 0.0757, 0.242)}
+MIN_TURN_S = 0.35
 
 ROLES = ("agent", "customer")
 ITEMS = ("price", "recurring_charge", "cancellation_terms", "contract_term", "restrictions")
@@ -176,6 +190,27 @@ def synth(text: str, voice: Voice) -> np.ndarray:
     return x / max(1.0, np.abs(x).max() / 0.95)  # never clip
 
 
+def place(turns: list[Turn], lengths: list[float], rng: np.random.Generator) -> None:
+    """Set each turn's start/end (seconds): turns one after another with natural gaps."""
+    pos = rng.uniform(0.4, 0.8)  # the recorder starts a moment before the agent speaks
+    for i, (turn, length) in enumerate(zip(turns, lengths)):
+        if i:
+            # A back-channel ("Okay.") comes in quickly and the speaker picks up quickly after
+            # it; other turns follow a normal pause. Turns never overlap.
+            quick = len(turn.text.split()) <= 2 or len(turns[i - 1].text.split()) <= 2
+            pos = turns[i - 1].end + (rng.uniform(0.15, 0.3) if quick else rng.uniform(0.3, 1.0))
+        turn.start = round(pos, 3)
+        turn.end = round(pos + length, 3)
+
+
+def speech_time(turn: Turn) -> float:
+    """Estimated length of a turn's speech (seconds) without synthesising it (--text-only)."""
+    a, per_char, per_pause = SPEECH_TIME[turn.speaker]
+    chars = len(re.sub(r"[^A-Za-z0-9]", "", turn.text))
+    pauses = len(re.findall(r"[.,?!;:]", turn.text))
+    return max(MIN_TURN_S, a + per_char * chars + per_pause * pauses)
+
+
 def layout(script: dict[str, Any], turns: list[Turn], voices: dict[str, Voice],
            rng: np.random.Generator) -> np.ndarray:
     """Place turns one after another with natural gaps; returns (channels, samples) at WORK_RATE.
@@ -184,15 +219,7 @@ def layout(script: dict[str, Any], turns: list[Turn], voices: dict[str, Voice],
     speech and is (near) silent while the other one talks. Mono mixes both.
     """
     clips = [synth(t.text, voices[t.speaker]) for t in turns]
-    pos = rng.uniform(0.4, 0.8)  # the recorder starts a moment before the agent speaks
-    for i, (turn, clip) in enumerate(zip(turns, clips)):
-        if i:
-            # A back-channel ("Okay.") comes in quickly and the speaker picks up quickly after
-            # it; other turns follow a normal pause. Turns never overlap.
-            quick = len(turn.text.split()) <= 2 or len(turns[i - 1].text.split()) <= 2
-            pos = turns[i - 1].end + (rng.uniform(0.15, 0.3) if quick else rng.uniform(0.3, 1.0))
-        turn.start = round(pos, 3)
-        turn.end = round(pos + len(clip) / WORK_RATE, 3)
+    place(turns, [len(clip) / WORK_RATE for clip in clips], rng)
     # Pad to a whole tenth of a second: every target rate then gets an exact integer length.
     n = int(np.ceil((turns[-1].end + 0.8) * 10)) * (WORK_RATE // 10)
     if script["layout"] == "mono":
@@ -265,8 +292,12 @@ def tagged(turns: list[Turn], kind: str, offer: str | None = None) -> list[tuple
     return [(t, g) for t in turns for g in t.tags if g.kind == kind and (offer is None or g.offer == offer)]
 
 
-def build_labels(script: dict[str, Any], turns: list[Turn]) -> dict[str, Any]:
-    """Gold labels in the CallRecord (schema v1) shape; raises if annotation and tags disagree."""
+def build_labels(script: dict[str, Any], turns: list[Turn], closing_scope: str = "offer") -> dict[str, Any]:
+    """Gold labels in the CallRecord (schema v1) shape; raises if annotation and tags disagree.
+
+    closing_scope: "offer" flags EXCESSIVE_CLOSING_ATTEMPTS when one offer has more than
+    MAX_CLOSES `close` tags, "call" when the whole call (all offers together) has.
+    """
     ann = script["annotation"]
     problems: list[str] = []
 
@@ -329,7 +360,7 @@ def build_labels(script: dict[str, Any], turns: list[Turn]) -> dict[str, Any]:
 
         if not o["need_fit"]:
             flags.add("OFFER_WITHOUT_NEED")
-        if len(closes) > MAX_CLOSES:
+        if closing_scope == "offer" and len(closes) > MAX_CLOSES:
             flags.add("EXCESSIVE_CLOSING_ATTEMPTS")
         if late:
             flags.add("CONTINUED_AFTER_DECLINE")
@@ -351,6 +382,8 @@ def build_labels(script: dict[str, Any], turns: list[Turn]) -> dict[str, Any]:
                        "closing_attempts": [evidence(t, g) for t, g in closes],
                        "disclosures": disclosures})
 
+    if closing_scope == "call" and total_closes > MAX_CLOSES:
+        flags.add("EXCESSIVE_CLOSING_ATTEMPTS")
     derived_flags = [c for c in FLAG_CODES if c in flags]
     expect("flags", derived_flags, [c for c in FLAG_CODES if c in set(ann.get("flags") or [])])
     if unknown := set(ann.get("flags") or []) - set(FLAG_CODES):
@@ -385,42 +418,74 @@ def build_labels(script: dict[str, Any], turns: list[Turn]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- main
 
-def render(path: Path, voices: dict[str, Voice]) -> dict[str, Any]:
+def render(path: Path, voices: dict[str, Voice], out_dir: Path = HERE,
+           closing_scope: str = "offer") -> dict[str, Any]:
     script, turns = load_script(path)
     call_id, rate, fmt = script["call_id"], int(script["sample_rate"]), script["format"]
     rng = np.random.default_rng(zlib.crc32(call_id.encode()))  # deterministic per call
     audio = layout(script, turns, voices, rng)
-    labels = build_labels(script, turns)  # validate before writing anything
+    labels = build_labels(script, turns, closing_scope)  # validate before writing anything
     work_rate = WORK_RATE
     if script["telephony"]:
         audio, work_rate = telephony(audio, work_rate), TELEPHONE_RATE
     audio = resample(audio, work_rate, rate)
-    out = HERE / f"{call_id}.{fmt}"
+    out = out_dir / f"{call_id}.{fmt}"
     encode(out, audio, rate, fmt, mu_law=bool(script["telephony"]))
     labels["audio"] = {"path": out.name, "sha256": hashlib.sha256(out.read_bytes()).hexdigest(),
                        "duration_s": round(audio.shape[-1] / rate, 3), "sample_rate": rate,
                        "channels": audio.shape[0]}
-    (HERE / f"{call_id}.labels.json").write_text(json.dumps(labels, indent=2) + "\n")
+    (out_dir / f"{call_id}.labels.json").write_text(json.dumps(labels, indent=2) + "\n")
+    return labels
+
+
+def render_text_only(path: Path, out_dir: Path, closing_scope: str = "offer") -> dict[str, Any]:
+    """Labels only: turn times estimated from the text (speech_time), gaps as in `layout`."""
+    script, turns = load_script(path)
+    call_id, rate = script["call_id"], int(script["sample_rate"])
+    rng = np.random.default_rng(zlib.crc32(call_id.encode()))  # same gaps as a real render
+    place(turns, [speech_time(t) for t in turns], rng)
+    labels = build_labels(script, turns, closing_scope)
+    labels["audio"] = {"path": None, "sha256": None,
+                       "duration_s": round(np.ceil((turns[-1].end + 0.8) * 10) / 10, 3),
+                       "sample_rate": rate, "channels": 1 if script["layout"] == "mono" else 2}
+    labels["sample"]["timing"] = "estimated"  # no audio: times come from the text
+    (out_dir / f"{call_id}.labels.json").write_text(json.dumps(labels, indent=2) + "\n")
     return labels
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", metavar="CALL_ID", help="render just this call")
+    ap.add_argument("--only", metavar="CALL_ID", action="append",
+                    help="render just this call (repeat for several)")
+    ap.add_argument("--exclude", metavar="CALL_ID", action="append", default=[],
+                    help="skip this call (repeat for several)")
     ap.add_argument("--voices", choices=sorted(VOICE_SETS), default="flite",
                     help="TTS voices (default flite; espeak transcribes much worse at 8 kHz)")
+    ap.add_argument("--scripts", type=Path, default=SCRIPTS, metavar="DIR",
+                    help="folder of <call_id>.yaml scripts (default: scripts/ beside this file)")
+    ap.add_argument("--out", type=Path, default=HERE, metavar="DIR",
+                    help="where audio and labels go (default: beside this file)")
+    ap.add_argument("--text-only", action="store_true",
+                    help="write only labels, with turn times estimated from the text (no audio)")
+    ap.add_argument("--closing-scope", choices=CLOSING_SCOPES, default="offer",
+                    help="EXCESSIVE_CLOSING_ATTEMPTS counts closes per offer (default) or over the whole call")
     args = ap.parse_args()
-    paths = sorted(SCRIPTS.glob("*.yaml"))
+    paths = sorted(args.scripts.glob("*.yaml"))
     if args.only:
-        paths = [p for p in paths if p.stem == args.only]
-        if not paths:
-            print(f"no script {args.only}.yaml in {SCRIPTS}", file=sys.stderr)
+        if missing := set(args.only) - {p.stem for p in paths}:
+            print(f"no script {', '.join(sorted(missing))} in {args.scripts}", file=sys.stderr)
             return 2
+        paths = [p for p in paths if p.stem in args.only]
+    paths = [p for p in paths if p.stem not in args.exclude]
+    args.out.mkdir(parents=True, exist_ok=True)
     for p in paths:
-        lab = render(p, VOICE_SETS[args.voices])
+        if args.text_only:
+            lab = render_text_only(p, args.out, args.closing_scope)
+        else:
+            lab = render(p, VOICE_SETS[args.voices], args.out, args.closing_scope)
         a = lab["audio"]
         print(f"{lab['call_id']:<34} {a['duration_s']:6.1f} s  {a['sample_rate']:>5} Hz  "
-              f"{a['channels']} ch  {a['path']:<40} flags: {', '.join(lab['flags']) or '-'}")
+              f"{a['channels']} ch  {a['path'] or '(text only)':<40} flags: {', '.join(lab['flags']) or '-'}")
     return 0
 
 
