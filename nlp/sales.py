@@ -13,6 +13,7 @@ import functools
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
+from spacy.tokens import Token
 
 from nlp.evidence import Evidence
 from nlp.parse import ParsedCall, Sentence
@@ -25,11 +26,19 @@ RESPONSE_WINDOW = 3
 SAME_PRODUCT_MIN_RATIO = 80.0
 GENERIC_PRODUCT_HEADS = frozenset({"deal", "offer", "option", "promotion", "account", "service", "rate"})
 CUSTOMER_OWNED = frozenset({"your", "my", "his", "her", "their"})
+NOT_PRODUCT_HEADS = frozenset({"contract", "charge", "fee", "bill", "payment", "price", "line", "street", "area", "address"})
 # Checked in this order: "yes, but let me ask my wife" is undecided; a bare "yes" is consent
 # only right after a closing question.
 RESPONSES = ("undecided", "decline", "accept", "accept_after_close")
 RESPONSE_LABELS = {"undecided": "undecided", "decline": "declined", "accept": "accepted", "accept_after_close": "accepted"}
 IMPLIED_OFFER_LOOKBACK = 3  # agent sentences searched for the product of a close that names none
+
+
+@dataclass(frozen=True)
+class OfferFrame:
+    id: str
+    subjects: frozenset[str]
+    verbs: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,8 @@ class SalesRules:
     disclosures: dict[str, tuple[tuple[PhraseRule, ...], bool]]  # item -> (rules, an amount also discloses it)
     not_applicable: dict[str, PhraseRule]  # item -> what the agent says when the item does not apply
     product_nouns: frozenset[str]
+    not_products: frozenset[str]
+    frames: tuple[OfferFrame, ...]
     upsell_words: tuple[str, ...]
     examples: dict[str, dict]
 
@@ -74,6 +85,8 @@ def sales_rules() -> SalesRules:
         disclosures=disclosures,
         not_applicable=not_applicable,
         product_nouns=frozenset(data["product_nouns"]),
+        not_products=frozenset(data["not_products"]),
+        frames=tuple(OfferFrame(f["id"], frozenset(f["subjects"]), frozenset(f["verbs"])) for f in data["offer_frames"]),
         upsell_words=tuple(normalise(w) for w in data["upsell_words"]),
         examples=examples,
     )
@@ -145,8 +158,13 @@ def _product_phrase(parsed: ParsedCall, sentence: Sentence, nouns: frozenset[str
     candidates = []
     for chunk in span.noun_chunks:
         head = chunk.root.lemma_.lower()
-        named_with_noun = any(t.pos_ == "PROPN" for t in chunk) and any(t.lemma_.lower() in nouns for t in chunk)
-        if head not in nouns and chunk.root.text.lower() not in nouns and not named_with_noun:
+        if head in NOT_PRODUCT_HEADS or any(t.lemma_.lower() in sales_rules().not_products for t in chunk):
+            continue  # "a mast upgrade", "a leak adjustment": service, not a sale
+        if chunk.root.ent_type_ in ("PERSON", "GPE", "DATE", "TIME"):
+            continue
+        # a named product ("Guardian antivirus", "Premium Care") needs no product noun
+        named_product = any(t.pos_ == "PROPN" for t in chunk) and head not in GENERIC_PRODUCT_HEADS
+        if head not in nouns and chunk.root.text.lower() not in nouns and not named_product:
             continue
         if any(t.lower_ in CUSTOMER_OWNED for t in chunk):
             continue  # "your account", "my plan": what the customer has, not what is offered
@@ -170,6 +188,47 @@ def _kind(sentence: Sentence, rule: PhraseRule | None, product: str, catalog: Pr
     if (rule is not None and rule.id == "OFFER-UPGRADE") or any(f" {w} " in f" {text} " for w in rules.upsell_words):
         return "upsell"
     return "cross_sell"
+
+
+def _service_recovery(parsed: ParsedCall, sentence: Sentence, rules: SalesRules) -> bool:
+    """The sentence gives something that is not for sale (a credit, an adjustment, a note)."""
+    span = parsed.doc.char_span(sentence.char_start, sentence.char_end, alignment_mode="expand")
+    return span is not None and any(t.lemma_.lower() in rules.not_products and t.pos_ == "NOUN" for t in span)
+
+
+def _not_product(token: Token, rules: SalesRules) -> bool:
+    head = token.lemma_.lower()
+    return head in NOT_PRODUCT_HEADS or head in rules.not_products
+
+
+def offer_frame(parsed: ParsedCall, sentence: Sentence, rules: SalesRules) -> PhraseRule | None:
+    """An offering clause in the dependency parse: "we (do) have our X", "you'll want X",
+    "have you thought about X", with X a product. Past actions ("I've added it") do not count."""
+    span = parsed.doc.char_span(sentence.char_start, sentence.char_end, alignment_mode="expand")
+    if span is None:
+        return None
+    for token in span:
+        if token.pos_ not in ("VERB", "AUX") or token.tag_ in ("VBD", "VBN"):
+            continue
+        subjects = {c.lower_ for c in token.children if c.dep_ in ("nsubj", "nsubjpass")}
+        for frame in rules.frames:
+            if token.lemma_.lower() not in frame.verbs or not subjects & frame.subjects:
+                continue
+            objects = [c for c in token.children if c.dep_ in ("dobj", "attr", "oprd")]
+            objects += [g for c in token.children if c.dep_ == "prep" for g in c.children if g.dep_ == "pobj"]
+            if any(_not_product(c, rules) for c in token.children if c.dep_ == "dobj"):
+                break  # "I'll put a note on the account": the thing given is no product
+            for obj in objects:
+                if obj.lower_ in ("me", "it", "that", "this", "them", "one") or any(t.lower_ in CUSTOMER_OWNED for t in obj.subtree):
+                    continue
+                head = obj.lemma_.lower()
+                named = any(t.pos_ == "PROPN" for t in obj.subtree)
+                if _not_product(obj, rules):
+                    continue
+                if head in rules.product_nouns or (named and head not in GENERIC_PRODUCT_HEADS):
+                    # a frame is a weak cue: while an offer is under way it describes, it does not open
+                    return PhraseRule(frame.id, (), needs_product=True)
+    return None
 
 
 def _head_lemma(parsed: ParsedCall, sentence: Sentence, product: str) -> str:
@@ -197,20 +256,21 @@ def find_offers(parsed: ParsedCall, policy: Policy, need_label: str | None = Non
             agent_sentences.append(sentence)
             close_rule = first_match(rules.close, sentence.norm)
             offer_rules = [r for r in rules.offer if r.match(sentence.norm) is not None]
+            frame = offer_frame(parsed, sentence, rules)
+            if frame is not None:
+                offer_rules.insert(0, frame)
             if not offer_rules and close_rule is None:
                 continue
             catalog = _catalog_product(sentence.norm, policy)
             product = catalog.names[0] if catalog else _product_phrase(parsed, sentence, rules.product_nouns)
-            if first_match(rules.not_offer, sentence.norm) is not None:
-                offer_rules = []  # about what the customer already has
+            if first_match(rules.not_offer, sentence.norm) is not None or (product is None and _service_recovery(parsed, sentence, rules)):
+                offer_rules = []  # about what the customer already has, or a goodwill credit
             specific = product is not None and _head_lemma(parsed, sentence, product) not in GENERIC_PRODUCT_HEADS
             # weak cues ("we have", "would you like") need a specific product, not "an account" or "a deal"
             offer_rule = next((r for r in offer_rules if specific or not r.needs_product), None)
-            if offer_rule is not None and offer_rule.needs_product and last_pitch is not None and (
-                last_pitch.pitches[-1].index == sentence.index or not last_pitch.responses
-            ):
-                # A weak cue inside a turn that is already pitching, or before the customer has
-                # answered the offer under way, is elaboration ("it needs a new modem").
+            if offer_rule is not None and offer_rule.needs_product and last_pitch is not None and not last_pitch.responses:
+                # A weak cue before the customer has answered the offer under way is elaboration
+                # ("it needs a new modem", "and you get free delivery").
                 offer_rule = None
             if offer_rule is None and close_rule is None:
                 continue
