@@ -49,13 +49,19 @@ def _not_applicable(item: str, catalog: Product | None) -> bool:
     return False
 
 
-def _no_term(item: str, so_far: dict[str, Disclosure]) -> bool:
-    """No term to state for a one-off purchase, or when the customer may cancel any time."""
+def _no_term(item: str, offer: Offer, so_far: dict[str, Disclosure], term_products: frozenset[str]) -> bool:
+    """No term to state: a product not sold on a term (a card, an add-on), a one-off purchase,
+    or one the customer may cancel any time. The catalog, where it has the product, decides first."""
     if item != "contract_term":
         return False
+    if offer.catalog is not None and offer.catalog.contract_months is not None:
+        return offer.catalog.contract_months == 0
+    words = set(normalise(offer.product).split())
+    if not words & term_products and not {w[:-1] for w in words if w.endswith("s")} & term_products:
+        return True
     one_off = so_far.get("recurring_charge") is not None and so_far["recurring_charge"].status == "not_applicable"
     cancel = so_far.get("cancellation_terms")
-    anytime = cancel is not None and cancel.evidence is not None and cancel.evidence.rule == "DISC-CANCEL-ANYTIME"
+    anytime = cancel is not None and cancel.evidence is not None and cancel.evidence.rule in ("DISC-CANCEL-ANYTIME", "DISC-CANCEL-SHAPE")
     return one_off or anytime
 
 
@@ -96,14 +102,14 @@ def disclosures_for(parsed: ParsedCall, offer: Offer, offers: list[Offer], requi
                 hits.append(sentence.evidence(parsed, f"DISC-{item.upper()}-AMOUNT"))
         before = [h for h in hits if consent is None or h.start < consent]
         after = [h for h in hits if consent is not None and h.start >= consent]
-        if not_applicable is not None and item == "recurring_charge":
-            # "a one-time price, no monthly charge": there is nothing recurring to disclose
-            result[item] = Disclosure(item, "not_applicable", not_applicable)
-        elif before:
+        if before:
             result[item] = Disclosure(item, "disclosed_before_consent", before[0])
         elif after:
             result[item] = Disclosure(item, "disclosed_after_consent", after[0])
-        elif _not_applicable(item, offer.catalog) or item not in required or _no_term(item, result):
+        elif not_applicable is not None:
+            # "a one-time price, no monthly charge": there is nothing recurring to disclose
+            result[item] = Disclosure(item, "not_applicable", not_applicable)
+        elif _not_applicable(item, offer.catalog) or item not in required or _no_term(item, offer, result, rules.term_products):
             result[item] = Disclosure(item, "not_applicable", None)
         else:
             result[item] = Disclosure(item, "missing", None)

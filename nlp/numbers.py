@@ -19,7 +19,9 @@ _CURRENCY = r"(?:dollars?|bucks|pounds?|quid|euros?)"
 _MONEY = re.compile(
     rf"(?P<sym>[$£€])\s?(?P<a>\d+(?:[.,]\d{{1,2}})?)"
     rf"|(?P<b>\d+(?:\.\d{{1,2}})?)\s?(?P<cents>\d{{2}})?\s?-?\s?{_CURRENCY}"
-    rf"|(?P<c>\d+)\s(?P<c2>\d{{2}})(?=\s(?:a|per|each|every)\s(?:month|year|week))",
+    rf"|(?P<c>\d+)\s(?P<c2>\d{{2}})(?=\s(?:a|per|each|every)\s(?:month|year|week))"
+    # "29 a month": a bare number with a billing period is a price
+    rf"|(?P<d>\d+(?:\.\d{{1,2}})?)(?=\s(?:a|per|each|every)\s(?:month|year|week)\b)",
     re.IGNORECASE,
 )
 _DURATION = re.compile(r"(?P<n>\d+)\s?-?\s?(?P<unit>month|year|week|day)s?\b", re.IGNORECASE)
@@ -44,8 +46,10 @@ def money_amounts(text: str) -> list[Amount]:
             value = float(m.group("a").replace(",", "."))
         elif m.group("b"):
             value = float(m.group("b")) + (float(m.group("cents")) / 100 if m.group("cents") else 0.0)
-        else:
+        elif m.group("c"):
             value = float(m.group("c")) + float(m.group("c2")) / 100
+        else:
+            value = float(m.group("d"))
         found.append(Amount(value, m.group(0).strip()))
     return found
 

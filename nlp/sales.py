@@ -52,6 +52,7 @@ class SalesRules:
     not_applicable: dict[str, PhraseRule]  # item -> what the agent says when the item does not apply
     product_nouns: frozenset[str]
     not_products: frozenset[str]
+    term_products: frozenset[str]
     frames: tuple[OfferFrame, ...]
     upsell_words: tuple[str, ...]
     examples: dict[str, dict]
@@ -86,6 +87,7 @@ def sales_rules() -> SalesRules:
         not_applicable=not_applicable,
         product_nouns=frozenset(data["product_nouns"]),
         not_products=frozenset(data["not_products"]),
+        term_products=frozenset(data["term_products"]),
         frames=tuple(OfferFrame(f["id"], frozenset(f["subjects"]), frozenset(f["verbs"])) for f in data["offer_frames"]),
         upsell_words=tuple(normalise(w) for w in data["upsell_words"]),
         examples=examples,
@@ -160,15 +162,18 @@ def _product_phrase(parsed: ParsedCall, sentence: Sentence, nouns: frozenset[str
         head = chunk.root.lemma_.lower()
         if head in NOT_PRODUCT_HEADS or any(t.lemma_.lower() in sales_rules().not_products for t in chunk):
             continue  # "a mast upgrade", "a leak adjustment": service, not a sale
-        if chunk.root.ent_type_ in ("PERSON", "GPE", "DATE", "TIME"):
-            continue
-        # a named product ("Guardian antivirus", "Premium Care") needs no product noun
-        named_product = any(t.pos_ == "PROPN" for t in chunk) and head not in GENERIC_PRODUCT_HEADS
+        # a named product ("Guardian antivirus", "Premium Care") needs no product noun, but a
+        # person or a place is not one (spaCy may call "Loyalty Saver" a person: the noun decides then)
+        named_product = (
+            any(t.pos_ == "PROPN" for t in chunk)
+            and head not in GENERIC_PRODUCT_HEADS
+            and chunk.root.ent_type_ not in ("PERSON", "GPE", "DATE", "TIME", "LOC")
+        )
         if head not in nouns and chunk.root.text.lower() not in nouns and not named_product:
             continue
         if any(t.lower_ in CUSTOMER_OWNED for t in chunk):
             continue  # "your account", "my plan": what the customer has, not what is offered
-        words = [t for t in chunk if t.pos_ not in ("DET", "PRON") and t.dep_ != "poss"]
+        words = [t for t in chunk if t.pos_ not in ("DET", "PRON") and t.dep_ not in ("poss", "case")]
         if not words:
             continue
         named = any(t.pos_ == "PROPN" or (t.text[:1].isupper() and t.i != span.start) for t in words)
@@ -268,9 +273,14 @@ def find_offers(parsed: ParsedCall, policy: Policy, need_label: str | None = Non
             specific = product is not None and _head_lemma(parsed, sentence, product) not in GENERIC_PRODUCT_HEADS
             # weak cues ("we have", "would you like") need a specific product, not "an account" or "a deal"
             offer_rule = next((r for r in offer_rules if specific or not r.needs_product), None)
-            if offer_rule is not None and offer_rule.needs_product and last_pitch is not None and not last_pitch.responses:
-                # A weak cue before the customer has answered the offer under way is elaboration
-                # ("it needs a new modem", "and you get free delivery").
+            named = product is not None and any(w[:1].isupper() for w in product.split())
+            if offer_rule is not None and offer_rule.needs_product and last_pitch is not None and (
+                not last_pitch.responses or (last_pitch.responses[-1].kind == "accepted" and not named)
+            ):
+                # A weak cue before the customer has answered the offer under way, or right after
+                # they said yes, describes that offer ("it needs a new modem", "it's a twelve
+                # month fixed plan") rather than opening another; a new named product ("so we
+                # have ID Guard") still opens one.
                 offer_rule = None
             if offer_rule is None and close_rule is None:
                 continue
