@@ -15,7 +15,7 @@ from models.embeddings import model_name as embedding_model_name
 from nlp.disclosures import Disclosure, cost_recap, disclosures_for
 from nlp.evidence import Evidence
 from nlp.flags import Flag, UpsetAtOffer, raise_flags
-from nlp.need import classify_need
+from nlp.need import as_complaint_when_upset, classify_need
 from nlp.need_fit import judge_need_fit
 from nlp.parse import SPACY_MODEL, ParsedCall, parse
 from nlp.policy import Policy
@@ -53,17 +53,23 @@ def _offer_dict(offer: Offer, disclosures: dict[str, Disclosure], recap: Evidenc
     }
 
 
-def _upset_at_offers(parsed: ParsedCall, offers: list[Offer], sentiment: dict) -> list[UpsetAtOffer]:
+def _upset_at_offers(parsed: ParsedCall, offers: list[Offer], sentiment: dict, complaint_call: bool) -> list[UpsetAtOffer]:
+    """The customer's lowest state in their last turns before each offer; on a complaint call,
+    anywhere before it, since selling on an unresolved complaint is selling to an upset customer."""
     scores = {s["segment_id"]: s["score"] for s in sentiment["customer"]["segments"]}
     states = []
     for offer in offers:
         before = [(i, s) for i, s in enumerate(parsed.segments) if s.speaker == "customer" and s.start < offer.start and s.id in scores]
-        recent = before[-UPSET_LOOKBACK_SEGMENTS:]
+        recent = before if complaint_call else before[-UPSET_LOOKBACK_SEGMENTS:]
         if not recent:
             continue
         index, segment = min(recent, key=lambda pair: scores[pair[1].id])
         states.append(UpsetAtOffer(offer.id, scores[segment.id], parsed.whole(index, f"sentiment:{sentiment.get('model', '')}")))
     return states
+
+
+def _segment_index(parsed: ParsedCall, segment_id: str) -> int:
+    return next(i for i, s in enumerate(parsed.segments) if s.id == segment_id)
 
 
 def analyse(transcript: Transcript, settings: AnalysisSettings) -> dict:
@@ -72,15 +78,22 @@ def analyse(transcript: Transcript, settings: AnalysisSettings) -> dict:
     policy = settings.policy
     parsed = parse(transcript)
     offers = find_offers(parsed, policy)
+    first_offer = min((o.start for o in offers), default=None)
+    sentiment = score_sentiment(parsed, first_offer, SentimentConfig(model_dir=settings.sentiment_model_dir)).to_dict()
     # The need is what the customer said before the first pitch: after it, their questions are about the offer.
-    need = classify_need(parsed, policy, until=min((o.start for o in offers), default=None))
+    need = classify_need(parsed, policy, until=first_offer)
+    opening = sentiment["customer"]["start"]
+    need = as_complaint_when_upset(
+        need,
+        opening["score"] if opening else None,
+        parsed.whole(_segment_index(parsed, opening["segment_id"]), "sentiment") if opening else None,
+        policy.upset_threshold,
+    )
     apply_need(offers, need.label)
     judge_need_fit(parsed, offers, need.label, policy)
     disclosures = {o.id: disclosures_for(parsed, o, offers, policy.required_disclosures) for o in offers}
     recaps = {o.id: cost_recap(parsed, o) for o in offers}
-    first_offer = min((o.start for o in offers), default=None)
-    sentiment = score_sentiment(parsed, first_offer, SentimentConfig(model_dir=settings.sentiment_model_dir)).to_dict()
-    flags: list[Flag] = raise_flags(offers, disclosures, recaps, _upset_at_offers(parsed, offers, sentiment), policy)
+    flags: list[Flag] = raise_flags(offers, disclosures, recaps, _upset_at_offers(parsed, offers, sentiment, need.label == "complaint"), policy)
     score = score_call(flags, bool(offers), any(o.customer_response == "accepted" for o in offers), policy)
     return {
         "need": need.to_dict(),

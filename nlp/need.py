@@ -60,6 +60,7 @@ TOP_K = 2
 KEYWORD_BONUS = 0.12
 COMPLAINT_PENALTY = 0.03
 TURN_DECAY = 0.02
+COMPLAINT_CANDIDATE_MIN = 0.01  # softmax share for complaint to count as a live candidate
 TEMPERATURE = 0.05
 _MODEL_CACHE_SIZE = 4
 
@@ -257,3 +258,21 @@ def classify_needs(calls: Sequence[ParsedCall], policy: Policy, until: Sequence[
 
 def classify_need(parsed: ParsedCall, policy: Policy, until: float | None = None) -> NeedFinding:
     return classify_needs([parsed], policy, [until])[0]
+
+
+def as_complaint_when_upset(need: NeedFinding, opening_score: float | None, opening: Evidence | None, threshold: float) -> NeedFinding:
+    """A customer who opens the call upset about the thing they called for is complaining.
+
+    The text of "my table arrived smashed" reads like a refund or billing question; what makes
+    it a complaint is how it is said. When the customer's opening sentiment is at or below the
+    policy's upset threshold and complaint was a live candidate, the need is a complaint, with
+    the upset opening as its evidence.
+    """
+    if need.label == COMPLAINT_LABEL or opening_score is None or opening_score > threshold:
+        return need
+    if need.scores.get(COMPLAINT_LABEL, 0.0) < COMPLAINT_CANDIDATE_MIN:
+        return need
+    evidence = need.evidence
+    if evidence is not None and opening is not None:
+        evidence = Evidence(evidence.segment_id, evidence.speaker, evidence.start, evidence.end, evidence.quote, "need-upset-opening")
+    return NeedFinding(COMPLAINT_LABEL, need.scores[COMPLAINT_LABEL], evidence or opening, need.scores)
