@@ -92,7 +92,7 @@ def analyse(transcript: Transcript, settings: AnalysisSettings) -> dict:
     apply_need(offers, need.label)
     judge_need_fit(parsed, offers, need.label, policy)
     disclosures = {o.id: disclosures_for(parsed, o, offers, policy.required_disclosures) for o in offers}
-    recaps = {o.id: cost_recap(parsed, o) for o in offers}
+    recaps = {o.id: cost_recap(parsed, o, offers) for o in offers}
     flags: list[Flag] = raise_flags(offers, disclosures, recaps, _upset_at_offers(parsed, offers, sentiment, need.label == "complaint"), policy)
     score = score_call(flags, bool(offers), any(o.customer_response == "accepted" for o in offers), policy)
     return {

@@ -102,13 +102,15 @@ def disclosures_for(parsed: ParsedCall, offer: Offer, offers: list[Offer], requi
                 hits.append(sentence.evidence(parsed, f"DISC-{item.upper()}-AMOUNT"))
         before = [h for h in hits if consent is None or h.start < consent]
         after = [h for h in hits if consent is not None and h.start >= consent]
+        said_before = not_applicable is not None and (consent is None or not_applicable.start < consent)
         if before:
             result[item] = Disclosure(item, "disclosed_before_consent", before[0])
+        elif said_before or (not_applicable is not None and not after):
+            # "a one-time price, no monthly charge": there is nothing recurring to disclose, and
+            # saying so before the yes settles the item
+            result[item] = Disclosure(item, "not_applicable", not_applicable)
         elif after:
             result[item] = Disclosure(item, "disclosed_after_consent", after[0])
-        elif not_applicable is not None:
-            # "a one-time price, no monthly charge": there is nothing recurring to disclose
-            result[item] = Disclosure(item, "not_applicable", not_applicable)
         elif _not_applicable(item, offer.catalog) or item not in required or _no_term(item, offer, result, rules.term_products):
             result[item] = Disclosure(item, "not_applicable", None)
         else:
@@ -116,20 +118,27 @@ def disclosures_for(parsed: ParsedCall, offer: Offer, offers: list[Offer], requi
     return result
 
 
-def cost_recap(parsed: ParsedCall, offer: Offer) -> Evidence | None:
-    """After consent, the agent restating what the customer will pay: a recap phrase with an amount
-    in the same turn, or an amount said together with the product's name."""
+def cost_recap(parsed: ParsedCall, offer: Offer, offers: list[Offer]) -> Evidence | None:
+    """After consent, the agent restating what the customer will pay: a recap phrase with an
+    amount in the same turn, or any statement of the price ("so from next month it's a hundred
+    and twelve a month", "no fee") before the next offer is pitched."""
     consent = offer.consent_time
     if consent is None:
         return None
     rules = sales_rules()
+    price_rules = rules.disclosures["price"][0]
+    later = [o.start for o in offers if o.start > consent]
+    until = min(later) if later else float("inf")
     for sentence in parsed.sentences:
-        if sentence.speaker != "agent" or sentence.start < consent:
+        if sentence.speaker != "agent" or not consent <= sentence.start < until:
             continue
         turn_text = parsed.segments[sentence.index].text
         rule = first_match(rules.recap, sentence.norm)
         if rule is not None and money_amounts(turn_text):
             return sentence.evidence(parsed, rule.id)
-        if money_amounts(sentence.text) and names_product(sentence, offer):
-            return sentence.evidence(parsed, "RECAP-AMOUNT-WITH-PRODUCT")
+        if money_amounts(sentence.text):
+            return sentence.evidence(parsed, "RECAP-AMOUNT")
+        price = first_match(price_rules, sentence.norm)
+        if price is not None:
+            return sentence.evidence(parsed, f"RECAP-{price.id}")
     return None
