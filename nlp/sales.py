@@ -16,6 +16,7 @@ from rapidfuzz import fuzz
 from spacy.tokens import Token
 
 from nlp.evidence import Evidence
+from nlp.numbers import money_amounts
 from nlp.parse import ParsedCall, Sentence
 from nlp.phrases import PhraseRule, load_rule_file, normalise, parse_rules, rules_path
 from nlp.policy import Policy, Product
@@ -48,6 +49,7 @@ class SalesRules:
     close: tuple[PhraseRule, ...]
     responses: dict[str, tuple[PhraseRule, ...]]
     recap: tuple[PhraseRule, ...]
+    agent_confirms: tuple[PhraseRule, ...]
     disclosures: dict[str, tuple[tuple[PhraseRule, ...], bool]]  # item -> (rules, an amount also discloses it)
     not_applicable: dict[str, PhraseRule]  # item -> what the agent says when the item does not apply
     product_nouns: frozenset[str]
@@ -75,7 +77,7 @@ def sales_rules() -> SalesRules:
         for item, spec in data["disclosures"].items()
         if spec.get("not_applicable")
     }
-    examples = {name: data[name]["examples"] for name in ("offer", "not_offer", "close", *RESPONSES, "recap")}
+    examples = {name: data[name]["examples"] for name in ("offer", "not_offer", "close", *RESPONSES, "recap", "agent_confirms")}
     examples |= {f"disclosures.{item}": spec["examples"] for item, spec in data["disclosures"].items()}
     return SalesRules(
         offer=section("offer"),
@@ -83,6 +85,7 @@ def sales_rules() -> SalesRules:
         close=section("close"),
         responses={kind: section(kind) for kind in RESPONSES},
         recap=section("recap"),
+        agent_confirms=section("agent_confirms"),
         disclosures=disclosures,
         not_applicable=not_applicable,
         product_nouns=frozenset(data["product_nouns"]),
@@ -256,9 +259,16 @@ def find_offers(parsed: ParsedCall, policy: Policy, need_label: str | None = Non
     last_was_close = False
     customer_sentences_since = 0
     agent_sentences: list[Sentence] = []
+    last_customer: Sentence | None = None
     for sentence in parsed.sentences:
         if sentence.speaker == "agent":
             agent_sentences.append(sentence)
+            confirmed = first_match(rules.agent_confirms, sentence.norm)
+            if confirmed is not None and last_pitch is not None and not _answered_since_pitch(last_pitch):
+                # the agent books the sale: the customer's last answer was a yes
+                answer = last_customer if last_customer is not None and last_customer.start > last_pitch.pitches[-1].start else sentence
+                last_pitch.responses.append(Response("accepted", answer.start, answer.evidence(parsed, confirmed.id)))
+                continue
             close_rule = first_match(rules.close, sentence.norm)
             offer_rules = [r for r in rules.offer if r.match(sentence.norm) is not None]
             frame = offer_frame(parsed, sentence, rules)
@@ -286,10 +296,22 @@ def find_offers(parsed: ParsedCall, policy: Policy, need_label: str | None = Non
                 continue
             target = _same_offer(offers, product, catalog) if product else None
             opening = sentence
-            if target is None and offer_rule is None and product is None and last_pitch is None:
+            # A priced closing question after a yes is a further offer ("we can also send a
+            # technician for ninety nine dollars, would you like that?").
+            priced_follow_up = (
+                target is None
+                and close_rule is not None
+                and last_pitch is not None
+                and bool(last_pitch.responses)
+                and last_pitch.responses[-1].kind == "accepted"
+                and bool(money_amounts(sentence.text))
+            )
+            if priced_follow_up:
+                last_pitch = None
+            elif target is None and offer_rule is None and product is None and last_pitch is None:
                 # A close with no pitch before it: the product was named just before ("our card has no fees. Want to apply?")
                 opening, product, catalog = _implied_offer(parsed, agent_sentences[-1 - IMPLIED_OFFER_LOOKBACK : -1], policy, rules)
-            starts_offer = (offer_rule is not None and (product is not None or last_pitch is None)) or (
+            starts_offer = priced_follow_up or (offer_rule is not None and (product is not None or last_pitch is None)) or (
                 product is not None and (last_pitch is None or catalog is not None)
             )
             if target is None and starts_offer:
@@ -315,6 +337,7 @@ def find_offers(parsed: ParsedCall, policy: Policy, need_label: str | None = Non
                 _add_close(target, sentence.evidence(parsed, close_rule.id), sentence.text.rstrip().endswith("?"))
             last_pitch, last_was_close, customer_sentences_since = target, close_rule is not None, 0
         elif sentence.speaker == "customer" and last_pitch is not None:
+            last_customer = sentence
             customer_sentences_since += 1
             if customer_sentences_since > RESPONSE_WINDOW:
                 continue
@@ -326,6 +349,10 @@ def find_offers(parsed: ParsedCall, policy: Policy, need_label: str | None = Non
                     last_pitch.responses.append(Response(RESPONSE_LABELS[kind], sentence.start, sentence.evidence(parsed, rule.id)))
                     break
     return offers
+
+
+def _answered_since_pitch(offer: Offer) -> bool:
+    return bool(offer.responses) and offer.responses[-1].time >= offer.pitches[-1].start
 
 
 def _add_close(offer: Offer, close: Evidence, is_question: bool) -> None:

@@ -14,7 +14,8 @@ def _section(name: str):
         return RULES.disclosures[name.split(".", 1)[1]][0]
     if name in RULES.responses:
         return RULES.responses[name]
-    return {"offer": RULES.offer, "not_offer": RULES.not_offer, "close": RULES.close, "recap": RULES.recap}[name]
+    sections = {"offer": RULES.offer, "not_offer": RULES.not_offer, "close": RULES.close, "recap": RULES.recap}
+    return (sections | {"agent_confirms": RULES.agent_confirms})[name]
 
 
 CASES = [(name, kind, text) for name, ex in RULES.examples.items() for kind in ("match", "no_match") for text in ex.get(kind, [])]
