@@ -54,6 +54,7 @@ class SalesRules:
     not_applicable: dict[str, PhraseRule]  # item -> what the agent says when the item does not apply
     product_nouns: frozenset[str]
     not_products: frozenset[str]
+    service_modifiers: frozenset[str]
     term_products: frozenset[str]
     frames: tuple[OfferFrame, ...]
     upsell_words: tuple[str, ...]
@@ -90,6 +91,7 @@ def sales_rules() -> SalesRules:
         not_applicable=not_applicable,
         product_nouns=frozenset(data["product_nouns"]),
         not_products=frozenset(data["not_products"]),
+        service_modifiers=frozenset(data["service_modifiers"]),
         term_products=frozenset(data["term_products"]),
         frames=tuple(OfferFrame(f["id"], frozenset(f["subjects"]), frozenset(f["verbs"])) for f in data["offer_frames"]),
         upsell_words=tuple(normalise(w) for w in data["upsell_words"]),
@@ -163,8 +165,9 @@ def _product_phrase(parsed: ParsedCall, sentence: Sentence, nouns: frozenset[str
     candidates = []
     for chunk in span.noun_chunks:
         head = chunk.root.lemma_.lower()
-        if head in NOT_PRODUCT_HEADS or any(t.lemma_.lower() in sales_rules().not_products for t in chunk):
-            continue  # "a mast upgrade", "a leak adjustment": service, not a sale
+        rules = sales_rules()
+        if head in NOT_PRODUCT_HEADS or head in rules.not_products or any(t.lemma_.lower() in rules.service_modifiers for t in chunk):
+            continue  # "a one-off credit", "a mast upgrade": service, not a sale ("credit card" is a product)
         # a named product ("Guardian antivirus", "Premium Care") needs no product noun, but a
         # person or a place is not one (spaCy may call "Loyalty Saver" a person: the noun decides then)
         named_product = (
@@ -311,8 +314,12 @@ def find_offers(parsed: ParsedCall, policy: Policy, need_label: str | None = Non
             elif target is None and offer_rule is None and product is None and last_pitch is None:
                 # A close with no pitch before it: the product was named just before ("our card has no fees. Want to apply?")
                 opening, product, catalog = _implied_offer(parsed, agent_sentences[-1 - IMPLIED_OFFER_LOOKBACK : -1], policy, rules)
-            starts_offer = priced_follow_up or (offer_rule is not None and (product is not None or last_pitch is None)) or (
-                product is not None and (last_pitch is None or catalog is not None)
+            # a close with nothing pitched before it still asks for a sale, named or not
+            starts_offer = (
+                priced_follow_up
+                or (offer_rule is not None and (product is not None or last_pitch is None))
+                or (product is not None and (last_pitch is None or catalog is not None))
+                or (close_rule is not None and last_pitch is None)
             )
             if target is None and starts_offer:
                 name = product or "unnamed offer"
