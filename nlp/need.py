@@ -60,7 +60,7 @@ TOP_K = 2
 KEYWORD_BONUS = 0.12
 COMPLAINT_PENALTY = 0.03
 TURN_DECAY = 0.02
-COMPLAINT_CANDIDATE_MIN = 0.01  # softmax share for complaint to count as a live candidate
+COMPLAINT_CANDIDATE_MIN = 0.1  # softmax share for complaint to count as a live candidate
 TEMPERATURE = 0.05
 _MODEL_CACHE_SIZE = 4
 
