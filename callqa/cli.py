@@ -170,6 +170,7 @@ def evaluate(
     text: Annotated[bool, typer.Option("--text", help="Analyse the labelled transcripts themselves (no ASR).")] = False,
     out: Annotated[Path, typer.Option("--out", "-o", help="Without --records or --text: score the audio next to the labels into this folder first.")] = Path("out/eval"),
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the metrics as JSON.")] = None,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown tables instead of terminal tables.")] = False,
     config: ConfigOpt = None,
     model: ModelOpt = None,
     policy: PolicyOpt = None,
@@ -179,7 +180,7 @@ def evaluate(
     import json as jsonlib
 
     from callqa.evaluation import audio_inputs, evaluate_records, evaluate_text, load_labels
-    from callqa.report import print_report
+    from callqa.report import markdown_report, print_report
 
     settings = _settings(config, work_dir, model=model, policy=policy)
     labels = load_labels(labels_dir)
@@ -198,7 +199,10 @@ def evaluate(
         score_calls(inputs, out, settings, show_progress=sys.stderr.isatty())
         labels = [g for g in labels if any(p.stem == g["call_id"] for p in inputs)]
         mode, report = f"audio end to end ({len(inputs)} recordings, records in {out})", evaluate_records(labels, out)
-    print_report(console, report, f"{labels_dir} · {mode}")
+    if markdown:
+        print(markdown_report(report, f"{labels_dir} · {mode}"))
+    else:
+        print_report(console, report, f"{labels_dir} · {mode}")
     if json_out is not None:
         json_out.write_text(jsonlib.dumps(report.summary(), indent=2))
 

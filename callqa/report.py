@@ -33,3 +33,26 @@ def print_report(console: Console, report: Report, title: str) -> None:
     mp, mr, mf1, msupport = report.flag_prf()
     flags.add_row("[bold]all flags (micro)[/bold]", f"{mp:.2f}", f"{mr:.2f}", f"[bold]{mf1:.2f}[/bold]", str(msupport))
     console.print(flags)
+
+
+def markdown_report(report: Report, title: str) -> str:
+    """The same figures as print_report, as Markdown tables (for the README)."""
+    summary = report.summary()
+    p, r, f1 = report.offer_prf()
+    lines = [f"**{title}** ({report.calls} calls)", "", "| field | accuracy | n |", "|---|---|---|"]
+    lines += [f"| {name} | {_pct(v['accuracy'])} | {v['n']} |" for name, v in summary["fields"].items()]
+    lines += [
+        f"| offer detection P / R / F1 | {p:.2f} / {r:.2f} / {f1:.2f} | {report.offers_tp + report.offers_fn} |",
+        f"| closing attempts MAE | {_pct(summary['closing_attempts_mae'])} | {len(report.closes_abs_error)} |",
+        f"| after-decline attempts MAE | {_pct(summary['after_decline_mae'])} | {len(report.after_decline_abs_error)} |",
+        "",
+        "| flag | precision | recall | F1 | support |",
+        "|---|---|---|---|---|",
+    ]
+    for code in FLAG_CODES:
+        fp, fr, ff1, support = report.flag_prf(code)
+        if support or report.flags[code]["fp"]:
+            lines.append(f"| {code} | {fp:.2f} | {fr:.2f} | {ff1:.2f} | {support} |")
+    mp, mr, mf1, msupport = report.flag_prf()
+    lines.append(f"| **all flags (micro)** | {mp:.2f} | {mr:.2f} | **{mf1:.2f}** | {msupport} |")
+    return "\n".join(lines) + "\n"
