@@ -21,6 +21,7 @@ from nlp.roles import VoiceGroups
 FRAMES_PER_S = 100  # Whisper's log-mel hop is 10 ms
 MIN_PIECES = 4
 MIN_SPAN_S = 0.6
+MIN_VOICE_SHARE = 0.2
 
 
 def group_voices(audio: np.ndarray, spans: list[tuple[float, float]]) -> VoiceGroups | None:
@@ -46,6 +47,11 @@ def group_voices(audio: np.ndarray, spans: list[tuple[float, float]]) -> VoiceGr
     features = PCA(n_components=min(8, len(usable) - 1), random_state=0).fit_transform(features)
     found = AgglomerativeClustering(n_clusters=2, linkage="ward").fit_predict(features)
     if len(set(found)) < 2:
+        return None
+    # Both parties of a call talk a fair share of it: a split that leaves one side almost
+    # nothing has found a few odd pieces (a cough, a garbled word), not a second voice.
+    seconds = [sum(spans[i][1] - spans[i][0] for i, g in zip(usable, found, strict=True) if g == group) for group in (0, 1)]
+    if min(seconds) < MIN_VOICE_SHARE * sum(seconds):
         return None
     labels: list[int | None] = [None] * len(spans)
     for i, group in zip(usable, found, strict=True):
