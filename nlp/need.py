@@ -187,6 +187,11 @@ def customer_pieces(parsed: ParsedCall, until: float | None = None) -> list[Piec
                 text = window.text.strip()
                 if text:
                     pieces.append(Piece(index, window.start_char, window.end_char, text))
+        # The whole turn as well: ASR punctuation can cut one statement in two ("what interest
+        # rate. I'm getting on my savings account"), and neither half says what the whole does.
+        turn = doc[span.start : min(span.end, span.start + MAX_PIECE_TOKENS)]
+        if len(list(span.sents)) > 1 and turn.text.strip():
+            pieces.append(Piece(index, turn.start_char, turn.end_char, turn.text.strip()))
     return pieces
 
 
