@@ -60,3 +60,20 @@ def test_score_writes_records_and_exits_nonzero_on_failures(tmp_path: Path, work
     assert "1 scored, 1 failed" in result.output and "not_audio" in result.output
     record = json.loads((out / "records" / f"{audio.stem}.json").read_text())
     assert record["status"] == "scored" and record["speakers"]["method"] == "text"
+
+
+@pytest.mark.slow
+def test_eval_text_prints_tables() -> None:
+    from conftest import SAMPLES
+
+    result = runner.invoke(app, ["eval", str(SAMPLES), "--text", "--markdown"])
+    assert result.exit_code == 0, result.output
+    assert "| need |" in result.output and "all flags (micro)" in result.output
+
+
+def test_bad_policy_stops_the_batch_before_any_call(tmp_path: Path, work_dir: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("max_closing_attempts: zero\nscorecard: []\n")
+    result = runner.invoke(app, ["score", str(tmp_path), "--policy", str(policy), "--out", str(tmp_path / "o"), "--work-dir", str(work_dir)])
+    assert result.exit_code == 2 and "policy error" in result.output and "max_closing_attempts" in result.output
+    assert not (tmp_path / "o").exists()
