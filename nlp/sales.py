@@ -263,6 +263,7 @@ def find_offers(parsed: ParsedCall, policy: Policy, need_label: str | None = Non
     customer_sentences_since = 0
     agent_sentences: list[Sentence] = []
     last_customer: Sentence | None = None
+    customer_spoke = True  # since the last closing attempt
     for sentence in parsed.sentences:
         if sentence.speaker == "agent":
             agent_sentences.append(sentence)
@@ -341,9 +342,11 @@ def find_offers(parsed: ParsedCall, policy: Policy, need_label: str | None = Non
                 continue
             target.pitches.append(sentence)
             if close_rule is not None:
-                _add_close(target, sentence.evidence(parsed, close_rule.id), sentence.text.rstrip().endswith("?"))
+                _add_close(target, sentence.evidence(parsed, close_rule.id), sentence.text.rstrip().endswith("?"), customer_spoke)
+                customer_spoke = False
             last_pitch, last_was_close, customer_sentences_since = target, close_rule is not None, 0
         elif sentence.speaker == "customer" and last_pitch is not None:
+            customer_spoke = True
             last_customer = sentence
             customer_sentences_since += 1
             if customer_sentences_since > RESPONSE_WINDOW:
@@ -362,10 +365,11 @@ def _answered_since_pitch(offer: Offer) -> bool:
     return bool(offer.responses) and offer.responses[-1].time >= offer.pitches[-1].start
 
 
-def _add_close(offer: Offer, close: Evidence, is_question: bool) -> None:
-    """One closing attempt per agent turn: "I'd hate for you to miss out. What if I add it?" is one
-    push. The question, where there is one, is kept as its evidence."""
-    if offer.closes and offer.closes[-1].segment_id == close.segment_id:
+def _add_close(offer: Offer, close: Evidence, is_question: bool, customer_spoke: bool) -> None:
+    """One closing attempt per agent turn (all the agent says until the customer speaks, however
+    the ASR cut it into segments): "Are you sure? ... Should I add it?" is one push. The
+    question, where there is one, is kept as its evidence."""
+    if offer.closes and not customer_spoke:
         if is_question and not offer.closes[-1].quote.rstrip().endswith("?"):
             offer.closes[-1] = close
         return
