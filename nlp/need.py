@@ -187,12 +187,26 @@ def customer_pieces(parsed: ParsedCall, until: float | None = None) -> list[Piec
                 text = window.text.strip()
                 if text:
                     pieces.append(Piece(index, window.start_char, window.end_char, text))
-        # The whole turn as well: ASR punctuation can cut one statement in two ("what interest
-        # rate. I'm getting on my savings account"), and neither half says what the whole does.
-        turn = doc[span.start : min(span.end, span.start + MAX_PIECE_TOKENS)]
-        if len(list(span.sents)) > 1 and turn.text.strip():
-            pieces.append(Piece(index, turn.start_char, turn.end_char, turn.text.strip()))
+    # Whole turns as well: ASR punctuation and pauses cut one statement into sentences and
+    # segments ("what interest rate." / "I'm getting on my savings account"), and neither half
+    # says what the whole does. A turn is the customer's segments until the agent speaks.
+    for first, last in _customer_turns(parsed, read_segments(parsed, until)):
+        start, end = parsed.span_of(first).start, parsed.span_of(last).end
+        turn = doc[start : min(end, start + MAX_PIECE_TOKENS)]
+        if (last > first or len(list(parsed.span_of(first).sents)) > 1) and turn.text.strip():
+            pieces.append(Piece(first, turn.start_char, turn.end_char, " ".join(turn.text.split())))
     return pieces
+
+
+def _customer_turns(parsed: ParsedCall, indices: list[int]) -> list[tuple[int, int]]:
+    """(first, last) segment index of each run of read segments with no agent segment between."""
+    turns: list[tuple[int, int]] = []
+    for index in indices:
+        if turns and all(parsed.segments[i].speaker != "agent" for i in range(turns[-1][1] + 1, index)):
+            turns[-1] = (turns[-1][0], index)
+        else:
+            turns.append((index, index))
+    return turns
 
 
 def _topk_mean(sims: np.ndarray, owners: np.ndarray, n_labels: int) -> np.ndarray:
