@@ -72,6 +72,10 @@ class Sentence:
     def evidence(self, parsed: ParsedCall, rule: str) -> Evidence:
         return parsed.locate(self.char_start, self.char_end, rule)
 
+    def span(self, parsed: ParsedCall) -> Span | None:
+        """The sentence as a Doc span (tokens, parse, entities)."""
+        return parsed.doc.char_span(self.char_start, self.char_end, alignment_mode="expand")
+
 
 @dataclass(frozen=True)
 class ParsedCall:

@@ -159,13 +159,13 @@ def _product_phrase(parsed: ParsedCall, sentence: Sentence, nouns: frozenset[str
 
     Named products ("our Sports Plus TV package") beat generic ones ("a great deal").
     """
-    span = parsed.doc.char_span(sentence.char_start, sentence.char_end, alignment_mode="expand")
+    span = sentence.span(parsed)
     if span is None:
         return None
     candidates = []
+    rules = sales_rules()
     for chunk in span.noun_chunks:
         head = chunk.root.lemma_.lower()
-        rules = sales_rules()
         if head in NOT_PRODUCT_HEADS or head in rules.not_products or any(t.lemma_.lower() in rules.service_modifiers for t in chunk):
             continue  # "a one-off credit", "a mast upgrade": service, not a sale ("credit card" is a product)
         # a named product ("Guardian antivirus", "Premium Care") needs no product noun, but a
@@ -203,7 +203,7 @@ def _kind(sentence: Sentence, rule: PhraseRule | None, product: str, catalog: Pr
 
 def _service_recovery(parsed: ParsedCall, sentence: Sentence, rules: SalesRules) -> bool:
     """The sentence gives something that is not for sale (a credit, an adjustment, a note)."""
-    span = parsed.doc.char_span(sentence.char_start, sentence.char_end, alignment_mode="expand")
+    span = sentence.span(parsed)
     return span is not None and any(t.lemma_.lower() in rules.not_products and t.pos_ == "NOUN" for t in span)
 
 
@@ -215,7 +215,7 @@ def _not_product(token: Token, rules: SalesRules) -> bool:
 def offer_frame(parsed: ParsedCall, sentence: Sentence, rules: SalesRules) -> PhraseRule | None:
     """An offering clause in the dependency parse: "we (do) have our X", "you'll want X",
     "have you thought about X", with X a product. Past actions ("I've added it") do not count."""
-    span = parsed.doc.char_span(sentence.char_start, sentence.char_end, alignment_mode="expand")
+    span = sentence.span(parsed)
     if span is None:
         return None
     for token in span:
@@ -244,7 +244,7 @@ def offer_frame(parsed: ParsedCall, sentence: Sentence, rules: SalesRules) -> Ph
 
 def _head_lemma(parsed: ParsedCall, sentence: Sentence, product: str) -> str:
     last = product.split()[-1].lower()
-    span = parsed.doc.char_span(sentence.char_start, sentence.char_end, alignment_mode="expand")
+    span = sentence.span(parsed)
     return next((t.lemma_.lower() for t in span or () if t.lower_ == last), last)
 
 
