@@ -20,7 +20,7 @@ from nlp.numbers import money_amounts
 from nlp.parse import ParsedCall, Sentence
 from nlp.phrases import normalise
 from nlp.policy import DISCLOSURE_ITEMS, Product
-from nlp.sales import Offer, first_match, sales_rules
+from nlp.sales import Offer, first_match, product_words, sales_rules
 
 PRODUCT_MENTION_MIN = 85.0
 
@@ -56,8 +56,7 @@ def _no_term(item: str, offer: Offer, so_far: dict[str, Disclosure], term_produc
         return False
     if offer.catalog is not None and offer.catalog.contract_months is not None:
         return offer.catalog.contract_months == 0
-    words = set(normalise(offer.product).split())
-    if not words & term_products and not {w[:-1] for w in words if w.endswith("s")} & term_products:
+    if not product_words(offer.product) & term_products:
         return True
     one_off = so_far.get("recurring_charge") is not None and so_far["recurring_charge"].status == "not_applicable"
     cancel = so_far.get("cancellation_terms")

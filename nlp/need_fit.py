@@ -11,7 +11,7 @@ from models.embeddings import embed
 from nlp.parse import ParsedCall
 from nlp.phrases import PhraseRule, load_rule_file, normalise, parse_rules, rules_path
 from nlp.policy import Policy
-from nlp.sales import Offer, first_match
+from nlp.sales import Offer, first_match, product_words
 
 
 @dataclass(frozen=True)
@@ -45,13 +45,6 @@ def judge_need_fit(parsed: ParsedCall, offers: list[Offer], need_label: str | No
         offer.need_fit_rule = why
 
 
-def _lemmas(offer: Offer) -> set[str]:
-    """The product's words as lemmas ("plans" serves like "plan"), plus the words as written."""
-    words = set(normalise(offer.product).split())
-    # a plural strip is enough for product nouns, and cheaper than parsing the name again
-    return words | {w[:-1] for w in words if w.endswith("s") and len(w) > 3}
-
-
 def _decide(parsed: ParsedCall, offer: Offer, need_label: str | None, policy: Policy, rules: FitRules) -> tuple[bool, str]:
     if offer.catalog is not None and offer.catalog.fits_needs:
         return need_label in offer.catalog.fits_needs, "NEEDFIT-CATALOG"
@@ -64,7 +57,7 @@ def _decide(parsed: ParsedCall, offer: Offer, need_label: str | None, policy: Po
         return False, pivot.id
     if link is not None:
         return True, link.id
-    if need_label and _lemmas(offer) & rules.serves.get(need_label, frozenset()):
+    if need_label and product_words(offer.product) & rules.serves.get(need_label, frozenset()):
         return True, f"NEEDFIT-SERVES:{need_label}"
     said = [s.text for s in parsed.sentences if s.speaker == "customer" and s.start < offer.start]
     if not said:

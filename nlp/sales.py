@@ -190,10 +190,11 @@ def _product_phrase(parsed: ParsedCall, sentence: Sentence, nouns: frozenset[str
     return max(candidates)[3]
 
 
-def _kind(sentence: Sentence, rule: PhraseRule | None, product: str, catalog: Product | None, need_label: str | None, rules: SalesRules) -> str:
+def _kind(sentence: Sentence, rule: PhraseRule | None, product: str, catalog: Product | None, rules: SalesRules) -> str:
+    """From the wording; a cancellation call makes any offer a retention offer (apply_need)."""
     if catalog is not None and catalog.kind:
         return catalog.kind
-    if need_label == "cancel_service" or (rule is not None and rule.id == "OFFER-RETENTION"):
+    if rule is not None and rule.id == "OFFER-RETENTION":
         return "retention"
     text = f"{sentence.norm} {normalise(product)}"
     if (rule is not None and rule.id == "OFFER-UPGRADE") or any(f" {w} " in f" {text} " for w in rules.upsell_words):
@@ -248,6 +249,13 @@ def _head_lemma(parsed: ParsedCall, sentence: Sentence, product: str) -> str:
     return next((t.lemma_.lower() for t in span or () if t.lower_ == last), last)
 
 
+def product_words(product: str) -> set[str]:
+    """The product's words, plus their singulars ("plans" -> "plan"): a plural strip is enough for
+    product nouns, and cheaper than parsing the name again."""
+    words = set(normalise(product).split())
+    return words | {w[:-1] for w in words if w.endswith("s") and len(w) > 3}
+
+
 def apply_need(offers: list[Offer], need_label: str | None) -> None:
     """An offer made on a cancellation call is a retention offer, whatever its wording."""
     for offer in offers:
@@ -255,7 +263,7 @@ def apply_need(offers: list[Offer], need_label: str | None) -> None:
             offer.kind = "retention"
 
 
-def find_offers(parsed: ParsedCall, policy: Policy, need_label: str | None = None) -> list[Offer]:
+def find_offers(parsed: ParsedCall, policy: Policy) -> list[Offer]:
     rules = sales_rules()
     offers: list[Offer] = []
     last_pitch: Offer | None = None  # the offer the customer is currently answering
@@ -329,7 +337,7 @@ def find_offers(parsed: ParsedCall, policy: Policy, need_label: str | None = Non
                     id=f"offer-{len(offers) + 1}",
                     product=name,
                     product_key=catalog.id if catalog else normalise(name),
-                    kind=_kind(opening, offer_rule, name, catalog, need_label, rules),
+                    kind=_kind(opening, offer_rule, name, catalog, rules),
                     catalog=catalog,
                     start=opening.start,
                     segment_index=opening.index,
