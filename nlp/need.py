@@ -39,6 +39,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from spacy.tokens import Span
 
 from models.embeddings import embed
 from nlp.evidence import Evidence
@@ -174,11 +175,15 @@ def customer_pieces(parsed: ParsedCall, until: float | None = None) -> list[Piec
     """The sentences of the segments read, cut into windows when an ASR run-on is long."""
     pieces: list[Piece] = []
     doc = parsed.doc
-    for index in read_segments(parsed, until):
-        span = parsed.span_of(index)
-        for sent in span.sents:
-            # Span.sents gives whole Doc sentences; keep only the part inside this segment.
-            start, end = max(sent.start, span.start), min(sent.end, span.end)
+    read = read_segments(parsed, until)
+    sentences: dict[int, list[Span]] = {}
+    for sentence in parsed.sentences:  # split once per call, clipped to segments, shared by the stages
+        span = sentence.span(parsed)
+        if span is not None:
+            sentences.setdefault(sentence.index, []).append(span)
+    for index in read:
+        for sent in sentences.get(index, []):
+            start, end = sent.start, sent.end
             words = [t for t in doc[start:end] if not t.is_space]
             if sum(1 for t in words if t.is_alpha) < MIN_PIECE_WORDS:
                 continue
@@ -190,10 +195,10 @@ def customer_pieces(parsed: ParsedCall, until: float | None = None) -> list[Piec
     # Whole turns as well: ASR punctuation and pauses cut one statement into sentences and
     # segments ("what interest rate." / "I'm getting on my savings account"), and neither half
     # says what the whole does. A turn is the customer's segments until the agent speaks.
-    for first, last in _customer_turns(parsed, read_segments(parsed, until)):
+    for first, last in _customer_turns(parsed, read):
         start, end = parsed.span_of(first).start, parsed.span_of(last).end
         turn = doc[start : min(end, start + MAX_PIECE_TOKENS)]
-        if (last > first or len(list(parsed.span_of(first).sents)) > 1) and turn.text.strip():
+        if (last > first or len(sentences.get(first, [])) > 1) and turn.text.strip():
             pieces.append(Piece(first, turn.start_char, turn.end_char, " ".join(turn.text.split())))
     return pieces
 

@@ -24,7 +24,6 @@ _MONEY = re.compile(
     rf"|(?P<d>\d+(?:\.\d{{1,2}})?)(?=\s(?:a|per|each|every)\s(?:month|year|week)\b)",
     re.IGNORECASE,
 )
-_DURATION = re.compile(r"(?P<n>\d+)\s?-?\s?(?P<unit>month|year|week|day)s?\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -53,11 +52,3 @@ def money_amounts(text: str) -> list[Amount]:
         found.append(Amount(value, m.group(0).strip()))
     return found
 
-
-def durations_months(text: str) -> list[int]:
-    """Contract-like durations in months ("12 month", "two years" -> 24)."""
-    months = []
-    for m in _DURATION.finditer(spoken_to_digits(text)):
-        n, unit = int(m.group("n")), m.group("unit").lower()
-        months.append(n * 12 if unit == "year" else n if unit == "month" else max(1, round(n / 30 if unit == "day" else n / 4.3)))
-    return months

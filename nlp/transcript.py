@@ -83,15 +83,6 @@ class Transcript:
         """Both channels in one conversation order: by start time, then end, then id for stability."""
         return cls(call_id, tuple(sorted(segments, key=lambda s: (s.start, s.end, s.id))))
 
-    def by_speaker(self, speaker: Speaker) -> tuple[Segment, ...]:
-        return tuple(s for s in self.segments if s.speaker == speaker)
-
-    def segment(self, segment_id: str) -> Segment:
-        for s in self.segments:
-            if s.id == segment_id:
-                return s
-        raise KeyError(segment_id)
-
     @property
     def text(self) -> str:
         return "\n".join(s.text for s in self.segments)
