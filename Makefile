@@ -14,9 +14,9 @@ $(STAMP): pyproject.toml
 	@# torch first: this CPU build comes from local disk; any later unpinned torch
 	@# requirement would otherwise pull a multi-GB CUDA build.
 	$(PIP) torch==2.13.0
-	@# openai-whisper without its triton dependency (~1 GB, CUDA only); its real CPU
-	@# dependencies are in pyproject.toml.
-	$(PIP) --no-deps openai-whisper==20250625
+	@# openai-whisper without its triton dependency (~1 GB, CUDA only) and resemblyzer without
+	@# its sdist-only webrtcvad; their real dependencies are in pyproject.toml.
+	$(PIP) --no-deps openai-whisper==20250625 resemblyzer==0.1.4
 	$(PIP) -e '.[test]'
 	touch $(STAMP)
 

@@ -25,6 +25,11 @@ class SettingsError(ValueError):
     """A setting is out of range or the settings file is malformed."""
 
 
+# Bumped when the code changes what a transcript says for the same settings (e.g. how mono
+# calls are split between speakers), so cached transcripts and done records are redone.
+TRANSCRIPTION_VERSION = 2
+
+
 def default_work_dir() -> Path:
     return Path(os.environ.get("CALLQA_HOME", ".callqa")).resolve()
 
@@ -95,6 +100,7 @@ class Settings:
     def transcription_key(self) -> str:
         """Hash of everything that changes a transcript: part of the cache key of a call."""
         relevant = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("work_dir", "cpu_threads", *ANALYSIS_FIELDS)}
+        relevant["transcription_version"] = TRANSCRIPTION_VERSION
         return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
