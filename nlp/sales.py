@@ -264,109 +264,157 @@ def apply_need(offers: list[Offer], need_label: str | None) -> None:
 
 
 def find_offers(parsed: ParsedCall, policy: Policy) -> list[Offer]:
-    rules = sales_rules()
-    offers: list[Offer] = []
-    last_pitch: Offer | None = None  # the offer the customer is currently answering
-    last_was_close = False
-    customer_sentences_since = 0
-    agent_sentences: list[Sentence] = []
-    last_customer: Sentence | None = None
-    customer_spoke = True  # since the last closing attempt
+    reader = _OfferReader(parsed, policy, sales_rules())
     for sentence in parsed.sentences:
         if sentence.speaker == "agent":
-            agent_sentences.append(sentence)
-            confirmed = first_match(rules.agent_confirms, sentence.norm)
-            if confirmed is not None and last_pitch is not None and not _answered_since_pitch(last_pitch):
-                # the agent books the sale: the customer's last answer was a yes
-                answer = last_customer if last_customer is not None and last_customer.start > last_pitch.pitches[-1].start else sentence
-                last_pitch.responses.append(Response("accepted", answer.start, answer.evidence(parsed, confirmed.id)))
+            reader.agent_said(sentence)
+        elif sentence.speaker == "customer":
+            reader.customer_said(sentence)
+    return reader.offers
+
+
+@dataclass(frozen=True)
+class _Cues:
+    """What one agent sentence does for selling: opens or continues an offer, asks to close."""
+
+    offer: PhraseRule | None
+    close: PhraseRule | None
+    product: str | None
+    catalog: Product | None
+
+
+@dataclass
+class _OfferReader:
+    """Reads the call in order; the offer the customer is currently answering is `last_pitch`."""
+
+    parsed: ParsedCall
+    policy: Policy
+    rules: SalesRules
+    offers: list[Offer] = field(default_factory=list)
+    last_pitch: Offer | None = None
+    last_was_close: bool = False
+    customer_sentences_since: int = 0  # since the last pitch or close
+    customer_spoke: bool = True  # since the last closing attempt
+    last_customer: Sentence | None = None
+    agent_sentences: list[Sentence] = field(default_factory=list)
+
+    def agent_said(self, sentence: Sentence) -> None:
+        self.agent_sentences.append(sentence)
+        if self._books_sale(sentence):
+            return
+        cues = self._cues(sentence)
+        if cues is None:
+            return
+        target = self._offer_for(sentence, cues)
+        if target is None:
+            return
+        target.pitches.append(sentence)
+        if cues.close is not None:
+            _add_close(target, sentence.evidence(self.parsed, cues.close.id), sentence.text.rstrip().endswith("?"), self.customer_spoke)
+            self.customer_spoke = False
+        self.last_pitch, self.last_was_close, self.customer_sentences_since = target, cues.close is not None, 0
+
+    def customer_said(self, sentence: Sentence) -> None:
+        if self.last_pitch is None:
+            return
+        self.customer_spoke = True
+        self.last_customer = sentence
+        self.customer_sentences_since += 1
+        if self.customer_sentences_since > RESPONSE_WINDOW:
+            return
+        for kind in RESPONSES:
+            if kind == "accept_after_close" and not (self.last_was_close and self.customer_sentences_since == 1):
                 continue
-            close_rule = first_match(rules.close, sentence.norm)
-            offer_rules = [r for r in rules.offer if r.match(sentence.norm) is not None]
-            frame = offer_frame(parsed, sentence, rules)
-            if frame is not None:
-                offer_rules.insert(0, frame)
-            if not offer_rules and close_rule is None:
-                continue
-            catalog = _catalog_product(sentence.norm, policy)
-            product = catalog.names[0] if catalog else _product_phrase(parsed, sentence, rules.product_nouns)
-            if first_match(rules.not_offer, sentence.norm) is not None or (product is None and _service_recovery(parsed, sentence, rules)):
-                offer_rules = []  # about what the customer already has, or a goodwill credit
-            specific = product is not None and _head_lemma(parsed, sentence, product) not in GENERIC_PRODUCT_HEADS
-            # weak cues ("we have", "would you like") need a specific product, not "an account" or "a deal"
-            offer_rule = next((r for r in offer_rules if specific or not r.needs_product), None)
-            named = product is not None and any(w[:1].isupper() for w in product.split())
-            if offer_rule is not None and offer_rule.needs_product and last_pitch is not None and (
-                not last_pitch.responses or (last_pitch.responses[-1].kind == "accepted" and not named)
-            ):
-                # A weak cue before the customer has answered the offer under way, or right after
-                # they said yes, describes that offer ("it needs a new modem", "it's a twelve
-                # month fixed plan") rather than opening another; a new named product ("so we
-                # have ID Guard") still opens one.
-                offer_rule = None
-            if offer_rule is None and close_rule is None:
-                continue
-            target = _same_offer(offers, product, catalog) if product else None
-            opening = sentence
-            # A priced closing question after a yes is a further offer ("we can also send a
-            # technician for ninety nine dollars, would you like that?").
-            priced_follow_up = (
-                target is None
-                and close_rule is not None
-                and last_pitch is not None
-                and bool(last_pitch.responses)
-                and last_pitch.responses[-1].kind == "accepted"
-                and bool(money_amounts(sentence.text))
-            )
-            if priced_follow_up:
-                last_pitch = None
-            elif target is None and offer_rule is None and product is None and last_pitch is None:
-                # A close with no pitch before it: the product was named just before ("our card has no fees. Want to apply?")
-                opening, product, catalog = _implied_offer(parsed, agent_sentences[-1 - IMPLIED_OFFER_LOOKBACK : -1], policy, rules)
-            # a close with nothing pitched before it still asks for a sale, named or not
-            starts_offer = (
-                priced_follow_up
-                or (offer_rule is not None and (product is not None or last_pitch is None))
-                or (product is not None and (last_pitch is None or catalog is not None))
-                or (close_rule is not None and last_pitch is None)
-            )
-            if target is None and starts_offer:
-                name = product or "unnamed offer"
-                rule_id = offer_rule.id if offer_rule else ("OFFER-IMPLIED-BY-CLOSE" if opening is not sentence else close_rule.id)  # type: ignore[union-attr]
-                target = Offer(
-                    id=f"offer-{len(offers) + 1}",
-                    product=name,
-                    product_key=catalog.id if catalog else normalise(name),
-                    kind=_kind(opening, offer_rule, name, catalog, rules),
-                    catalog=catalog,
-                    start=opening.start,
-                    segment_index=opening.index,
-                    evidence=opening.evidence(parsed, rule_id),
-                )
-                offers.append(target)
+            rule = first_match(self.rules.responses[kind], sentence.norm)
+            if rule is not None:
+                self.last_pitch.responses.append(Response(RESPONSE_LABELS[kind], sentence.start, sentence.evidence(self.parsed, rule.id)))
+                return
+
+    def _books_sale(self, sentence: Sentence) -> bool:
+        """The agent books the sale ("I've put that on"): the customer's last answer was a yes."""
+        pitch = self.last_pitch
+        confirmed = first_match(self.rules.agent_confirms, sentence.norm)
+        if confirmed is None or pitch is None or _answered_since_pitch(pitch):
+            return False
+        last = self.last_customer
+        answer = last if last is not None and last.start > pitch.pitches[-1].start else sentence
+        pitch.responses.append(Response("accepted", answer.start, answer.evidence(self.parsed, confirmed.id)))
+        return True
+
+    def _cues(self, sentence: Sentence) -> _Cues | None:
+        parsed, rules, pitch = self.parsed, self.rules, self.last_pitch
+        close_rule = first_match(rules.close, sentence.norm)
+        offer_rules = [r for r in rules.offer if r.match(sentence.norm) is not None]
+        frame = offer_frame(parsed, sentence, rules)
+        if frame is not None:
+            offer_rules.insert(0, frame)
+        if not offer_rules and close_rule is None:
+            return None
+        catalog = _catalog_product(sentence.norm, self.policy)
+        product = catalog.names[0] if catalog else _product_phrase(parsed, sentence, rules.product_nouns)
+        if first_match(rules.not_offer, sentence.norm) is not None or (product is None and _service_recovery(parsed, sentence, rules)):
+            offer_rules = []  # about what the customer already has, or a goodwill credit
+        specific = product is not None and _head_lemma(parsed, sentence, product) not in GENERIC_PRODUCT_HEADS
+        # weak cues ("we have", "would you like") need a specific product, not "an account" or "a deal"
+        offer_rule = next((r for r in offer_rules if specific or not r.needs_product), None)
+        named = product is not None and any(w[:1].isupper() for w in product.split())
+        if offer_rule is not None and offer_rule.needs_product and pitch is not None and (
+            not pitch.responses or (pitch.responses[-1].kind == "accepted" and not named)
+        ):
+            # A weak cue before the customer has answered the offer under way, or right after
+            # they said yes, describes that offer ("it needs a new modem", "it's a twelve
+            # month fixed plan") rather than opening another; a new named product ("so we
+            # have ID Guard") still opens one.
+            offer_rule = None
+        if offer_rule is None and close_rule is None:
+            return None
+        return _Cues(offer_rule, close_rule, product, catalog)
+
+    def _offer_for(self, sentence: Sentence, cues: _Cues) -> Offer | None:
+        """The offer this sentence pitches or closes: one already made, a new one, or None."""
+        pitch, product, catalog, offer_rule, close_rule = self.last_pitch, cues.product, cues.catalog, cues.offer, cues.close
+        target = _same_offer(self.offers, product, catalog) if product else None
+        if target is not None:
+            return target
+        opening = sentence
+        # A priced closing question after a yes is a further offer ("we can also send a
+        # technician for ninety nine dollars, would you like that?").
+        priced_follow_up = (
+            close_rule is not None
+            and pitch is not None
+            and bool(pitch.responses)
+            and pitch.responses[-1].kind == "accepted"
+            and bool(money_amounts(sentence.text))
+        )
+        if priced_follow_up:
+            pitch = self.last_pitch = None
+        elif offer_rule is None and product is None and pitch is None:
+            # A close with no pitch before it: the product was named just before ("our card has no fees. Want to apply?")
+            opening, product, catalog = _implied_offer(self.parsed, self.agent_sentences[-1 - IMPLIED_OFFER_LOOKBACK : -1], self.policy, self.rules)
+        # a close with nothing pitched before it still asks for a sale, named or not
+        starts_offer = (
+            priced_follow_up
+            or (offer_rule is not None and (product is not None or pitch is None))
+            or (product is not None and (pitch is None or catalog is not None))
+            or (close_rule is not None and pitch is None)
+        )
+        if not starts_offer:
             # A pitch or close that names no new product continues the offer under way.
-            target = target or last_pitch
-            if target is None:
-                continue
-            target.pitches.append(sentence)
-            if close_rule is not None:
-                _add_close(target, sentence.evidence(parsed, close_rule.id), sentence.text.rstrip().endswith("?"), customer_spoke)
-                customer_spoke = False
-            last_pitch, last_was_close, customer_sentences_since = target, close_rule is not None, 0
-        elif sentence.speaker == "customer" and last_pitch is not None:
-            customer_spoke = True
-            last_customer = sentence
-            customer_sentences_since += 1
-            if customer_sentences_since > RESPONSE_WINDOW:
-                continue
-            for kind in RESPONSES:
-                if kind == "accept_after_close" and not (last_was_close and customer_sentences_since == 1):
-                    continue
-                rule = first_match(rules.responses[kind], sentence.norm)
-                if rule is not None:
-                    last_pitch.responses.append(Response(RESPONSE_LABELS[kind], sentence.start, sentence.evidence(parsed, rule.id)))
-                    break
-    return offers
+            return pitch
+        name = product or "unnamed offer"
+        rule_id = offer_rule.id if offer_rule else ("OFFER-IMPLIED-BY-CLOSE" if opening is not sentence else close_rule.id)  # type: ignore[union-attr]
+        offer = Offer(
+            id=f"offer-{len(self.offers) + 1}",
+            product=name,
+            product_key=catalog.id if catalog else normalise(name),
+            kind=_kind(opening, offer_rule, name, catalog, self.rules),
+            catalog=catalog,
+            start=opening.start,
+            segment_index=opening.index,
+            evidence=opening.evidence(self.parsed, rule_id),
+        )
+        self.offers.append(offer)
+        return offer
 
 
 def _answered_since_pitch(offer: Offer) -> bool:
