@@ -45,6 +45,7 @@ def _versions(asr: dict | None, analysis: dict | None = None) -> dict:
         "nlp_models": meta.get("nlp_models", {}),
         "policy": meta.get("policy"),
         "policy_hash": meta.get("policy_hash"),
+        "rules_hash": meta.get("rules_hash"),  # nlp/rules/*.yaml: which rule set produced the evidence
     }
 
 

@@ -28,6 +28,7 @@ from callqa.record import failed_record, is_done, read_record, record_path, scor
 from callqa.transcription import CallTranscription, transcribe_call  # noqa: E402
 from flows.discover import CallInput, discover  # noqa: E402
 from nlp.analyse import AnalysisSettings, analyse  # noqa: E402
+from nlp.phrases import rules_hash  # noqa: E402
 from nlp.policy import Policy, cached_policy  # noqa: E402
 
 
@@ -92,7 +93,7 @@ def analyse_task(result: CallTranscription, settings: Settings, policy: Policy) 
 
 def analysis_key(settings: Settings, policy: Policy) -> str:
     """What the analysis depends on beyond the transcript: a change re-analyses, it does not re-transcribe."""
-    return f"{__version__}:{policy.source_hash}:{settings.sentiment_model_dir or 'default'}"
+    return f"{__version__}:{rules_hash()}:{policy.source_hash}:{settings.sentiment_model_dir or 'default'}"
 
 
 @task(name="write-record", retries=2, retry_delay_seconds=1)

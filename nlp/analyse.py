@@ -18,6 +18,7 @@ from nlp.flags import Flag, UpsetAtOffer, raise_flags
 from nlp.need import as_complaint_when_upset, classify_need
 from nlp.need_fit import judge_need_fit
 from nlp.parse import SPACY_MODEL, ParsedCall, parse
+from nlp.phrases import rules_hash
 from nlp.policy import Policy
 from nlp.sales import Offer, apply_need, find_offers
 from nlp.scorecard import score_call
@@ -108,6 +109,7 @@ def analyse(transcript: Transcript, settings: AnalysisSettings) -> dict:
         "analysis": {
             "policy": policy.name,
             "policy_hash": policy.source_hash,
+            "rules_hash": rules_hash(),
             "nlp_models": {"spacy": SPACY_MODEL, "embeddings": embedding_model_name(), "sentiment": sentiment.get("model")},
             "seconds": round(time.perf_counter() - started, 3),
         },

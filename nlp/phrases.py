@@ -8,6 +8,8 @@ wrong letter changes the meaning, must match whole words exactly.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -61,6 +63,15 @@ def normalise(text: str) -> str:
     """Lower case, punctuation gone (apostrophes kept), single spaces: how rules see text."""
     text = text.lower().replace("’", "'")
     return _SPACE.sub(" ", _PUNCT.sub(" ", text)).strip()
+
+
+@functools.lru_cache(maxsize=1)
+def rules_hash() -> str:
+    """Hash of every shipped rule file: new rules re-analyse done calls on the next run."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(str(resources.files("nlp") / "rules")).glob("*.yaml")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def rules_path(name: str) -> Path:
