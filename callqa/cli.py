@@ -251,5 +251,91 @@ def list_models(work_dir: WorkDirOpt = None) -> None:
     )
 
 
+users_app = typer.Typer(help="Reviewer accounts for `callqa serve` (scrypt-hashed passwords).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+UsersOpt = Annotated[Optional[Path], typer.Option("--users", help="Users file [default: WORK_DIR/users.json].")]
+
+
+def _users_file(users: Path | None, work_dir: Path | None) -> Path:
+    return users if users is not None else _settings(None, work_dir).work_dir / "users.json"
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="The reviewer's login name (shown on their review decisions).")],
+    users: UsersOpt = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
+    work_dir: WorkDirOpt = None,
+) -> None:
+    """Add a reviewer (or set a new password); prompts for the password."""
+    from callqa.web.users import UsersError, add_user
+
+    path = _users_file(users, work_dir)
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        is_new = add_user(path, name, password)
+    except UsersError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(f"{'added' if is_new else 'updated'} {name} in {path}")
+
+
+@users_app.command("list")
+def users_list(users: UsersOpt = None, work_dir: WorkDirOpt = None) -> None:
+    """The reviewers in the users file."""
+    from callqa.web.users import load_users
+
+    path = _users_file(users, work_dir)
+    for name in sorted(load_users(path).hashes):
+        console.print(name)
+
+
+@app.command()
+def serve(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Serve the store of `callqa score --out DIR` (DIR/callqa.db).")] = Path("out"),
+    db: Annotated[Optional[str], typer.Option("--db", help="Any store by URL (sqlite:///..., postgresql://...); overrides --out.")] = None,
+    host: Annotated[str, typer.Option("--host", help="Interface to bind; anything but loopback needs users (`callqa users add`).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    recordings_root: Annotated[Optional[list[Path]], typer.Option("--recordings-root", help="Only serve audio under this folder (repeatable) [default: the folders of the stored calls' audio].")] = None,
+    users: UsersOpt = None,
+    cancellations: Annotated[Optional[Path], typer.Option("--cancellations", help="CSV of cancellations/returns (account, date, product) joined to sales.")] = None,
+    cancel_window_days: Annotated[int, typer.Option("--cancel-window-days", min=0, help="A cancellation this many days after the sale or fewer is a quick cancel.")] = 30,
+    work_dir: WorkDirOpt = None,
+) -> None:
+    """The review web app: calls, call pages with audio at every piece of evidence, disclosure audit, agents."""
+    import uvicorn
+
+    from callqa.store.db import DB_FILE, StoreError, default_url, safe_url
+    from callqa.web.app import ServeConfig, create_app
+    from callqa.web.auth import is_loopback
+    from callqa.web.cancellations import CancellationsError, load_cancellations
+    from callqa.web.users import UsersError, load_users
+
+    if db is None and not (out / DB_FILE).is_file():
+        err.print(f"[red]no store at {out / DB_FILE}[/red]: run `callqa score ... --out {out}` first, or give --db URL")
+        raise typer.Exit(2)
+    users_path = _users_file(users, work_dir)
+    try:
+        accounts = load_users(users_path)
+        cancelled = tuple(load_cancellations(cancellations)) if cancellations is not None else None
+    except (UsersError, CancellationsError) as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    if not is_loopback(host) and not accounts.hashes:
+        err.print(f"[red]refusing to serve on {host} without users[/red]: add one with `callqa users add NAME` ({users_path}), or bind 127.0.0.1")
+        raise typer.Exit(2)
+    config = ServeConfig(db or default_url(out), tuple(recordings_root or ()), accounts, cancelled, cancel_window_days)
+    try:
+        web = create_app(config)
+    except StoreError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    roots = web.state.callqa.roots
+    console.print(f"callqa review app on http://{host}:{port}/  (store {safe_url(config.db_url)})")
+    console.print(f"  audio served only from: {', '.join(map(str, roots)) or '(no recordings)'}")
+    console.print(f"  {'login required: ' + str(len(accounts.hashes)) + ' user(s) in ' + str(users_path) if accounts.hashes else 'no login (loopback only)'}")
+    uvicorn.run(web, host=host, port=port, log_level="warning")
+
+
 if __name__ == "__main__":
     app()
