@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: setup
-	$(BIN)/callqa score audio_samples --out $(OUT)
+	$(BIN)/callqa score audio_samples --out $(OUT) --metadata audio_samples/metadata.csv
 
 test: setup
 	$(BIN)/python -m pytest -q

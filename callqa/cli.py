@@ -24,6 +24,8 @@ AgentOpt = Annotated[Optional[str], typer.Option("--agent-channel", help="Stereo
 ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", help="CPU threads for ASR (0: all cores).")]
 PolicyOpt = Annotated[Optional[Path], typer.Option("--policy", help="QA policy YAML [default: nlp/policy/default.yaml].")]
 SentimentOpt = Annotated[Optional[Path], typer.Option("--sentiment-model", help="A Hugging Face sentiment model directory (default: offline lexicon + embeddings).")]
+DbOpt = Annotated[Optional[str], typer.Option("--db", help="Store URL: sqlite:///FILE or postgresql+psycopg://user:pass@host/db [default: OUT/callqa.db].")]
+MetadataOpt = Annotated[Optional[Path], typer.Option("--metadata", help="Call metadata manifest (CSV or JSON) keyed by call_id or file: agent, team, queue, date, time, customer_account.")]
 WorkDirOpt = Annotated[Optional[Path], typer.Option("--work-dir", help="Model cache and Prefect state [env CALLQA_HOME, default ./.callqa].")]
 
 
@@ -103,23 +105,90 @@ def score(
     work_dir: WorkDirOpt = None,
     policy: PolicyOpt = None,
     sentiment_model: SentimentOpt = None,
+    db: DbOpt = None,
+    store: Annotated[bool, typer.Option("--store/--no-store", help="Copy each record into the store (--db).")] = True,
+    metadata: MetadataOpt = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
-    """Score every recording into one JSON record per call; failed calls get a failed record."""
+    """Score every recording into one JSON record per call (failed calls get a failed record), and copy each into the store."""
     settings = _settings(
         config, work_dir, model=model, backend=backend, agent_channel=agent_channel, cpu_threads=threads,
         policy=policy, sentiment_model_dir=sentiment_model,
     )
     _check_ready(settings)
+    _check_outputs((db or _default_db(out)) if store else None, metadata)
     from flows.score import score_calls
 
-    summary = score_calls(paths, out, settings, show_progress=progress and sys.stderr.isatty())
+    summary = score_calls(paths, out, settings, show_progress=progress and sys.stderr.isatty(), db=db, store=store, metadata_file=metadata)
     _print_calls(out)
     console.print(summary.line())
     for call_id, code in summary.failures.items():
         console.print(f"  [red]failed[/red] {call_id}: {code}")
+    for call_id, problem in summary.metadata_problems.items():
+        err.print(f"[yellow]metadata:[/yellow] {call_id}: {problem}")
     console.print(f"records: {out / 'records'}")
-    raise typer.Exit(1 if summary.failed else 0)
+    if summary.store_url:
+        console.print(f"store: {summary.store_url} ({summary.stored} calls written or up to date)")
+    for call_id, problem in summary.store_failures.items():
+        err.print(f"[red]not stored[/red] {call_id}: {problem}")
+    if summary.store_failures:
+        err.print(f"the records are on disk: load them later with `callqa ingest {out}{f' --db URL' if db else ''}`")
+    if summary.artifact_error:
+        err.print(f"[yellow]Prefect summary artifact not published:[/yellow] {summary.artifact_error}")
+    raise typer.Exit(1 if summary.failed or summary.store_failures else 0)
+
+
+def _default_db(out: Path) -> str:
+    from callqa.store import default_url
+
+    return default_url(out)
+
+
+def _check_outputs(db: str | None, metadata: Path | None) -> None:
+    """A bad manifest or an unreachable database stops the batch before any call."""
+    from callqa.metadata import MetadataError, load_manifest
+    from callqa.store import StoreError, open_store
+
+    try:
+        if metadata is not None:
+            load_manifest(metadata)
+        if db is not None:
+            open_store(db).close()
+    except MetadataError as exc:
+        err.print(f"[red]metadata error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    except StoreError as exc:
+        err.print(f"[red]store error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def ingest(
+    records: Annotated[Path, typer.Argument(help="A folder of JSON records, or a `callqa score --out` folder holding records/.")],
+    db: Annotated[Optional[str], typer.Option("--db", help="Store URL [default: callqa.db beside the records folder].")] = None,
+    metadata: MetadataOpt = None,
+) -> None:
+    """Load existing JSON records into the store (idempotent: unchanged records are skipped)."""
+    from callqa.metadata import load_manifest
+    from callqa.store import ingest_records, open_store
+
+    folder = records / "records" if (records / "records").is_dir() else records
+    if not folder.is_dir():
+        err.print(f"[red]not a folder of records:[/red] {records}")
+        raise typer.Exit(2)
+    url = db or _default_db(folder.parent if folder.name == "records" else folder)
+    _check_outputs(url, metadata)
+    manifest = load_manifest(metadata) if metadata else None
+    store = open_store(url)
+    try:
+        with store.session() as session:
+            result = ingest_records(session, sorted(folder.glob("*.json")), manifest)
+    finally:
+        store.close()
+    for path, problem in result.errors.items():
+        err.print(f"[red]skipped[/red] {path}: {problem}")
+    console.print(f"{result.written} records written, {result.unchanged} unchanged, {len(result.errors)} skipped; store: {store.display_url}")
+    raise typer.Exit(1 if result.errors else 0)
 
 
 def _print_calls(out: Path) -> None:

@@ -177,3 +177,18 @@ def from_filename(pattern: re.Pattern[str], path: Path | str) -> CallMetadata | 
     if match is None:
         return None
     return CallMetadata.from_dict({k: v for k, v in match.groupdict().items() if v is not None}, f"file name {Path(path).name}")
+
+
+def resolve(
+    call_id: str,
+    path: Path,
+    manifest: Manifest | None,
+    pattern: re.Pattern[str] | None,
+    previous: CallMetadata | None = None,
+) -> CallMetadata:
+    """A call's metadata: the manifest entry, then the file-name pattern, then what the call's
+    record already held (so a rerun without the manifest keeps it). Raises MetadataError when
+    the file name matches the pattern with a bad value (a date like 20261399)."""
+    given = (manifest.lookup(call_id, path) if manifest else None) or CallMetadata()
+    named = (from_filename(pattern, path) if pattern else None) or CallMetadata()
+    return given.merged_over(named.merged_over(previous or CallMetadata()))

@@ -81,6 +81,10 @@ class Store:
         with self.sessions() as session:
             yield session
 
+    @property
+    def display_url(self) -> str:
+        return safe_url(self.url)
+
     def close(self) -> None:
         self.engine.dispose()
 

@@ -122,7 +122,7 @@ class Offer(Base):
 
     call: Mapped[Call] = relationship(back_populates="offers")
     disclosures: Mapped[list[Disclosure]] = relationship(back_populates="offer", cascade="all, delete-orphan", order_by="Disclosure.position")
-    evidence: Mapped[list[Evidence]] = relationship(back_populates="offer", order_by="Evidence.position")
+    evidence: Mapped[list[Evidence]] = relationship(back_populates="offer", order_by="Evidence.id")
 
 
 class Disclosure(Base):
@@ -139,7 +139,7 @@ class Disclosure(Base):
 
     call: Mapped[Call] = relationship(back_populates="disclosures")
     offer: Mapped[Offer] = relationship(back_populates="disclosures")
-    evidence: Mapped[list[Evidence]] = relationship(back_populates="disclosure", order_by="Evidence.position")
+    evidence: Mapped[list[Evidence]] = relationship(back_populates="disclosure", order_by="Evidence.id")
 
 
 class Flag(Base):
@@ -156,7 +156,7 @@ class Flag(Base):
     offer_id: Mapped[str | None] = mapped_column(String(255))
 
     call: Mapped[Call] = relationship(back_populates="flags")
-    evidence: Mapped[list[Evidence]] = relationship(back_populates="flag", order_by="Evidence.position")
+    evidence: Mapped[list[Evidence]] = relationship(back_populates="flag", order_by="Evidence.id")
 
     __table_args__ = (Index("ix_flags_code_call", "code", "call_pk"), Index("ix_flags_call", "call_pk"))
 
@@ -174,7 +174,7 @@ class ScoreItem(Base):
     auto_fail: Mapped[bool] = mapped_column(Boolean, default=False)
 
     call: Mapped[Call] = relationship(back_populates="score_items")
-    evidence: Mapped[list[Evidence]] = relationship(back_populates="score_item", order_by="Evidence.position")
+    evidence: Mapped[list[Evidence]] = relationship(back_populates="score_item", order_by="Evidence.id")
 
 
 class Evidence(Base):

@@ -174,7 +174,7 @@ def build_call(record: dict, metadata: CallMetadata, record_path: str | None, re
             disclosure = Disclosure(position=n, item=item, status=d["status"])
             offer.disclosures.append(disclosure)
             call.disclosures.append(disclosure)
-            _evidence(call, "disclosure", d.get("evidence"), offer=offer, disclosure=disclosure)
+            _evidence(call, "disclosure", d.get("evidence"), disclosure=disclosure)
     for i, (f, key) in enumerate(zip(record.get("flags") or [], flag_keys(record.get("flags") or []))):
         flag = Flag(position=i, key=key, code=f["code"], severity=f["severity"], message=f["message"], offer_id=f.get("offer_id"))
         call.flags.append(flag)
