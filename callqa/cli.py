@@ -369,6 +369,8 @@ def serve(
     users: UsersOpt = None,
     cancellations: Annotated[Optional[Path], typer.Option("--cancellations", help="CSV of cancellations/returns (account, date, product) joined to sales.")] = None,
     cancel_window_days: Annotated[int, typer.Option("--cancel-window-days", min=0, help="A cancellation this many days after the sale or fewer is a quick cancel.")] = 30,
+    ssl_certfile: Annotated[Optional[Path], typer.Option("--ssl-certfile", help="Serve HTTPS with this certificate (PEM).")] = None,
+    ssl_keyfile: Annotated[Optional[Path], typer.Option("--ssl-keyfile", help="The certificate's private key (PEM).")] = None,
     work_dir: WorkDirOpt = None,
 ) -> None:
     """The review web app: calls, call pages with audio at every piece of evidence, disclosure audit, agents."""
@@ -400,10 +402,14 @@ def serve(
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     roots = web.state.callqa.roots
-    console.print(f"callqa review app on http://{host}:{port}/  (store {safe_url(config.db_url)})")
+    scheme = "https" if ssl_certfile else "http"
+    console.print(f"callqa review app on {scheme}://{host}:{port}/  (store {safe_url(config.db_url)})")
     console.print(f"  audio served only from: {', '.join(map(str, roots)) or '(no recordings)'}")
     console.print(f"  {'login required: ' + str(len(accounts.hashes)) + ' user(s) in ' + str(users_path) if accounts.hashes else 'no login (loopback only)'}")
-    uvicorn.run(web, host=host, port=port, log_level="warning")
+    uvicorn.run(
+        web, host=host, port=port, log_level="warning",
+        ssl_certfile=str(ssl_certfile) if ssl_certfile else None, ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
+    )
 
 
 if __name__ == "__main__":
