@@ -239,9 +239,30 @@ class DisclosureRow:
     decisions: tuple[str, ...] = ()  # "confirm|overturn <flag key> by <reviewer> at <time>: <note>" on this offer's flags
 
 
-def disclosure_rows(session: Session, filters: CallFilter = CallFilter(), limit: int | None = None) -> list[DisclosureRow]:
+def _disclosure_conditions(filters: CallFilter, item: str | None, status: str | None) -> list:
+    conditions = [Disclosure.call_pk.in_(_where(select(Call.id), filters).scalar_subquery())]
+    if item is not None:
+        conditions.append(Disclosure.item == item)
+    if status is not None:
+        conditions.append(Disclosure.status == status)
+    return conditions
+
+
+def count_disclosures(session: Session, filters: CallFilter = CallFilter(), item: str | None = None, status: str | None = None) -> int:
+    """How many rows disclosure_rows would return for the same arguments (without limit)."""
+    return session.scalar(select(func.count(Disclosure.id)).where(*_disclosure_conditions(filters, item, status))) or 0
+
+
+def disclosure_rows(
+    session: Session,
+    filters: CallFilter = CallFilter(),
+    limit: int | None = None,
+    *,
+    item: str | None = None,  # one disclosure item (price, recurring_charge, ...)
+    status: str | None = None,  # one status (missing, disclosed_after_consent, ...)
+    offset: int = 0,
+) -> list[DisclosureRow]:
     """Every disclosure item of every offer in the matching calls, by call and time."""
-    matching = _where(select(Call.id), filters).scalar_subquery()
     query = (
         select(
             Call.call_id, Call.agent, Call.call_date, Call.audio_path,
@@ -252,11 +273,11 @@ def disclosure_rows(session: Session, filters: CallFilter = CallFilter(), limit:
         .join(Offer, Offer.id == Disclosure.offer_pk)
         .join(Call, Call.id == Disclosure.call_pk)
         .outerjoin(Evidence, and_(Evidence.disclosure_pk == Disclosure.id, Evidence.position == 0))
-        .where(Disclosure.call_pk.in_(matching))
+        .where(*_disclosure_conditions(filters, item, status))
         .order_by(Call.call_date.asc().nulls_last(), Call.call_id, Offer.position, Disclosure.position)
     )
-    if limit is not None:
-        query = query.limit(limit)
+    if limit is not None or offset:
+        query = query.limit(limit).offset(offset)
     found = session.execute(query).all()
     offer_flags: dict[tuple[str, str], list[str]] = defaultdict(list)
     call_ids = sorted({r.call_id for r in found})
