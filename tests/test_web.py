@@ -155,7 +155,7 @@ BAD_FILTERS = [
 ]
 BAD_CASES = [(path, q) for path in ["/calls", "/disclosures", "/disclosures.csv", "/agents"] for q in BAD_FILTERS] + [
     ("/calls", q) for q in ["page=0", "page=x", "per_page=100000", "sort=drop%20table"]
-] + [("/disclosures.json", q) for q in ["item=salary", "disclosure_status=maybe", "limit=0"]]
+] + [("/disclosures.json", q) for q in ["item=salary", "disclosure_status=maybe"]] + [("/disclosures", "page=0"), ("/disclosures", "per_page=9999")]
 
 
 @pytest.mark.parametrize(("path", "query"), BAD_CASES)
@@ -232,6 +232,8 @@ def test_disclosure_exports_for_a_filter(client: TestClient) -> None:
     missing_only = client.get("/disclosures.json?disclosure_status=missing&item=restrictions").json()
     assert missing_only["filters"] == {"item": "restrictions", "disclosure_status": "missing"}
     assert missing_only["count"] == 6 and all(r["status"] == "missing" for r in missing_only["rows"])
+    paged = client.get("/disclosures?per_page=5&page=2&item=price").text
+    assert '<b id="disclosure-total">6</b>' in paged and "page 2 of 2" in paged and paged.count('class="card audit-offer"') == 1
     page = client.get("/disclosures?agent=Ann").text
     assert "never said" in page and 'data-src="/calls/alpha/audio"' in page and "export CSV" in page
 

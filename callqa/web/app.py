@@ -21,6 +21,7 @@ from callqa.store.queries import (
     add_decision,
     agent_summary,
     audio_paths,
+    count_disclosures,
     disclosure_rows,
     get_call,
     list_calls,
@@ -156,24 +157,27 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     @app.get("/disclosures", response_class=HTMLResponse)
     def disclosures(request: Request, params: Annotated[DisclosureParams, Query()]) -> HTMLResponse:
-        rows = _disclosures(store, params)
-        shown = rows[: params.limit]
+        narrow = {"item": params.item, "status": params.disclosure_status}
+        with store.session() as session:
+            total = count_disclosures(session, params.call_filter(), **narrow)
+            rows = disclosure_rows(session, params.call_filter(), params.per_page, offset=(params.page - 1) * params.per_page, **narrow)
         offers: dict[tuple[str, str], list] = {}
-        for row in shown:
+        for row in rows:
             offers.setdefault((row.call_id, row.offer_id), []).append(row)
         return page(
-            request, "disclosures.html", title="Disclosure audit", params=params, offers=offers, total=len(rows), shown=len(shown),
-            export_query=params.query(limit=None),
+            request, "disclosures.html", title="Disclosure audit", params=params, offers=offers, total=total,
+            pages=max(1, -(-total // params.per_page)), export_query=params.query(page=None, per_page=None),
         )
 
     @app.get("/disclosures.csv")
     def disclosures_csv(params: Annotated[DisclosureParams, Query()]) -> Response:
-        body = exports.to_csv(_disclosures(store, params))
+        body = exports.to_csv(_all_disclosures(store, params))
         return Response(body, media_type="text/csv", headers={"Content-Disposition": 'attachment; filename="callqa-disclosures.csv"'})
 
     @app.get("/disclosures.json")
     def disclosures_json(params: Annotated[DisclosureParams, Query()]) -> Response:
-        body = exports.to_json(_disclosures(store, params), params.model_dump(mode="json", exclude={"limit"}, exclude_none=True))
+        given = params.model_dump(mode="json", exclude={"page", "per_page"}, exclude_none=True)
+        body = exports.to_json(_all_disclosures(store, params), given)
         return Response(body, media_type="application/json", headers={"Content-Disposition": 'attachment; filename="callqa-disclosures.json"'})
 
     @app.get("/agents", response_class=HTMLResponse)
@@ -203,14 +207,9 @@ def create_app(config: ServeConfig) -> FastAPI:
     return app
 
 
-def _disclosures(store: Store, params: DisclosureParams) -> list:
+def _all_disclosures(store: Store, params: DisclosureParams) -> list:
     with store.session() as session:
-        rows = disclosure_rows(session, params.call_filter())
-    if params.item:
-        rows = [r for r in rows if r.item == params.item]
-    if params.disclosure_status:
-        rows = [r for r in rows if r.status == params.disclosure_status]
-    return rows
+        return disclosure_rows(session, params.call_filter(), item=params.item, status=params.disclosure_status)
 
 
 def _agent_charts(summaries: list, cancel_rates: dict, params: Filters) -> list[str]:

@@ -66,7 +66,8 @@ class ListParams(Filters):
 class DisclosureParams(Filters):
     item: Literal[DISCLOSURE_ITEMS] | None = None  # type: ignore[valid-type]
     disclosure_status: Literal[DISCLOSURE_STATUSES] | None = None  # type: ignore[valid-type]
-    limit: int = Field(500, ge=1, le=5000)  # rows on the page; the exports have no limit
+    page: int = Field(1, ge=1, le=1_000_000)  # the exports ignore paging: every row
+    per_page: int = Field(250, ge=1, le=2000)
 
 KNOWN_FLAGS = (
     "OFFER_WITHOUT_NEED", "EXCESSIVE_CLOSING_ATTEMPTS", "CONTINUED_AFTER_DECLINE", "MISSING_PRICE_DISCLOSURE",
