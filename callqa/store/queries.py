@@ -482,3 +482,9 @@ def sales(session: Session, filters: CallFilter = CallFilter()) -> list[Sale]:
         .order_by(Call.call_date.asc().nulls_last(), Call.call_id, Offer.position)
     )
     return [Sale(*row) for row in session.execute(query)]
+
+
+def call_audio_path(session: Session, call_id: str) -> tuple[bool, str | None]:
+    """(the call is stored, its audio path): one indexed lookup, for each range request of a player."""
+    row = session.execute(select(Call.audio_path).where(Call.call_id == call_id)).first()
+    return (row is not None, row.audio_path if row is not None else None)
