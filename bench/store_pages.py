@@ -52,7 +52,9 @@ PAGES = [
     ("agent summary, one quarter", "/agents?date_from=2026-04-01&date_to=2026-06-30"),
     ("agent summary, all calls", "/agents"),
     ("call page", "/calls/call-02500"),
+    ("export CSV, all calls", "/disclosures.csv"),  # a download, not a page: shown, not held to the target
 ]
+NOT_PAGES = ("export CSV, all calls",)
 
 
 def synthetic_record(i: int, rng: random.Random) -> dict:
@@ -112,10 +114,10 @@ def main() -> None:
     print(f"\n{'page':32} {'median ms':>10} {'x baseline':>11} {'KB':>7}")
     for name, ms, size in results:
         print(f"{name:32} {ms:10.1f} {ms / baseline:11.2f} {size / 1024:7.0f}")
-    list_pages = [ms for name, ms, _ in results if name not in ("call page",)]
+    list_pages = [ms for name, ms, _ in results if name not in NOT_PAGES]
     worst = max(list_pages)
     print(
-        f"RESULT calls={args.calls} pages={len(results)} baseline_ms={baseline:.1f} median_ms={statistics.median(list_pages):.1f} "
+        f"RESULT calls={args.calls} pages={len(list_pages)} baseline_ms={baseline:.1f} median_ms={statistics.median(list_pages):.1f} "
         f"worst_ms={worst:.1f} worst_x_baseline={worst / baseline:.2f} target_ms={TARGET_MS:.0f} under_target={'yes' if worst < TARGET_MS else 'no'}"
     )
 

@@ -142,11 +142,24 @@ def test_unknown_or_traversing_paths_are_404(client: TestClient, path: str) -> N
     assert b"[project]" not in response.content and b"create_app" not in response.content
 
 
-def test_default_roots_are_the_folders_of_the_stored_audio(site: dict) -> None:
-    app = create_app(ServeConfig(site["url"]))
-    roots = set(app.state.callqa.roots)
-    assert site["roots"].resolve() in roots
-    assert TestClient(app).get("/calls/alpha/audio", headers={"Range": "bytes=0-9"}).status_code == 206
+def test_default_roots_are_the_folders_of_the_stored_audio(site: dict, tmp_path: Path) -> None:
+    url = default_url(tmp_path)
+    store = open_store(url)
+    with store.session() as session:
+        save_record(session, make_record("alpha", site["audio"], "Ann", "2026-11-02"))
+    app = create_app(ServeConfig(url))
+    assert app.state.callqa.roots == [site["roots"].resolve()]
+    client = TestClient(app)
+    assert client.get("/calls/alpha/audio", headers={"Range": "bytes=0-9"}).status_code == 206
+    # A call stored after startup, from a new folder, is served too (the default roots follow the store).
+    later = tmp_path / "later"
+    later.mkdir()
+    audio = later / "late.wav"
+    audio.write_bytes(site["audio"].read_bytes())
+    with store.session() as session:
+        save_record(session, make_record("late", audio, "Cy", "2026-11-05"))
+    store.close()
+    assert client.get("/calls/late/audio", headers={"Range": "bytes=0-9"}).status_code == 206
 
 
 BAD_FILTERS = [
@@ -212,10 +225,14 @@ def test_review_decision_is_stored_shown_and_exported(client: TestClient) -> Non
     assert any("overturn CONTINUED_AFTER_DECLINE:offer-1 by Coach" in d for r in rows for d in r["decisions"])
 
 
-def test_cross_site_decision_posts_are_refused(client: TestClient) -> None:
-    response = client.post("/calls/alpha/decisions", headers={"Sec-Fetch-Site": "cross-site"},
+@pytest.mark.parametrize("headers", [{"Sec-Fetch-Site": "cross-site"}, {"Origin": "http://evil.example"}])
+def test_cross_site_decision_posts_are_refused(client: TestClient, headers: dict) -> None:
+    response = client.post("/calls/alpha/decisions", headers=headers,
                            data={"target_kind": "flag", "target_key": FLAG_KEY, "decision": "confirm", "reviewer": "x"})
     assert response.status_code == 403
+    same_origin = client.post("/calls/alpha/decisions", headers={"Origin": "http://testserver"}, follow_redirects=False,
+                              data={"target_kind": "flag", "target_key": FLAG_KEY, "decision": "confirm", "reviewer": "x"})
+    assert same_origin.status_code == 303
 
 
 def test_disclosure_exports_for_a_filter(client: TestClient) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Form, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,6 +22,7 @@ from callqa.store.queries import (
     add_decision,
     agent_summary,
     audio_paths,
+    call_audio_path,
     count_disclosures,
     disclosure_rows,
     get_call,
@@ -123,11 +125,20 @@ def create_app(config: ServeConfig) -> FastAPI:
     @app.get("/calls/{call_id}/audio")
     def call_audio(call_id: str) -> Response:
         with store.session() as session:
-            detail = get_call(session, call_id)
-        if detail is None:
+            stored, audio_path = call_audio_path(session, call_id)
+        if not stored:
             return PlainTextResponse("no such call", status_code=404)
+        state: AppState = app.state.callqa
         try:
-            path = resolve_audio(detail.call.audio_path, roots)
+            try:
+                path = resolve_audio(audio_path, state.roots)
+            except AudioRefused as exc:
+                if exc.status != 403 or config.recordings_roots:
+                    raise
+                # Default roots follow the store: a call stored since startup may add a folder.
+                with store.session() as session:
+                    state.roots = default_roots(audio_paths(session))
+                path = resolve_audio(audio_path, state.roots)
         except AudioRefused as exc:
             return PlainTextResponse(exc.reason, status_code=exc.status)
         # Starlette's FileResponse answers Range requests (206 + Content-Range), so the
@@ -144,7 +155,9 @@ def create_app(config: ServeConfig) -> FastAPI:
         note: Annotated[str, Form(max_length=2000)] = "",
         reviewer: Annotated[str, Form(max_length=255)] = "",
     ) -> Response:
-        if request.headers.get("sec-fetch-site") == "cross-site":
+        # Browsers send Basic credentials with any site's form post: accept only our own pages'.
+        origin = request.headers.get("origin")
+        if request.headers.get("sec-fetch-site") == "cross-site" or (origin and urlsplit(origin).netloc != request.headers.get("host")):
             return PlainTextResponse("cross-site form posts are refused", status_code=403)
         user = getattr(request.state, "user", None)
         who = user or reviewer.strip()
