@@ -79,7 +79,9 @@ def _parse_date(value: str | None, where: str) -> date | None:
 def _parse_time(value: str | None, where: str) -> time | None:
     if not value:
         return None
-    for fmt in ("%H:%M:%S", "%H:%M", "%H%M%S", "%H%M"):
+    # strptime alone would read "0915" as 09:01:05 under %H%M%S: pick the format by shape.
+    formats = ("%H:%M:%S", "%H:%M") if ":" in value else {4: ("%H%M",), 6: ("%H%M%S",)}.get(len(value), ())
+    for fmt in formats:
         try:
             return datetime.strptime(value, fmt).time()
         except ValueError:

@@ -24,10 +24,12 @@ from callqa.store import (
     add_decision,
     agent_summary,
     disclosure_rows,
+    filter_options,
     get_call,
     ingest_records,
     list_calls,
     open_store,
+    sales,
     save_record,
 )
 from callqa.store.db import alembic_config
@@ -267,6 +269,18 @@ def test_disclosure_rows_for_auditors(store) -> None:
     assert missing.decisions and missing.decisions[0].startswith("confirm MISSING_CANCELLATION_DISCLOSURE:offer-1 by auditor")
     after = next(r for r in flagged if r.offer_id == "offer-2" and r.item == "price")
     assert after.before_consent is False and {r.call_id for r in flagged} == {"a2"}
+
+
+def test_filter_options_and_sales(store) -> None:
+    with store.session() as s:
+        for r in _agents_set():
+            save_record(s, r, CallMetadata.from_dict(r["metadata"] | {"customer_account": f"ACC-{r['call_id']}"}))
+        options = filter_options(s)
+        sold = sales(s, CallFilter(agent="ann"))
+    assert (options.agents, options.needs) == (["ann", "bob"], ["billing"])
+    assert options.flag_codes == sorted(["MISSING_CANCELLATION_DISCLOSURE", "EXCESSIVE_CLOSING_ATTEMPTS", "CONTINUED_AFTER_DECLINE", "OFFER_TO_UPSET_CUSTOMER", "DISCLOSURE_AFTER_CONSENT"])
+    assert (options.first_date, options.last_date) == (date(2026, 11, 2), date(2026, 12, 1))
+    assert [(r.call_id, r.offer_id, r.product, r.customer_account) for r in sold] == [("a1", "offer-1", "Premium plan", "ACC-a1"), ("a2", "offer-2", "Router", "ACC-a2")]
 
 
 @pytest.mark.parametrize(

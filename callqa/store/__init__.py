@@ -5,7 +5,7 @@
     save_record(session, record, metadata=None, record_path=None) -> bool    replace one call's rows
     ingest_records(session, paths, manifest=None) -> IngestResult
     read API (callqa.store.queries): list_calls, get_call, disclosure_rows, agent_summary,
-    flag_counts, decisions_by_target, add_decision; see that module's docstring.
+    flag_counts, filter_options, sales, decisions_by_target, add_decision; see that module's docstring.
 """
 
 from callqa.store.db import Store, StoreError, default_url, open_store, safe_url
@@ -17,20 +17,24 @@ from callqa.store.queries import (
     CallRow,
     DecisionError,
     DisclosureRow,
+    FilterOptions,
     QueryError,
+    SaleRow,
     add_decision,
     agent_summary,
     decisions_by_target,
     disclosure_rows,
+    filter_options,
     flag_counts,
     get_call,
     list_calls,
+    sales,
 )
 from callqa.store.write import IngestResult, RecordError, flag_keys, ingest_records, save_record
 
 __all__ = [
-    "AgentSummary", "CallDetail", "CallFilter", "CallPage", "CallRow", "DecisionError", "DisclosureRow",
-    "IngestResult", "QueryError", "RecordError", "Store", "StoreError",
-    "add_decision", "agent_summary", "decisions_by_target", "default_url", "disclosure_rows", "flag_counts",
-    "flag_keys", "get_call", "ingest_records", "list_calls", "open_store", "safe_url", "save_record",
+    "AgentSummary", "CallDetail", "CallFilter", "CallPage", "CallRow", "DecisionError", "DisclosureRow", "FilterOptions",
+    "IngestResult", "QueryError", "SaleRow", "RecordError", "Store", "StoreError",
+    "add_decision", "agent_summary", "decisions_by_target", "default_url", "disclosure_rows", "filter_options",
+    "flag_counts", "flag_keys", "get_call", "ingest_records", "list_calls", "open_store", "safe_url", "sales", "save_record",
 ]

@@ -53,6 +53,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001  (DB-API
     cursor.execute("PRAGMA foreign_keys=ON")
     # WAL: the review app reads while a batch writes, without "database is locked".
     cursor.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode NORMAL cannot corrupt the database; a power cut may lose the last writes,
+    # which the JSON records (the source of truth) and `callqa ingest` restore.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 

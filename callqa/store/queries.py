@@ -14,6 +14,10 @@
         per agent over the filtered calls (typically date_from/date_to): calls, offers per call,
         need-fit rate, closing attempts per offer, calls over the maximum, attempts after a
         decline, disclosure compliance per item, sales to upset customers, average score.
+    filter_options(session) -> FilterOptions
+        the values the list's filters can take (agents, teams, queues, needs, flag codes, date span).
+    sales(session, filters=CallFilter()) -> list[SaleRow]
+        accepted offers with agent, date and customer account: for joining cancellations.
     add_decision(session, call_id, target_kind, target_key, decision, reviewer, note="") -> ReviewDecision
         a review decision on a flag (target_key = Flag.key) or score item (ScoreItem.item_id) of a
         stored call; validated, committed. Decisions are appended, never updated.
@@ -410,6 +414,47 @@ def agent_summary(session: Session, filters: CallFilter = CallFilter()) -> list[
             )
         )
     return sorted(out, key=lambda s: (s.agent is None, s.agent or ""))
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    agents: list[str]
+    teams: list[str]
+    queues: list[str]
+    needs: list[str]
+    flag_codes: list[str]
+    first_date: date | None
+    last_date: date | None
+
+
+def filter_options(session: Session) -> FilterOptions:
+    def distinct(column) -> list[str]:  # noqa: ANN001  (an ORM column)
+        return list(session.scalars(select(column).where(column.is_not(None)).distinct().order_by(column)))
+
+    first, last = session.execute(select(func.min(Call.call_date), func.max(Call.call_date))).one()
+    return FilterOptions(distinct(Call.agent), distinct(Call.team), distinct(Call.queue), distinct(Call.need_label), distinct(Flag.code), first, last)
+
+
+@dataclass(frozen=True)
+class SaleRow:
+    call_id: str
+    agent: str | None
+    call_date: date | None
+    customer_account: str | None
+    offer_id: str
+    product: str
+    consent_time: float | None
+
+
+def sales(session: Session, filters: CallFilter = CallFilter()) -> list[SaleRow]:
+    """Accepted offers of the matching calls, by date: what a cancellations file is joined to."""
+    query = _where(
+        select(Call.call_id, Call.agent, Call.call_date, Call.customer_account, Offer.offer_id, Offer.product, Offer.consent_time)
+        .join(Call, Call.id == Offer.call_pk)
+        .where(Offer.customer_response == "accepted"),
+        filters,
+    ).order_by(Call.call_date.asc().nulls_last(), Call.call_id, Offer.position)
+    return [SaleRow(*r) for r in session.execute(query)]
 
 
 class DecisionError(ValueError):
