@@ -507,28 +507,6 @@ def audio_paths(session: Session) -> list[str]:
     return sorted(p for p in session.scalars(select(Call.audio_path).where(Call.audio_path.is_not(None)).distinct()))
 
 
-@dataclass(frozen=True)
-class Sale:
-    call_id: str
-    agent: str | None
-    call_date: date | None
-    customer_account: str | None
-    offer_id: str
-    product: str
-
-
-def sales(session: Session, filters: CallFilter = CallFilter()) -> list[Sale]:
-    """Accepted offers of the matching calls, by date and call: what a cancellations file is joined to."""
-    matching = _where(select(Call.id), filters).scalar_subquery()
-    query = (
-        select(Call.call_id, Call.agent, Call.call_date, Call.customer_account, Offer.offer_id, Offer.product)
-        .join(Call, Call.id == Offer.call_pk)
-        .where(Offer.call_pk.in_(matching), Offer.customer_response == "accepted")
-        .order_by(Call.call_date.asc().nulls_last(), Call.call_id, Offer.position)
-    )
-    return [Sale(*row) for row in session.execute(query)]
-
-
 def call_audio_path(session: Session, call_id: str) -> tuple[bool, str | None]:
     """(the call is stored, its audio path): one indexed lookup, for each range request of a player."""
     row = session.execute(select(Call.audio_path).where(Call.call_id == call_id)).first()
