@@ -282,9 +282,9 @@ def test_quick_cancellations_join(tmp_path: Path, site: dict) -> None:
 def test_quick_cancel_window_and_product_match() -> None:
     from datetime import date
 
-    from callqa.store.queries import Sale
+    from callqa.store.queries import SaleRow
 
-    sold = [Sale("c1", "Ann", date(2026, 11, 1), "A", "o1", "device protection"), Sale("c2", "Ann", date(2026, 11, 1), "B", "o1", "fibre upgrade")]
+    sold = [SaleRow("c1", "Ann", date(2026, 11, 1), "A", "o1", "device protection", 30.0), SaleRow("c2", "Ann", date(2026, 11, 1), "B", "o1", "fibre upgrade", 30.0)]
     cancelled = [Cancellation("A", date(2026, 11, 20), "device protection"), Cancellation("B", date(2026, 11, 2), "streaming bundle")]
     assert [q.sale.call_id for q in quick_cancels(sold, cancelled, 30)] == ["c1"]
     assert quick_cancels(sold, cancelled, 10) == []

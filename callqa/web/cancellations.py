@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from callqa.store.queries import Sale
+from callqa.store.queries import SaleRow
 
 ACCOUNT_COLUMNS = ("account", "customer_account", "customer")
 PRODUCT_MATCH = 80  # rapidfuzz token_set_ratio: "device protection" ~ "Device Protection Plan"
@@ -31,7 +31,7 @@ class Cancellation:
 
 @dataclass(frozen=True)
 class QuickCancel:
-    sale: Sale
+    sale: SaleRow
     cancellation: Cancellation
     days: int
 
@@ -72,13 +72,13 @@ def load_cancellations(path: Path) -> list[Cancellation]:
         raise CancellationsError(f"cannot read {path}: {exc}") from exc
 
 
-def _same_product(sale: Sale, cancellation: Cancellation) -> bool:
+def _same_product(sale: SaleRow, cancellation: Cancellation) -> bool:
     if cancellation.product is None:
         return True
     return fuzz.token_set_ratio(sale.product.lower(), cancellation.product.lower()) >= PRODUCT_MATCH
 
 
-def quick_cancels(sales: list[Sale], cancellations: list[Cancellation], window_days: int) -> list[QuickCancel]:
+def quick_cancels(sales: list[SaleRow], cancellations: list[Cancellation], window_days: int) -> list[QuickCancel]:
     """Each sale cancelled on the call's day or within `window_days` after it (first match)."""
     by_account: dict[str, list[Cancellation]] = defaultdict(list)
     for c in cancellations:
@@ -95,7 +95,7 @@ def quick_cancels(sales: list[Sale], cancellations: list[Cancellation], window_d
     return found
 
 
-def rates_by_agent(sales: list[Sale], quick: list[QuickCancel]) -> list[AgentCancelRate]:
+def rates_by_agent(sales: list[SaleRow], quick: list[QuickCancel]) -> list[AgentCancelRate]:
     joinable: dict[str | None, int] = defaultdict(int)
     for sale in sales:
         if sale.customer_account is not None and sale.call_date is not None:
