@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from callqa.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from callqa.metadata import Manifest
 
 app = typer.Typer(help="Score every recorded contact-centre call, offline.", no_args_is_help=True, add_completion=False)
 console = Console()
@@ -144,16 +147,16 @@ def _default_db(out: Path) -> str:
     return default_url(out)
 
 
-def _check_outputs(db: str | None, metadata: Path | None) -> None:
+def _check_outputs(db: str | None, metadata: Path | None) -> Manifest | None:
     """A bad manifest or an unreachable database stops the batch before any call."""
     from callqa.metadata import MetadataError, load_manifest
     from callqa.store import StoreError, open_store
 
     try:
-        if metadata is not None:
-            load_manifest(metadata)
+        manifest = load_manifest(metadata) if metadata is not None else None
         if db is not None:
             open_store(db).close()
+        return manifest
     except MetadataError as exc:
         err.print(f"[red]metadata error:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -169,7 +172,6 @@ def ingest(
     metadata: MetadataOpt = None,
 ) -> None:
     """Load existing JSON records into the store (idempotent: unchanged records are skipped)."""
-    from callqa.metadata import load_manifest
     from callqa.store import ingest_records, open_store
 
     folder = records / "records" if (records / "records").is_dir() else records
@@ -177,8 +179,7 @@ def ingest(
         err.print(f"[red]not a folder of records:[/red] {records}")
         raise typer.Exit(2)
     url = db or _default_db(folder.parent if folder.name == "records" else folder)
-    _check_outputs(url, metadata)
-    manifest = load_manifest(metadata) if metadata else None
+    manifest = _check_outputs(url, metadata)
     store = open_store(url)
     try:
         with store.session() as session:

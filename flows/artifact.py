@@ -59,14 +59,14 @@ def summary_markdown(summary: BatchSummary) -> str:
     return "\n".join(lines) + "\n"
 
 
-def publish_summary(summary: BatchSummary) -> str | None:
+def publish_summary(summary: BatchSummary, summary_key: str = SUMMARY_KEY, worst_key: str = WORST_KEY) -> str | None:
     """Create both artifacts in the current flow run; a failure is logged and returned, never
     raised: the records are written by then and the batch must not fail for a summary."""
     try:
-        create_markdown_artifact(summary_markdown(summary), key=SUMMARY_KEY, description="callqa batch summary")
+        create_markdown_artifact(summary_markdown(summary), key=summary_key, description="callqa batch summary")
         worst = worst_calls(summary)
         if worst:
-            create_table_artifact(worst, key=WORST_KEY, description=f"the {len(worst)} lowest-scoring calls")
+            create_table_artifact(worst, key=worst_key, description=f"the {len(worst)} lowest-scoring calls")
     except Exception as exc:  # noqa: BLE001  see the docstring
         log.warning("could not publish the Prefect summary artifact: %s", exc)
         return f"{type(exc).__name__}: {exc}"

@@ -204,6 +204,7 @@ def get_call(session: Session, call_id: str) -> CallDetail | None:
             selectinload(Call.score_items).selectinload(ScoreItem.evidence),
             selectinload(Call.evidence),
         )
+        .execution_options(populate_existing=True)  # never a stale copy from earlier in the session
     ).first()
     if call is None:
         return None

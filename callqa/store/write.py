@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from callqa.metadata import CallMetadata, Manifest
 from callqa.record import read_record
-from callqa.store.models import Call, Disclosure, Evidence, Flag, Offer, ScoreItem, Segment
+from callqa.store.models import Base, Call, Disclosure, Evidence, Flag, Offer, ScoreItem, Segment
 
 
 class RecordError(ValueError):
@@ -34,23 +34,47 @@ def _hash(record: dict, metadata: CallMetadata, record_path: str | None) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _evidence(call: Call, role: str, data: dict | None, position: int = 0, **owner: object) -> Evidence | None:
-    if not data:
-        return None
-    row = Evidence(
-        role=role,
-        position=position,
-        segment_id=None if data.get("segment_id") is None else str(data["segment_id"]),
-        speaker=data.get("speaker"),
-        start=data.get("start"),
-        end=data.get("end"),
-        quote=data.get("quote") or "",
-        rule=data.get("rule"),
-        flag_code=data.get("flag"),
-        **owner,
-    )
-    call.evidence.append(row)
-    return row
+@dataclass
+class CallRows:
+    """One record as rows: the call with its offers, disclosures, flags and score items as ORM
+    objects (their ids are needed), and the many segment and evidence rows as plain values,
+    inserted in bulk after a flush gives the owners their ids (ORM units of work for every
+    segment made writes several times slower)."""
+
+    call: Call
+    segments: list[dict] = field(default_factory=list)
+    evidence: list[tuple[dict, dict[str, Base]]] = field(default_factory=list)  # (values, owner by FK prefix)
+
+    def add_evidence(self, role: str, data: dict | None, position: int = 0, **owner: Base) -> None:
+        if not data:
+            return
+        values = {
+            "role": role,
+            "position": position,
+            "segment_id": None if data.get("segment_id") is None else str(data["segment_id"]),
+            "speaker": data.get("speaker"),
+            "start": data.get("start"),
+            "end": data.get("end"),
+            "quote": data.get("quote") or "",
+            "rule": data.get("rule"),
+            "flag_code": data.get("flag"),
+        }
+        self.evidence.append((values, owner))
+
+    def insert_children(self, session: Session) -> None:
+        """After the call is flushed: segments and evidence, each in one executemany."""
+        call_pk = self.call.id
+        if self.segments:
+            session.execute(insert(Segment), [row | {"call_pk": call_pk} for row in self.segments])
+        rows = []
+        for values, owner in self.evidence:
+            fks = {f"{name}_pk": None for name in OWNERS} | {f"{name}_pk": obj.id for name, obj in owner.items()}
+            rows.append(values | fks | {"call_pk": call_pk})
+        if rows:
+            session.execute(insert(Evidence), rows)
+
+
+OWNERS = ("offer", "disclosure", "flag", "score_item")
 
 
 def flag_keys(flags: list[dict]) -> list[str]:
@@ -78,8 +102,8 @@ def _state_score(record: dict, which: str) -> float | None:
     return state.get("score") if isinstance(state, dict) else None
 
 
-def build_call(record: dict, metadata: CallMetadata, record_path: str | None, record_hash: str) -> Call:
-    """The ORM rows of one record (not yet in a session)."""
+def build_call(record: dict, metadata: CallMetadata, record_path: str | None, record_hash: str) -> CallRows:
+    """The rows of one record (not yet in a session)."""
     try:
         call_id = record["call_id"]
         status = record["status"]
@@ -131,25 +155,24 @@ def build_call(record: dict, metadata: CallMetadata, record_path: str | None, re
         scored_at=datetime.fromisoformat(finished) if finished else None,
         stored_at=datetime.now(timezone.utc),
     )
+    rows = CallRows(call)
     sentiment = _sentiment_by_segment(record)
     for i, seg in enumerate(record.get("transcript") or []):
         reading = sentiment.get(str(seg["id"]), {})
-        call.segments.append(
-            Segment(
-                position=i,
-                segment_id=str(seg["id"]),
-                speaker=seg["speaker"],
-                start=seg["start"],
-                end=seg["end"],
-                text=seg.get("text", ""),
-                confidence=seg.get("confidence"),
-                words=seg.get("words") or [],
-                sentiment_label=reading.get("label"),
-                sentiment_score=reading.get("score"),
-                sentiment_rule=reading.get("rule"),
-            )
-        )
-    _evidence(call, "need", need.get("evidence"))
+        rows.segments.append({
+            "position": i,
+            "segment_id": str(seg["id"]),
+            "speaker": seg["speaker"],
+            "start": seg["start"],
+            "end": seg["end"],
+            "text": seg.get("text", ""),
+            "confidence": seg.get("confidence"),
+            "words": seg.get("words") or [],
+            "sentiment_label": reading.get("label"),
+            "sentiment_score": reading.get("score"),
+            "sentiment_rule": reading.get("rule"),
+        })
+    rows.add_evidence("need", need.get("evidence"))
     for i, o in enumerate(record.get("offers") or []):
         offer = Offer(
             position=i,
@@ -165,27 +188,27 @@ def build_call(record: dict, metadata: CallMetadata, record_path: str | None, re
             closing_attempts_after_decline=o.get("closing_attempts_after_decline") or 0,
         )
         call.offers.append(offer)
-        _evidence(call, "offer", o.get("evidence"), offer=offer)
+        rows.add_evidence("offer", o.get("evidence"), offer=offer)
         for n, attempt in enumerate(o.get("closing_attempts") or []):
-            _evidence(call, "closing_attempt", attempt, n, offer=offer)
-        _evidence(call, "response", o.get("response_evidence"), offer=offer)
-        _evidence(call, "cost_recap", o.get("cost_recap"), offer=offer)
+            rows.add_evidence("closing_attempt", attempt, n, offer=offer)
+        rows.add_evidence("response", o.get("response_evidence"), offer=offer)
+        rows.add_evidence("cost_recap", o.get("cost_recap"), offer=offer)
         for n, (item, d) in enumerate((o.get("disclosures") or {}).items()):
             disclosure = Disclosure(position=n, item=item, status=d["status"])
             offer.disclosures.append(disclosure)
             call.disclosures.append(disclosure)
-            _evidence(call, "disclosure", d.get("evidence"), disclosure=disclosure)
+            rows.add_evidence("disclosure", d.get("evidence"), disclosure=disclosure)
     for i, (f, key) in enumerate(zip(record.get("flags") or [], flag_keys(record.get("flags") or []))):
         flag = Flag(position=i, key=key, code=f["code"], severity=f["severity"], message=f["message"], offer_id=f.get("offer_id"))
         call.flags.append(flag)
         for n, e in enumerate(f.get("evidence") or []):
-            _evidence(call, "flag", e, n, flag=flag)
+            rows.add_evidence("flag", e, n, flag=flag)
     for i, s in enumerate(score.get("items") or []):
         item = ScoreItem(position=i, item_id=s["id"], question=s["question"], result=s["result"], weight=s["weight"], auto_fail=bool(s.get("auto_fail")))
         call.score_items.append(item)
         for n, e in enumerate(s.get("evidence") or []):
-            _evidence(call, "score_item", e, n, score_item=item)
-    return call
+            rows.add_evidence("score_item", e, n, score_item=item)
+    return rows
 
 
 def _delete_call_rows(session: Session, call_pk: int) -> None:
@@ -209,11 +232,16 @@ def save_record(session: Session, record: dict, metadata: CallMetadata | None = 
         if existing is not None and existing.record_hash == digest:
             session.rollback()
             return False
-        call = build_call(record, metadata, path, digest)
+        rows = build_call(record, metadata, path, digest)
         if existing is not None:
             _delete_call_rows(session, existing.id)
-        session.add(call)
+        session.add(rows.call)
+        session.flush()
+        rows.insert_children(session)
         session.commit()
+        # The new objects' collections never saw the bulk-inserted children: detach them so a
+        # later read in this session loads the call afresh.
+        session.expunge(rows.call)
     except BaseException:
         session.rollback()
         raise
