@@ -186,6 +186,7 @@ def test_calls_list_filters_sorts_and_counts(client: TestClient) -> None:
     assert '<b id="total">5</b>' in page
     assert 'data-flag="CONTINUED_AFTER_DECLINE">CONTINUED_AFTER_DECLINE <b>5</b>' in page
     bob_high = client.get("/calls?agent=Bob&score_min=90").text
+    assert '<option value="Ann" >Ann</option>' in bob_high and '<option value="Bob" selected>Bob</option>' in bob_high
     assert 'data-call="beta"' in bob_high and 'data-call="alpha"' not in bob_high
     dated = client.get("/calls?date_from=2026-11-03&date_to=2026-11-03&per_page=1").text
     assert 'data-call="beta"' in dated and "page 1 of 1" in dated

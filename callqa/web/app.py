@@ -25,6 +25,7 @@ from callqa.store.queries import (
     call_audio_path,
     count_disclosures,
     disclosure_rows,
+    filter_options,
     get_call,
     list_calls,
     sales,
@@ -77,7 +78,11 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     def page(request: Request, name: str, status_code: int = 200, **context: object) -> HTMLResponse:
         user = getattr(request.state, "user", None)
-        context.setdefault("flag_options", KNOWN_FLAGS)
+        if "params" in context:  # a page with the filter form: offer the values the store holds
+            with store.session() as session:
+                options = filter_options(session)
+            context["options"] = options
+            context["flag_options"] = [*KNOWN_FLAGS, *sorted(set(options.flag_codes) - set(KNOWN_FLAGS))]
         return templates.TemplateResponse(request, name, {"user": user, **context}, status_code=status_code)
 
     @app.exception_handler(RequestValidationError)
@@ -102,8 +107,7 @@ def create_app(config: ServeConfig) -> FastAPI:
     def calls(request: Request, params: Annotated[ListParams, Query()]) -> HTMLResponse:
         with store.session() as session:
             result = list_calls(session, params.call_filter(), params.sort, params.page, params.per_page)
-        options = [*KNOWN_FLAGS, *sorted(set(result.flag_counts) - set(KNOWN_FLAGS))]
-        return page(request, "calls.html", result=result, params=params, title="Calls", flag_options=options)
+        return page(request, "calls.html", result=result, params=params, title="Calls")
 
     @app.get("/calls/{call_id}", response_class=HTMLResponse)
     def call_page(request: Request, call_id: str) -> HTMLResponse:
