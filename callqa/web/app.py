@@ -4,6 +4,7 @@ writes to it except add_decision, which appends and never touches the machine's 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
@@ -25,6 +26,7 @@ from callqa.store.queries import (
     call_audio_path,
     count_disclosures,
     disclosure_rows,
+    FilterOptions,
     filter_options,
     get_call,
     list_calls,
@@ -41,6 +43,7 @@ from callqa.web.users import Users
 
 HERE = Path(__file__).parent
 REVIEWER_COOKIE = "callqa_reviewer"
+OPTIONS_TTL_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class AppState:
     store: Store
     roots: list[Path]
     config: ServeConfig
+    options: FilterOptions | None = None  # for the filter forms, re-read every OPTIONS_TTL_S
+    options_read_at: float = 0.0
 
 
 def create_app(config: ServeConfig) -> FastAPI:
@@ -76,11 +81,20 @@ def create_app(config: ServeConfig) -> FastAPI:
     templates.env.filters["pct"] = lambda v: "-" if v is None else f"{v * 100:.0f} %"
     templates.env.filters["num"] = lambda v, d=1: "-" if v is None else f"{v:.{d}f}"
 
+    def _options() -> FilterOptions:
+        # Distinct agents, needs and flag codes scan whole tables: read them at most every
+        # OPTIONS_TTL_S seconds, not on every page.
+        state: AppState = app.state.callqa
+        if state.options is None or time.monotonic() - state.options_read_at > OPTIONS_TTL_S:
+            with store.session() as session:
+                state.options = filter_options(session)
+            state.options_read_at = time.monotonic()
+        return state.options
+
     def page(request: Request, name: str, status_code: int = 200, **context: object) -> HTMLResponse:
         user = getattr(request.state, "user", None)
         if "params" in context:  # a page with the filter form: offer the values the store holds
-            with store.session() as session:
-                options = filter_options(session)
+            options = _options()
             context["options"] = options
             context["flag_options"] = [*KNOWN_FLAGS, *sorted(set(options.flag_codes) - set(KNOWN_FLAGS))]
         return templates.TemplateResponse(request, name, {"user": user, **context}, status_code=status_code)
