@@ -31,8 +31,8 @@ from callqa.metadata import CallMetadata, Manifest, MetadataError, compile_patte
 from callqa.record import failed_record, is_done, read_record, record_path, scored_record, write_record  # noqa: E402
 from callqa.store import Store, default_url, open_store, save_record  # noqa: E402
 from callqa.store.write import record_metadata  # noqa: E402
-from flows.artifact import publish_summary  # noqa: E402
 from callqa.transcription import CallTranscription, transcribe_call  # noqa: E402
+from flows.artifact import publish_summary  # noqa: E402
 from flows.discover import CallInput, discover  # noqa: E402
 from nlp.analyse import AnalysisSettings, analyse  # noqa: E402
 from nlp.policy import Policy, cached_policy  # noqa: E402
