@@ -23,7 +23,9 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: setup
-	$(BIN)/callqa score audio_samples --out $(OUT)
+	$(BIN)/callqa score audio_samples --out $(OUT) --metadata audio_samples/metadata.csv; status=$$?; \
+	echo; echo "Review the calls in a browser:  $(BIN)/callqa serve --out $(OUT)   then open http://127.0.0.1:8000/"; \
+	exit $$status
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from callqa.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from callqa.metadata import Manifest
 
 app = typer.Typer(help="Score every recorded contact-centre call, offline.", no_args_is_help=True, add_completion=False)
 console = Console()
@@ -24,6 +27,8 @@ AgentOpt = Annotated[Optional[str], typer.Option("--agent-channel", help="Stereo
 ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", help="CPU threads for ASR (0: all cores).")]
 PolicyOpt = Annotated[Optional[Path], typer.Option("--policy", help="QA policy YAML [default: nlp/policy/default.yaml].")]
 SentimentOpt = Annotated[Optional[Path], typer.Option("--sentiment-model", help="A Hugging Face sentiment model directory (default: offline lexicon + embeddings).")]
+DbOpt = Annotated[Optional[str], typer.Option("--db", help="Store URL: sqlite:///FILE or postgresql+psycopg://user:pass@host/db [default: OUT/callqa.db].")]
+MetadataOpt = Annotated[Optional[Path], typer.Option("--metadata", help="Call metadata manifest (CSV or JSON) keyed by call_id or file: agent, team, queue, date, time, customer_account.")]
 WorkDirOpt = Annotated[Optional[Path], typer.Option("--work-dir", help="Model cache and Prefect state [env CALLQA_HOME, default ./.callqa].")]
 
 
@@ -103,23 +108,88 @@ def score(
     work_dir: WorkDirOpt = None,
     policy: PolicyOpt = None,
     sentiment_model: SentimentOpt = None,
+    db: DbOpt = None,
+    store: Annotated[bool, typer.Option("--store/--no-store", help="Copy each record into the store (--db).")] = True,
+    metadata: MetadataOpt = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
-    """Score every recording into one JSON record per call; failed calls get a failed record."""
+    """Score every recording into one JSON record per call (failed calls get a failed record), and copy each into the store."""
     settings = _settings(
         config, work_dir, model=model, backend=backend, agent_channel=agent_channel, cpu_threads=threads,
         policy=policy, sentiment_model_dir=sentiment_model,
     )
     _check_ready(settings)
+    _check_outputs((db or _default_db(out)) if store else None, metadata)
     from flows.score import score_calls
 
-    summary = score_calls(paths, out, settings, show_progress=progress and sys.stderr.isatty())
+    summary = score_calls(paths, out, settings, show_progress=progress and sys.stderr.isatty(), db=db, store=store, metadata_file=metadata)
     _print_calls(out)
     console.print(summary.line())
     for call_id, code in summary.failures.items():
         console.print(f"  [red]failed[/red] {call_id}: {code}")
+    for call_id, problem in summary.metadata_problems.items():
+        err.print(f"[yellow]metadata:[/yellow] {call_id}: {problem}")
     console.print(f"records: {out / 'records'}")
-    raise typer.Exit(1 if summary.failed else 0)
+    if summary.store_url:
+        console.print(f"store: {summary.store_url} ({summary.stored} calls written or up to date)")
+    for call_id, problem in summary.store_failures.items():
+        err.print(f"[red]not stored[/red] {call_id}: {problem}")
+    if summary.store_failures:
+        err.print(f"the records are on disk: load them later with `callqa ingest {out}{f' --db URL' if db else ''}`")
+    if summary.artifact_error:
+        err.print(f"[yellow]Prefect summary artifact not published:[/yellow] {summary.artifact_error}")
+    raise typer.Exit(1 if summary.failed or summary.store_failures else 0)
+
+
+def _default_db(out: Path) -> str:
+    from callqa.store import default_url
+
+    return default_url(out)
+
+
+def _check_outputs(db: str | None, metadata: Path | None) -> Manifest | None:
+    """A bad manifest or an unreachable database stops the batch before any call."""
+    from callqa.metadata import MetadataError, load_manifest
+    from callqa.store import StoreError, open_store
+
+    try:
+        manifest = load_manifest(metadata) if metadata is not None else None
+        if db is not None:
+            open_store(db).close()
+        return manifest
+    except MetadataError as exc:
+        err.print(f"[red]metadata error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    except StoreError as exc:
+        err.print(f"[red]store error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def ingest(
+    records: Annotated[Path, typer.Argument(help="A folder of JSON records, or a `callqa score --out` folder holding records/.")],
+    db: Annotated[Optional[str], typer.Option("--db", help="Store URL [default: callqa.db beside the records folder].")] = None,
+    metadata: MetadataOpt = None,
+) -> None:
+    """Load existing JSON records into the store (idempotent: unchanged records are skipped)."""
+    from callqa.store import ingest_records, open_store
+
+    folder = records / "records" if (records / "records").is_dir() else records
+    if not folder.is_dir():
+        err.print(f"[red]not a folder of records:[/red] {records}")
+        raise typer.Exit(2)
+    url = db or _default_db(folder.parent if folder.name == "records" else folder)
+    manifest = _check_outputs(url, metadata)
+    store = open_store(url)
+    try:
+        with store.session() as session:
+            result = ingest_records(session, sorted(folder.glob("*.json")), manifest)
+    finally:
+        store.close()
+    for path, problem in result.errors.items():
+        err.print(f"[red]skipped[/red] {path}: {problem}")
+    console.print(f"{result.written} records written, {result.unchanged} unchanged, {len(result.errors)} skipped; store: {store.display_url}")
+    raise typer.Exit(1 if result.errors else 0)
 
 
 def _print_calls(out: Path) -> None:
@@ -248,6 +318,98 @@ def list_models(work_dir: WorkDirOpt = None) -> None:
     console.print(
         "A larger model (small, medium, ...) ships in no package: convert one to CTranslate2 elsewhere and pass "
         "its directory with --model DIR."
+    )
+
+
+users_app = typer.Typer(help="Reviewer accounts for `callqa serve` (scrypt-hashed passwords).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+UsersOpt = Annotated[Optional[Path], typer.Option("--users", help="Users file [default: WORK_DIR/users.json].")]
+
+
+def _users_file(users: Path | None, work_dir: Path | None) -> Path:
+    return users if users is not None else _settings(None, work_dir).work_dir / "users.json"
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="The reviewer's login name (shown on their review decisions).")],
+    users: UsersOpt = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
+    work_dir: WorkDirOpt = None,
+) -> None:
+    """Add a reviewer (or set a new password); prompts for the password."""
+    from callqa.web.users import UsersError, add_user
+
+    path = _users_file(users, work_dir)
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        is_new = add_user(path, name, password)
+    except UsersError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(f"{'added' if is_new else 'updated'} {name} in {path}")
+
+
+@users_app.command("list")
+def users_list(users: UsersOpt = None, work_dir: WorkDirOpt = None) -> None:
+    """The reviewers in the users file."""
+    from callqa.web.users import load_users
+
+    path = _users_file(users, work_dir)
+    for name in sorted(load_users(path).hashes):
+        console.print(name)
+
+
+@app.command()
+def serve(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Serve the store of `callqa score --out DIR` (DIR/callqa.db).")] = Path("out"),
+    db: Annotated[Optional[str], typer.Option("--db", help="Any store by URL (sqlite:///..., postgresql://...); overrides --out.")] = None,
+    host: Annotated[str, typer.Option("--host", help="Interface to bind; anything but loopback needs users (`callqa users add`).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    recordings_root: Annotated[Optional[list[Path]], typer.Option("--recordings-root", help="Only serve audio under this folder (repeatable) [default: the folders of the stored calls' audio].")] = None,
+    users: UsersOpt = None,
+    cancellations: Annotated[Optional[Path], typer.Option("--cancellations", help="CSV of cancellations/returns (account, date, product) joined to sales.")] = None,
+    cancel_window_days: Annotated[int, typer.Option("--cancel-window-days", min=0, help="A cancellation this many days after the sale or fewer is a quick cancel.")] = 30,
+    ssl_certfile: Annotated[Optional[Path], typer.Option("--ssl-certfile", help="Serve HTTPS with this certificate (PEM).")] = None,
+    ssl_keyfile: Annotated[Optional[Path], typer.Option("--ssl-keyfile", help="The certificate's private key (PEM).")] = None,
+    work_dir: WorkDirOpt = None,
+) -> None:
+    """The review web app: calls, call pages with audio at every piece of evidence, disclosure audit, agents."""
+    import uvicorn
+
+    from callqa.store.db import DB_FILE, StoreError, default_url, safe_url
+    from callqa.web.app import ServeConfig, create_app
+    from callqa.web.auth import is_loopback
+    from callqa.web.cancellations import CancellationsError, load_cancellations
+    from callqa.web.users import UsersError, load_users
+
+    if db is None and not (out / DB_FILE).is_file():
+        err.print(f"[red]no store at {out / DB_FILE}[/red]: run `callqa score ... --out {out}` first, or give --db URL")
+        raise typer.Exit(2)
+    users_path = _users_file(users, work_dir)
+    try:
+        accounts = load_users(users_path)
+        cancelled = tuple(load_cancellations(cancellations)) if cancellations is not None else None
+    except (UsersError, CancellationsError) as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    if not is_loopback(host) and not accounts.hashes:
+        err.print(f"[red]refusing to serve on {host} without users[/red]: add one with `callqa users add NAME` ({users_path}), or bind 127.0.0.1")
+        raise typer.Exit(2)
+    config = ServeConfig(db or default_url(out), tuple(recordings_root or ()), accounts, cancelled, cancel_window_days)
+    try:
+        web = create_app(config)
+    except StoreError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    roots = web.state.callqa.roots
+    scheme = "https" if ssl_certfile else "http"
+    console.print(f"callqa review app on {scheme}://{host}:{port}/  (store {safe_url(config.db_url)})")
+    console.print(f"  audio served only from: {', '.join(map(str, roots)) or '(no recordings)'}")
+    console.print(f"  {'login required: ' + str(len(accounts.hashes)) + ' user(s) in ' + str(users_path) if accounts.hashes else 'no login (loopback only)'}")
+    uvicorn.run(
+        web, host=host, port=port, log_level="warning",
+        ssl_certfile=str(ssl_certfile) if ssl_certfile else None, ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
     )
 
 

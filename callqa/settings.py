@@ -15,10 +15,13 @@ from typing import Any
 
 import yaml
 
+from callqa.metadata import MetadataError, compile_pattern
+
 BACKENDS = ("faster-whisper", "openai-whisper")
 AGENT_CHANNELS = ("auto", "left", "right")
 COMPUTE_TYPES = ("int8", "int8_float32", "float32", "float16")
 ANALYSIS_FIELDS = ("policy", "sentiment_model_dir")  # change the analysis, not the transcript
+OUTPUT_FIELDS = ("metadata_pattern",)  # change what is stored beside a record, not the record's analysis
 
 
 class SettingsError(ValueError):
@@ -63,6 +66,10 @@ class Settings:
     # Analysis
     policy: Path | None = None  # QA policy YAML; None: nlp/policy/default.yaml
     sentiment_model_dir: Path | None = None  # a Hugging Face sequence-classification model directory
+    # Call metadata from the file name (without extension): a regex with named groups among
+    # agent, team, queue, date, time, customer_account, e.g. (?P<agent>[^_]+)_(?P<date>\d{8})_.*
+    # A --metadata manifest entry wins over it.
+    metadata_pattern: str | None = None
     # Where joined/converted models, Prefect state and caches live
     work_dir: Path = field(default_factory=default_work_dir)
 
@@ -87,6 +94,11 @@ class Settings:
             raise SettingsError("vad_fallback_threshold must not be above vad_threshold")
         if self.turn_gap_s <= 0 or self.mono_split_gap_s <= 0:
             raise SettingsError("turn_gap_s and mono_split_gap_s must be positive")
+        if self.metadata_pattern is not None:
+            try:
+                compile_pattern(self.metadata_pattern)
+            except MetadataError as exc:
+                raise SettingsError(str(exc)) from exc
         object.__setattr__(self, "work_dir", Path(self.work_dir).resolve())
         for name in ANALYSIS_FIELDS:
             value = getattr(self, name)
@@ -99,7 +111,7 @@ class Settings:
 
     def transcription_key(self) -> str:
         """Hash of everything that changes a transcript: part of the cache key of a call."""
-        relevant = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("work_dir", "cpu_threads", *ANALYSIS_FIELDS)}
+        relevant = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("work_dir", "cpu_threads", *ANALYSIS_FIELDS, *OUTPUT_FIELDS)}
         relevant["transcription_version"] = TRANSCRIPTION_VERSION
         return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()[:16]
 

@@ -1,4 +1,6 @@
-"""The batch flow: discover recordings, then per call transcribe -> analyse -> write a record.
+"""The batch flow: discover recordings, then per call transcribe -> analyse -> write a record,
+then copy it into the store (the JSON record stays the source of truth), and at the end
+publish a summary artifact.
 
 Tasks are thin wrappers over plain functions (callqa.transcription, callqa.record), which
 carry the logic and are tested directly. A call that fails gets a failed record and the batch
@@ -9,6 +11,7 @@ only the record is missing.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +27,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from callqa import __version__  # noqa: E402
 from callqa.audio import AudioError, file_sha256  # noqa: E402
+from callqa.metadata import CallMetadata, Manifest, MetadataError, compile_pattern, load_manifest, resolve  # noqa: E402
 from callqa.record import failed_record, is_done, read_record, record_path, scored_record, write_record  # noqa: E402
+from callqa.store import Store, default_url, open_store, save_record  # noqa: E402
+from callqa.store.write import record_metadata  # noqa: E402
 from callqa.transcription import CallTranscription, transcribe_call  # noqa: E402
+from flows.artifact import publish_summary  # noqa: E402
 from flows.discover import CallInput, discover  # noqa: E402
 from nlp.analyse import AnalysisSettings, analyse  # noqa: E402
 from nlp.phrases import rules_hash  # noqa: E402
@@ -36,6 +43,16 @@ from nlp.policy import Policy, cached_policy  # noqa: E402
 class CallFailure:
     code: str
     message: str
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """What the end-of-batch summary shows of one call (this run's or an earlier one's record)."""
+
+    status: str
+    score: float | None
+    flags: tuple[str, ...]
+    error: str | None
 
 
 @dataclass
@@ -49,6 +66,12 @@ class BatchSummary:
     audio_s: float = 0.0  # transcribed in this run
     wall_s: float = 0.0
     failures: dict[str, str] = field(default_factory=dict)  # call_id -> error code
+    outcomes: dict[str, CallOutcome] = field(default_factory=dict)  # every call of the batch
+    store_url: str | None = None  # where the records were copied (password hidden)
+    stored: int = 0
+    store_failures: dict[str, str] = field(default_factory=dict)  # call_id -> why its rows are not in the store
+    metadata_problems: dict[str, str] = field(default_factory=dict)  # call_id -> bad file-name metadata
+    artifact_error: str | None = None
 
     @property
     def speed(self) -> float:
@@ -101,17 +124,45 @@ def write_task(out_dir: Path, record: dict) -> Path:
     return write_record(out_dir, record)
 
 
-def _process(call: CallInput, out_dir: Path, settings: Settings, policy: Policy, summary: BatchSummary) -> None:
+@dataclass(frozen=True)
+class Outputs:
+    """Where a call's results go beside its JSON record."""
+
+    store: Store | None = None
+    manifest: Manifest | None = None
+    pattern: re.Pattern[str] | None = None
+
+
+def _metadata(call: CallInput, previous: dict | None, outputs: Outputs, summary: BatchSummary) -> CallMetadata:
+    try:
+        before = record_metadata(previous) if previous else None
+    except MetadataError:
+        before = None  # a hand-edited record with bad metadata: the manifest and pattern still apply
+    try:
+        return resolve(call.call_id, call.path, outputs.manifest, outputs.pattern, before)
+    except MetadataError as exc:
+        summary.metadata_problems[call.call_id] = str(exc)
+        return resolve(call.call_id, call.path, outputs.manifest, None, before)
+
+
+def _process(call: CallInput, out_dir: Path, settings: Settings, policy: Policy, summary: BatchSummary, outputs: Outputs) -> dict:
+    """The call's final record, written to disk (or the earlier one, when it is still good)."""
+    previous = read_record(record_path(out_dir, call.call_id))
+    metadata = _metadata(call, previous, outputs, summary)
     try:
         sha = file_sha256(call.path) if call.path.is_file() else None
     except OSError as exc:
-        write_task(out_dir, failed_record(call.call_id, call.path, "unreadable_file", str(exc), settings))
+        record = failed_record(call.call_id, call.path, "unreadable_file", str(exc), settings) | {"metadata": metadata.to_dict()}
+        write_task(out_dir, record)
         summary.failed += 1
         summary.failures[call.call_id] = "unreadable_file"
-        return
-    if sha is not None and is_done(read_record(record_path(out_dir, call.call_id)), sha, settings, analysis_key(settings, policy)):
+        return record
+    if sha is not None and previous is not None and is_done(previous, sha, settings, analysis_key(settings, policy)):
         summary.skipped += 1
-        return
+        if previous.get("metadata") != metadata.to_dict():  # new manifest or pattern: the record says so too
+            previous["metadata"] = metadata.to_dict()
+            write_task(out_dir, previous)
+        return previous
     result: CallTranscription | None = None
     try:
         if sha is None:
@@ -132,23 +183,62 @@ def _process(call: CallInput, out_dir: Path, settings: Settings, policy: Policy,
     except Exception as exc:  # noqa: BLE001  one broken call must not stop the batch
         code = "analysis_error" if result is not None else "internal_error"
         record = failed_record(call.call_id, call.path, code, f"{type(exc).__name__}: {exc}", settings, sha256=sha, partial=result)
+    record["metadata"] = metadata.to_dict()
     write_task(out_dir, record)
     if record["status"] == "scored":
         summary.scored += 1
     else:
         summary.failed += 1
         summary.failures[call.call_id] = record["error"]["code"]
+    return record
+
+
+def _store(record: dict, out_dir: Path, store: Store, summary: BatchSummary) -> None:
+    """Copy the record into the store. The JSON record is already on disk, so a failure here
+    loses nothing: it is reported, and `callqa ingest` loads the record later."""
+    try:
+        with store.session() as session:
+            save_record(session, record, record_path=record_path(out_dir, record["call_id"]).resolve())
+        summary.stored += 1
+    except Exception as exc:  # noqa: BLE001  one call's store failure must not stop the batch
+        summary.store_failures[record["call_id"]] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
+def _outcome(record: dict) -> CallOutcome:
+    return CallOutcome(
+        record.get("status", "failed"),
+        (record.get("score") or {}).get("value"),
+        tuple(f["code"] for f in record.get("flags") or []),
+        (record.get("error") or {}).get("code"),
+    )
 
 
 @flow(name="score-calls", validate_parameters=False)
-def score_calls(inputs: list[Path], out_dir: Path, settings: Settings | None = None, show_progress: bool = False) -> BatchSummary:
-    """Score every recording under `inputs` into `<out_dir>/records/<call_id>.json`."""
+def score_calls(
+    inputs: list[Path],
+    out_dir: Path,
+    settings: Settings | None = None,
+    show_progress: bool = False,
+    db: str | None = None,
+    store: bool = True,
+    metadata_file: Path | None = None,
+) -> BatchSummary:
+    """Score every recording under `inputs` into `<out_dir>/records/<call_id>.json`, and copy
+    each record into the store at `db` (default `<out_dir>/callqa.db`; none when `store` is False).
+
+    A bad policy, manifest or database stops the batch before any call.
+    """
     settings = settings or Settings()
-    policy = cached_policy(str(settings.policy) if settings.policy else None)  # a bad policy stops the batch before any call
+    policy = cached_policy(str(settings.policy) if settings.policy else None)
+    out_dir = Path(out_dir)
+    outputs = Outputs(
+        open_store(db or default_url(out_dir)) if store else None,
+        load_manifest(metadata_file) if metadata_file else None,
+        compile_pattern(settings.metadata_pattern) if settings.metadata_pattern else None,
+    )
     started = time.perf_counter()
     found = discover([Path(p) for p in inputs])
-    summary = BatchSummary(total=len(found.calls), ignored=len(found.ignored))
-    out_dir = Path(out_dir)
+    summary = BatchSummary(total=len(found.calls), ignored=len(found.ignored), store_url=outputs.store.display_url if outputs.store else None)
     with Progress(
         TextColumn("[bold]scoring"),
         BarColumn(),
@@ -159,9 +249,17 @@ def score_calls(inputs: list[Path], out_dir: Path, settings: Settings | None = N
         transient=False,
     ) as progress:
         bar = progress.add_task("calls", total=len(found.calls), audio_min=0.0, speed=0.0)
-        for call in found.calls:
-            _process(call, out_dir, settings, policy, summary)
-            summary.wall_s = time.perf_counter() - started
-            progress.update(bar, advance=1, audio_min=summary.audio_s / 60, speed=summary.speed)
+        try:
+            for call in found.calls:
+                record = _process(call, out_dir, settings, policy, summary, outputs)
+                summary.outcomes[call.call_id] = _outcome(record)
+                if outputs.store is not None:
+                    _store(record, out_dir, outputs.store, summary)
+                summary.wall_s = time.perf_counter() - started
+                progress.update(bar, advance=1, audio_min=summary.audio_s / 60, speed=summary.speed)
+        finally:
+            if outputs.store is not None:
+                outputs.store.close()
     summary.wall_s = time.perf_counter() - started
+    summary.artifact_error = publish_summary(summary)
     return summary

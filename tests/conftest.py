@@ -85,3 +85,40 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=90):
         yield
+
+
+# --- the store: every store test runs on SQLite and on a real PostgreSQL server ---------------
+PG_URL_ENV = "CALLQA_TEST_PG_URL"  # set by .ci/run (bash .ci/postgres start DIR prints one)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path):
+    """A fresh, empty database per test: a SQLite file, or a new database on the server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'callqa.db'}"
+        return
+    base = os.environ.get(PG_URL_ENV)
+    if not base:
+        pytest.skip(f"{PG_URL_ENV} is not set: no PostgreSQL server (CI starts one; locally: export {PG_URL_ENV}=$(bash .ci/postgres start DIR))")
+    import uuid
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(base)
+    name = f"callqa_t_{uuid.uuid4().hex[:12]}"
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def store(store_url: str):
+    from callqa.store import open_store
+
+    opened = open_store(store_url)
+    yield opened
+    opened.close()

@@ -1,0 +1,117 @@
+"""Open a store: resolve the URL, create the engine, bring the schema to the latest migration.
+
+SQLite under the output folder (`<out>/callqa.db`) is the embedded default; any SQLAlchemy URL
+works, PostgreSQL through psycopg 3 (`postgresql+psycopg://user:pass@host:port/db`; a plain
+`postgresql://` URL is read the same way). Alembic's config is built here in code, so
+migrations run from an installed package without an alembic.ini on disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+DB_FILE = "callqa.db"
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or written: bad URL, server down, migration failed."""
+
+
+def default_url(out_dir: Path) -> str:
+    return f"sqlite:///{(Path(out_dir) / DB_FILE).resolve()}"
+
+
+def normalise_url(url: str) -> str:
+    """psycopg 3 is the driver we ship; `postgresql://` would otherwise mean psycopg2."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password hidden, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid URL>"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001  (DB-API connection)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # WAL: the review app reads while a batch writes, without "database is locked".
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode NORMAL cannot corrupt the database; a power cut may lose the last writes,
+    # which the JSON records (the source of truth) and `callqa ingest` restore.
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+@dataclass
+class Store:
+    engine: Engine
+    sessions: sessionmaker[Session]
+    url: str
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.sessions() as session:
+            yield session
+
+    @property
+    def display_url(self) -> str:
+        return safe_url(self.url)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str, migrate_schema: bool = True) -> Store:
+    """Connect and upgrade the schema to head (a no-op when it is current)."""
+    url = normalise_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"not a database URL: {url!r} (e.g. sqlite:///out/callqa.db or postgresql+psycopg://user@host/db)") from exc
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        engine = create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ImportError) as exc:
+        raise StoreError(f"cannot use database {safe_url(url)}: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    try:
+        if migrate_schema:
+            migrate(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise StoreError(f"cannot open database {safe_url(url)}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
+    # expire_on_commit=False: rows read in a session stay usable after it commits and closes.
+    return Store(engine, sessionmaker(engine, expire_on_commit=False), url)

@@ -1,0 +1,76 @@
+"""Query parameters of the review pages, validated by pydantic: a malformed value is a 422
+naming the parameter, never a 500 from deeper down."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+from urllib.parse import urlencode
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from callqa.store.queries import CallFilter
+
+FLAG_CODE = r"^[A-Z][A-Z0-9_]{1,63}$"
+LABEL = r"^[a-z][a-z0-9_]{0,63}$"
+DISCLOSURE_ITEMS = ("price", "recurring_charge", "cancellation_terms", "contract_term", "restrictions")
+DISCLOSURE_STATUSES = ("disclosed_before_consent", "disclosed_after_consent", "missing", "not_applicable")
+Sort = Literal["-date", "date", "score", "-score", "flags", "-flags", "call_id"]
+
+
+class Filters(BaseModel):
+    """The call filter every page shares (list, disclosure audit, exports, agent summary)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    flag: str | None = Field(None, pattern=FLAG_CODE)
+    agent: str | None = Field(None, max_length=255)
+    team: str | None = Field(None, max_length=255)
+    queue: str | None = Field(None, max_length=255)
+    date_from: date | None = None
+    date_to: date | None = None
+    need: str | None = Field(None, pattern=LABEL)
+    score_min: float | None = Field(None, ge=0, le=100)
+    score_max: float | None = Field(None, ge=0, le=100)
+    status: Literal["scored", "failed"] | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # An empty form field means "any", not an invalid value.
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _ranges(self) -> Filters:
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValueError("date_from is after date_to")
+        if self.score_min is not None and self.score_max is not None and self.score_min > self.score_max:
+            raise ValueError("score_min is above score_max")
+        return self
+
+    def call_filter(self) -> CallFilter:
+        return CallFilter(**{name: getattr(self, name) for name in Filters.model_fields})
+
+    def query(self, **changes: object) -> str:
+        """This filter (with changes) as a query string, for links and pager."""
+        values = {**self.model_dump(), **changes}
+        return urlencode({k: v for k, v in values.items() if v is not None and v != ""})
+
+
+class ListParams(Filters):
+    sort: Sort = "-date"
+    page: int = Field(1, ge=1, le=1_000_000)
+    per_page: int = Field(50, ge=1, le=500)
+
+
+class DisclosureParams(Filters):
+    item: Literal[DISCLOSURE_ITEMS] | None = None  # type: ignore[valid-type]
+    disclosure_status: Literal[DISCLOSURE_STATUSES] | None = None  # type: ignore[valid-type]
+    page: int = Field(1, ge=1, le=1_000_000)  # the exports ignore paging: every row
+    per_page: int = Field(250, ge=1, le=2000)
+
+KNOWN_FLAGS = (
+    "OFFER_WITHOUT_NEED", "EXCESSIVE_CLOSING_ATTEMPTS", "CONTINUED_AFTER_DECLINE", "MISSING_PRICE_DISCLOSURE",
+    "MISSING_RECURRING_CHARGE_DISCLOSURE", "MISSING_CANCELLATION_DISCLOSURE", "MISSING_CONTRACT_TERM_DISCLOSURE",
+    "DISCLOSURE_AFTER_CONSENT", "OFFER_TO_UPSET_CUSTOMER", "NO_COST_RECAP",
+)

@@ -1,0 +1,99 @@
+"""Reviewer accounts for `callqa serve`: a JSON file of names and scrypt password hashes.
+
+hashlib.scrypt is in the standard library and is a memory-hard KDF, so no extra dependency
+is needed for it; parameters are stored with each hash so they can be raised later.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+SCRYPT_N = 2**14
+SCRYPT_R = 8
+SCRYPT_P = 1
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
+
+
+class UsersError(ValueError):
+    """A users file that cannot be read, or a bad user name or password."""
+
+
+def hash_password(password: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=32)
+    b64 = base64.b64encode
+    return f"scrypt${n}${r}${p}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(digest)
+        got = hashlib.scrypt(
+            password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=len(expected)
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got, expected)
+
+
+@dataclass(frozen=True)
+class Users:
+    """name -> stored hash. Empty means no accounts are configured."""
+
+    hashes: dict[str, str]
+
+    def verify(self, name: str, password: str) -> bool:
+        stored = self.hashes.get(name)
+        if stored is None:
+            # Spend the same time on an unknown name as on a known one.
+            verify_password(password, _dummy_hash())
+            return False
+        return verify_password(password, stored)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password("not-a-password")
+
+
+def load_users(path: Path | None) -> Users:
+    if path is None or not path.exists():
+        return Users({})
+    try:
+        data = json.loads(path.read_text())
+        users = data["users"]
+        if not isinstance(users, dict) or not all(isinstance(v, str) for v in users.values()):
+            raise TypeError("users must map names to hash strings")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsersError(f"cannot read users file {path}: {exc}") from exc
+    return Users(dict(users))
+
+
+def add_user(path: Path, name: str, password: str) -> bool:
+    """Add or replace one user; True if the name was new. The file is written atomically, mode 0600."""
+    if not NAME_PATTERN.match(name):
+        raise UsersError("a user name is 1-64 letters, digits or . _ @ -")
+    if len(password) < 8:
+        raise UsersError("a password needs at least 8 characters")
+    users = dict(load_users(path).hashes)
+    is_new = name not in users
+    users[name] = hash_password(password)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".users-", suffix=".json")
+    with os.fdopen(fd, "w") as fh:
+        json.dump({"users": users}, fh, indent=2)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return is_new
