@@ -32,7 +32,7 @@ NOT_PRODUCT_HEADS = frozenset({"contract", "charge", "fee", "bill", "payment", "
 # only right after a closing question.
 RESPONSES = ("undecided", "decline", "accept", "accept_after_close")
 RESPONSE_LABELS = {"undecided": "undecided", "decline": "declined", "accept": "accepted", "accept_after_close": "accepted"}
-IMPLIED_OFFER_LOOKBACK = 3  # agent sentences searched for the product of a close that names none
+IMPLIED_OFFER_LOOKBACK = 6  # agent sentences searched for the product of a close that names none
 
 
 @dataclass(frozen=True)
@@ -435,9 +435,13 @@ def _add_close(offer: Offer, close: Evidence, is_question: bool, customer_spoke:
 def _implied_offer(
     parsed: ParsedCall, before: list[Sentence], policy: Policy, rules: SalesRules
 ) -> tuple[Sentence, str | None, Product | None]:
-    """The latest agent sentence before a close that names a product (not one the customer has)."""
+    """The latest agent sentence before a close that names a product (not one the customer has).
+
+    A condition of the product ("the TV needs an HDMI socket") names something, but not what is
+    being sold: such sentences are passed over."""
+    restrictions, _ = rules.disclosures["restrictions"]
     for sentence in reversed(before):
-        if first_match(rules.not_offer, sentence.norm) is not None:
+        if first_match(rules.not_offer, sentence.norm) is not None or first_match(restrictions, sentence.norm) is not None:
             continue
         catalog = _catalog_product(sentence.norm, policy)
         product = catalog.names[0] if catalog else _product_phrase(parsed, sentence, rules.product_nouns)
