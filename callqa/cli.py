@@ -25,11 +25,11 @@ ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="Whisper 
 BackendOpt = Annotated[Optional[str], typer.Option("--backend", help="faster-whisper (default) or openai-whisper.")]
 AgentOpt = Annotated[Optional[str], typer.Option("--agent-channel", help="Stereo: auto (from the text), left or right.")]
 ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", help="CPU threads for ASR (0: all cores).")]
-PolicyOpt = Annotated[Optional[Path], typer.Option("--policy", help="QA policy YAML [default: nlp/policy/default.yaml].")]
+PolicyOpt = Annotated[Optional[Path], typer.Option("--policy", help="QA policy YAML (default: nlp/policy/default.yaml).")]
 SentimentOpt = Annotated[Optional[Path], typer.Option("--sentiment-model", help="A Hugging Face sentiment model directory (default: offline lexicon + embeddings).")]
-DbOpt = Annotated[Optional[str], typer.Option("--db", help="Store URL: sqlite:///FILE or postgresql+psycopg://user:pass@host/db [default: OUT/callqa.db].")]
+DbOpt = Annotated[Optional[str], typer.Option("--db", help="Store URL: sqlite:///FILE or postgresql+psycopg://user:pass@host/db (default: OUT/callqa.db).")]
 MetadataOpt = Annotated[Optional[Path], typer.Option("--metadata", help="Call metadata manifest (CSV or JSON) keyed by call_id or file: agent, team, queue, date, time, customer_account.")]
-WorkDirOpt = Annotated[Optional[Path], typer.Option("--work-dir", help="Model cache and Prefect state [env CALLQA_HOME, default ./.callqa].")]
+WorkDirOpt = Annotated[Optional[Path], typer.Option("--work-dir", help="Model cache and Prefect state (env CALLQA_HOME, default ./.callqa).")]
 
 
 def _settings(config: Path | None, work_dir: Path | None, **overrides: object) -> Settings:
@@ -168,7 +168,7 @@ def _check_outputs(db: str | None, metadata: Path | None) -> Manifest | None:
 @app.command()
 def ingest(
     records: Annotated[Path, typer.Argument(help="A folder of JSON records, or a `callqa score --out` folder holding records/.")],
-    db: Annotated[Optional[str], typer.Option("--db", help="Store URL [default: callqa.db beside the records folder].")] = None,
+    db: Annotated[Optional[str], typer.Option("--db", help="Store URL (default: callqa.db beside the records folder).")] = None,
     metadata: MetadataOpt = None,
 ) -> None:
     """Load existing JSON records into the store (idempotent: unchanged records are skipped)."""

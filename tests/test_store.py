@@ -369,3 +369,17 @@ def test_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
         open_store("postgresql://nobody:secret@127.0.0.1:1/none")
     except StoreError as exc:
         assert "secret" not in str(exc)
+
+
+def test_processes_opening_a_new_store_at_once_migrate_it_once(store_url: str) -> None:
+    import subprocess
+    import sys
+
+    code = f"from callqa.store import open_store; open_store({store_url!r}).close()"
+    procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 3, errors
+    store = open_store(store_url)
+    with store.engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+    store.close()

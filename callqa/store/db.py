@@ -8,6 +8,8 @@ migrations run from an installed package without an alembic.ini on disk.
 
 from __future__ import annotations
 
+import fcntl
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,13 +17,14 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DB_FILE = "callqa.db"
+MIGRATION_LOCK = 0x63616C6C  # any fixed number: PostgreSQL advisory lock id held while migrating
 
 
 class StoreError(RuntimeError):
@@ -66,9 +69,33 @@ def alembic_config() -> Config:
     return config
 
 
+# Alembic's command API keeps global state: one migration at a time in this process.
+_MIGRATING = threading.Lock()
+
+
+@contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """Across processes, for a SQLite file: flock on the database file itself (SQLite's own
+    locks are fcntl locks, which flock does not touch)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(database, "ab") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     config = alembic_config()
-    with engine.begin() as connection:
+    with _MIGRATING, _sqlite_file_lock(engine), engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            # The review app and a batch may open a new store at once: one migrates, the other
+            # waits here and then finds the schema current.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

@@ -17,7 +17,6 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from callqa.metadata import CallMetadata, Manifest
-from callqa.record import read_record
 from callqa.store.models import Base, Call, Disclosure, Evidence, Flag, Offer, ScoreItem, Segment
 
 
@@ -258,6 +257,9 @@ class IngestResult:
 def ingest_records(session: Session, paths: Iterable[Path], manifest: Manifest | None = None) -> IngestResult:
     """Load JSON records; a bad file is reported and the rest go on. A manifest entry (by
     call_id or audio file name) takes precedence over the record's own metadata."""
+    # Here, not at the top: callqa.record pulls in the ASR stack, which the review app never needs.
+    from callqa.record import read_record
+
     result = IngestResult()
     for path in paths:
         record = read_record(path)
