@@ -28,6 +28,10 @@ class AudioError(Exception):
         self.code = code
         self.message = message
 
+    def __reduce__(self) -> tuple:
+        # Raised in worker processes and re-raised in the flow: pickle both fields.
+        return (AudioError, (self.code, self.message))
+
 
 @dataclass(frozen=True)
 class AudioInfo:

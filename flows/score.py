@@ -1,7 +1,8 @@
 """The batch flow: discover recordings, then per call transcribe -> analyse -> write a record.
 
 Tasks are thin wrappers over plain functions (callqa.transcription, callqa.record), which
-carry the logic and are tested directly. A call that fails gets a failed record and the batch
+carry the logic and are tested directly. Calls run concurrently: on this machine in worker
+processes that load the models once (callqa.parallel), or on a Dask cluster (flows.runners). A call that fails gets a failed record and the batch
 goes on; a rerun skips calls whose record already matches the audio bytes and settings, and
 Prefect's cache (keyed by audio sha256 + transcription settings) skips transcription when
 only the record is missing.
@@ -19,14 +20,18 @@ from callqa.settings import Settings, default_work_dir
 configure_offline(default_work_dir())
 
 from prefect import flow, task  # noqa: E402  (after the offline environment is set)
+from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.context import TaskRunContext  # noqa: E402
+from prefect.futures import PrefectFuture, as_completed  # noqa: E402
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
 
 from callqa import __version__  # noqa: E402
 from callqa.audio import AudioError, file_sha256  # noqa: E402
+from callqa.parallel import configure_threads, run_in_worker  # noqa: E402
 from callqa.record import failed_record, is_done, read_record, record_path, scored_record, write_record  # noqa: E402
 from callqa.transcription import CallTranscription, transcribe_call  # noqa: E402
 from flows.discover import CallInput, discover  # noqa: E402
+from flows.runners import for_workers, require_prefect_server, task_runner, uses_dask  # noqa: E402
 from nlp.analyse import AnalysisSettings, analyse  # noqa: E402
 from nlp.policy import Policy, cached_policy  # noqa: E402
 
@@ -35,6 +40,17 @@ from nlp.policy import Policy, cached_policy  # noqa: E402
 class CallFailure:
     code: str
     message: str
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """What became of one call, returned to the flow to count (its task may run on another machine)."""
+
+    call_id: str
+    status: str  # scored | failed | skipped (already done in an earlier run)
+    audio_s: float = 0.0  # transcribed in this run
+    cached: bool = False  # record rebuilt from a cached transcription
+    error_code: str | None = None
 
 
 @dataclass
@@ -48,6 +64,18 @@ class BatchSummary:
     audio_s: float = 0.0  # transcribed in this run
     wall_s: float = 0.0
     failures: dict[str, str] = field(default_factory=dict)  # call_id -> error code
+
+    def add(self, outcome: CallOutcome) -> None:
+        if outcome.status == "skipped":
+            self.skipped += 1
+            return
+        if outcome.status == "scored":
+            self.scored += 1
+        else:
+            self.failed += 1
+            self.failures[outcome.call_id] = outcome.error_code or "internal_error"
+        self.cached += outcome.cached
+        self.audio_s += outcome.audio_s
 
     @property
     def speed(self) -> float:
@@ -76,17 +104,17 @@ def _transcription_cache_key(context: TaskRunContext, parameters: dict) -> str:
     persist_result=True,
     task_run_name="transcribe-{call_id}",
 )
-def transcribe_task(call_id: str, path: Path, sha256: str, settings: Settings) -> CallTranscription | CallFailure:
+def transcribe_task(call_id: str, path: Path, sha256: str, settings: Settings, use_pool: bool) -> CallTranscription | CallFailure:
     """AudioError is a fact about the file, so it is returned (and cached), not retried."""
     try:
-        return transcribe_call(path, settings, call_id)
+        return run_in_worker(settings, use_pool, transcribe_call, path, settings, call_id)
     except AudioError as exc:
         return CallFailure(exc.code, exc.message)
 
 
 @task(name="analyse", task_run_name="analyse-{result.call_id}")
-def analyse_task(result: CallTranscription, settings: Settings, policy: Policy) -> dict:
-    analysis = analyse(result.transcript, AnalysisSettings(policy, settings.sentiment_model_dir))
+def analyse_task(result: CallTranscription, settings: Settings, policy: Policy, use_pool: bool) -> dict:
+    analysis = run_in_worker(settings, use_pool, analyse, result.transcript, AnalysisSettings(policy, settings.sentiment_model_dir))
     return scored_record(result, settings, analysis, analysis_key(settings, policy))
 
 
@@ -95,37 +123,38 @@ def analysis_key(settings: Settings, policy: Policy) -> str:
     return f"{__version__}:{policy.source_hash}:{settings.sentiment_model_dir or 'default'}"
 
 
-@task(name="write-record", retries=2, retry_delay_seconds=1)
+@task(name="write-record", retries=2, retry_delay_seconds=1, task_run_name="write-{record[call_id]}")
 def write_task(out_dir: Path, record: dict) -> Path:
     return write_record(out_dir, record)
 
 
-def _process(call: CallInput, out_dir: Path, settings: Settings, policy: Policy, summary: BatchSummary) -> None:
+@task(name="score-call", task_run_name="score-{call.call_id}", cache_policy=NO_CACHE)
+def score_call_task(call: CallInput, out_dir: Path, settings: Settings, policy: Policy, use_pool: bool) -> CallOutcome:
+    """One call, start to record. Runs in a thread of the flow that hands the heavy work to this
+    machine's worker pool (use_pool), or whole inside a Dask worker."""
+    if not use_pool:
+        configure_threads(settings.parallelism()[1])
     try:
         sha = file_sha256(call.path) if call.path.is_file() else None
     except OSError as exc:
         write_task(out_dir, failed_record(call.call_id, call.path, "unreadable_file", str(exc), settings))
-        summary.failed += 1
-        summary.failures[call.call_id] = "unreadable_file"
-        return
+        return CallOutcome(call.call_id, "failed", error_code="unreadable_file")
     if sha is not None and is_done(read_record(record_path(out_dir, call.call_id)), sha, settings, analysis_key(settings, policy)):
-        summary.skipped += 1
-        return
+        return CallOutcome(call.call_id, "skipped")
     result: CallTranscription | None = None
+    cached, audio_s = False, 0.0
     try:
         if sha is None:
             raise AudioError("file_not_found", f"{call.path} does not exist or is not a file")
         state = transcribe_task.with_options(result_storage=settings.work_dir / "results")(
-            call.call_id, call.path, sha, settings, return_state=True
+            call.call_id, call.path, sha, settings, use_pool, return_state=True
         )
         result = state.result()
         if isinstance(result, CallFailure):
             raise AudioError(result.code, result.message)
-        record = analyse_task(result, settings, policy)
-        if state.name == "Cached":
-            summary.cached += 1
-        else:
-            summary.audio_s += result.audio.duration_s
+        record = analyse_task(result, settings, policy, use_pool)
+        cached = state.name == "Cached"
+        audio_s = 0.0 if cached else result.audio.duration_s
     except AudioError as exc:
         record = failed_record(call.call_id, call.path, exc.code, exc.message, settings, sha256=sha)
     except Exception as exc:  # noqa: BLE001  one broken call must not stop the batch
@@ -133,21 +162,26 @@ def _process(call: CallInput, out_dir: Path, settings: Settings, policy: Policy,
         record = failed_record(call.call_id, call.path, code, f"{type(exc).__name__}: {exc}", settings, sha256=sha, partial=result)
     write_task(out_dir, record)
     if record["status"] == "scored":
-        summary.scored += 1
-    else:
-        summary.failed += 1
-        summary.failures[call.call_id] = record["error"]["code"]
+        return CallOutcome(call.call_id, "scored", audio_s=audio_s, cached=cached)
+    return CallOutcome(call.call_id, "failed", error_code=record["error"]["code"])
+
+
+def _outcome(future: PrefectFuture[CallOutcome], call: CallInput) -> CallOutcome:
+    try:
+        return future.result()
+    except Exception:  # noqa: BLE001  the call's task itself broke (its record could not be written)
+        return CallOutcome(call.call_id, "failed", error_code="internal_error")
 
 
 @flow(name="score-calls", validate_parameters=False)
-def score_calls(inputs: list[Path], out_dir: Path, settings: Settings | None = None, show_progress: bool = False) -> BatchSummary:
+def score_flow(inputs: list[Path], out_dir: Path, settings: Settings, show_progress: bool = False) -> BatchSummary:
     """Score every recording under `inputs` into `<out_dir>/records/<call_id>.json`."""
-    settings = settings or Settings()
     policy = cached_policy(str(settings.policy) if settings.policy else None)  # a bad policy stops the batch before any call
     started = time.perf_counter()
     found = discover([Path(p) for p in inputs])
     summary = BatchSummary(total=len(found.calls), ignored=len(found.ignored))
     out_dir = Path(out_dir)
+    use_pool = not uses_dask(settings)
     with Progress(
         TextColumn("[bold]scoring"),
         BarColumn(),
@@ -158,9 +192,23 @@ def score_calls(inputs: list[Path], out_dir: Path, settings: Settings | None = N
         transient=False,
     ) as progress:
         bar = progress.add_task("calls", total=len(found.calls), audio_min=0.0, speed=0.0)
+        submitted = {}
         for call in found.calls:
-            _process(call, out_dir, settings, policy, summary)
+            future = score_call_task.submit(call, out_dir, settings, policy, use_pool)
+            submitted[future.task_run_id] = (future, call)
+        for future in as_completed([f for f, _ in submitted.values()]):
+            summary.add(_outcome(future, submitted[future.task_run_id][1]))
             summary.wall_s = time.perf_counter() - started
             progress.update(bar, advance=1, audio_min=summary.audio_s / 60, speed=summary.speed)
     summary.wall_s = time.perf_counter() - started
     return summary
+
+
+def score_calls(inputs: list[Path], out_dir: Path, settings: Settings | None = None, show_progress: bool = False) -> BatchSummary:
+    """Score a batch on this machine's worker pool, or on Dask when the settings name a cluster.
+
+    Raises ClusterError when the Dask mode has no Prefect server to report to."""
+    settings = for_workers(settings or Settings())
+    if uses_dask(settings):
+        require_prefect_server()
+    return score_flow.with_options(task_runner=task_runner(settings))(inputs, Path(out_dir), settings, show_progress)
