@@ -25,24 +25,38 @@ MIN_VOICE_SHARE = 0.2
 
 
 def group_voices(audio: np.ndarray, spans: list[tuple[float, float]]) -> VoiceGroups | None:
-    """Two voice groups over the spans, or None when there is too little to go on.
+    """Two voice groups over the spans, or None when there is too little to go on."""
+    return cluster_voices(voice_features(audio, spans), spans)
 
-    Spans shorter than MIN_SPAN_S say too little about a voice (and Whisper gives some words
-    no duration at all): they get no group, and the text and turn-taking place them.
-    """
-    usable = [i for i, (start, end) in enumerate(spans) if end - start >= MIN_SPAN_S]
-    if len(usable) < MIN_PIECES:
-        return None
+
+def voice_features(audio: np.ndarray, spans: list[tuple[float, float]], offset_s: float = 0.0) -> list[np.ndarray | None]:
+    """Per span (in call time; `audio` starts at offset_s): the mean log-mel spectrum of its
+    louder frames, or None for a span shorter than MIN_SPAN_S. Spans that short say too little
+    about a voice (and Whisper gives some words no duration at all): they get no group, and the
+    text and turn-taking place them. A long recording is summarised block by block this way,
+    so its whole spectrogram is never built."""
+    if not any(end - start >= MIN_SPAN_S for start, end in spans):
+        return [None] * len(spans)
     mel = FeatureExtractor(feature_size=80)(audio)  # (80, frames)
-    rows = []
-    for i in usable:
-        start, end = spans[i]
-        frames = mel[:, int(start * FRAMES_PER_S) : int(end * FRAMES_PER_S)]
+    rows: list[np.ndarray | None] = []
+    for start, end in spans:
+        if end - start < MIN_SPAN_S:
+            rows.append(None)
+            continue
+        frames = mel[:, int((start - offset_s) * FRAMES_PER_S) : int((end - offset_s) * FRAMES_PER_S)]
         # Quiet frames inside a piece are line noise, the same for both parties: leave them out.
         level = frames.mean(axis=0)
         loud = frames[:, level >= np.median(level)]
         rows.append(loud.mean(axis=1))
-    features = np.asarray(rows)
+    return rows
+
+
+def cluster_voices(rows: list[np.ndarray | None], spans: list[tuple[float, float]]) -> VoiceGroups | None:
+    """Split the summarised spans into two voice groups (None rows get no group)."""
+    usable = [i for i, row in enumerate(rows) if row is not None]
+    if len(usable) < MIN_PIECES:
+        return None
+    features = np.asarray([rows[i] for i in usable])
     features = (features - features.mean(axis=0)) / (features.std(axis=0) + 1e-6)
     features = PCA(n_components=min(8, len(usable) - 1), random_state=0).fit_transform(features)
     found = AgglomerativeClustering(n_clusters=2, linkage="ward").fit_predict(features)
