@@ -26,9 +26,9 @@ from faster_whisper.audio import _group_frames, _ignore_invalid_frames, _resampl
 SAMPLE_RATE = 16000
 AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".wma", ".au", ".aiff", ".aif")
 MIN_DURATION_S = 0.5
-# Long recordings are decoded, VAD-ed and transcribed ten minutes at a time: calls shorter
+# Long recordings are decoded, VAD-ed and transcribed five minutes at a time: calls shorter
 # than that are one block, exactly as if decoded whole.
-BLOCK_S = 600.0
+BLOCK_S = 300.0
 DECODE_ERRORS = (av.error.FFmpegError, OSError, ValueError, RuntimeError)
 
 

@@ -4,7 +4,7 @@ decode -> per channel: VAD (checked against energy) -> Whisper on the speech onl
 timestamps mapped back to the call -> split at pauses -> hallucination guard -> segments;
 then speaker roles from the channel layout and the text.
 
-The recording streams through in blocks (callqa.audio.BLOCK_S, ten minutes; a call shorter
+The recording streams through in blocks (callqa.audio.BLOCK_S, five minutes; a call shorter
 than that is one block), each cut at a quiet moment, so a two-hour recording never has more
 than a block of audio, its VAD and its Whisper features in memory.
 """
