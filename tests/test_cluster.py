@@ -4,12 +4,9 @@ record is written exactly once, and a rerun writes none again."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -22,55 +19,20 @@ pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def prefect_server(tmp_path_factory: pytest.TempPathFactory):
     """`prefect server start` in a subprocess with its own home (SQLite), torn down after."""
-    home = tmp_path_factory.mktemp("prefect-server")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env |= {"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_SERVER_UI_ENABLED": "false"}
-    log = (home / "server.log").open("w")
-    proc = subprocess.Popen(
-        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/api"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"prefect server exited: {(home / 'server.log').read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("prefect server did not answer /api/health within 120 s")
-            time.sleep(0.5)
+    from flows.server import local_prefect_server
+
+    with local_prefect_server(tmp_path_factory.mktemp("prefect-server")) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def _score(folder: Path, out: Path, api_url: str, work_dir: Path, client_home: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env |= {
-        "PREFECT_API_URL": api_url,
-        "PREFECT_HOME": str(client_home),
-        "PREFECT_TASKS_REFRESH_CACHE": "true",  # transcribe on the workers, not from an earlier run's cache
-    }
+    from flows.server import client_env
+
+    # Transcribe on the workers, not from an earlier run's cache.
+    env = client_env(api_url, client_home) | {"PREFECT_TASKS_REFRESH_CACHE": "true"}
     return subprocess.run(
         [str(BIN / "callqa"), "score", str(folder), "--local-cluster", "2", "--out", str(out),
          "--work-dir", str(work_dir), "--no-progress"],
