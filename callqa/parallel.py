@@ -15,6 +15,9 @@ workers are these processes (flows/runners.py) and no pool is used.
 from __future__ import annotations
 
 import atexit
+import ctypes
+import ctypes.util
+import functools
 import multiprocessing
 import os
 import threading
@@ -43,6 +46,27 @@ def configure_threads(threads: int) -> None:
 
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
+
+
+@functools.lru_cache(maxsize=1)
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+
+
+def release_memory() -> None:
+    """Hand freed heap pages back to the system (glibc's malloc_trim; nothing elsewhere).
+
+    A call allocates and frees large numpy buffers (audio blocks, spectrograms); glibc keeps
+    the freed pages in its arenas, fragmented, so a worker's RSS would creep up call after call
+    and block after block. Trimming after each block keeps it flat, for a few milliseconds."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
 def _start_worker(threads: int, work_dir: str) -> None:

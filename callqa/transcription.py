@@ -31,6 +31,7 @@ from callqa.audio import (
     with_duration,
 )
 from callqa.guard import Dropped, why_drop
+from callqa.parallel import release_memory
 from callqa.settings import Settings
 from callqa.vad import FRAME_S, VadReport, detect_speech, frame_energy_db, voiced_frames, voiced_support
 from callqa.voices import cluster_voices, voice_features
@@ -274,6 +275,8 @@ def transcribe_call(path: Path, settings: Settings, call_id: str | None = None) 
             if name == "mono":
                 voices += voice_features(samples, [(s.start, s.end) for s in found], offset_s)
         decoded += block.shape[1]
+        del block, samples
+        release_memory()
     if not names:
         check_decoded(path, info, 0.0)  # nothing decoded at all
     audio = with_duration(info, decoded / SAMPLE_RATE)
