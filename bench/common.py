@@ -54,13 +54,16 @@ def peak_rss_mb() -> float:
 
 
 def build_batch(folder: Path, copies: int, samples: list[Sample] | None = None) -> dict[str, Sample]:
-    """A batch of `copies` symlinks of each bundled call, with distinct names: call_id -> its sample."""
+    """A batch of `copies` copies of each bundled call, with distinct names: call_id -> its sample.
+    Copies, not symlinks: discovery resolves links, and a linked file is one call."""
+    import shutil
+
     folder.mkdir(parents=True, exist_ok=True)
     batch: dict[str, Sample] = {}
     for k in range(copies):
         for sample in samples or bundled_samples():
             call_id = f"{sample.call_id}-{k:02d}"
-            (folder / f"{call_id}{sample.audio.suffix}").symlink_to(sample.audio)
+            shutil.copyfile(sample.audio, folder / f"{call_id}{sample.audio.suffix}")
             batch[call_id] = sample
     return batch
 
