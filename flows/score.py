@@ -93,7 +93,9 @@ class BatchSummary:
 
 def _transcription_cache_key(context: TaskRunContext, parameters: dict) -> str:
     settings: Settings = parameters["settings"]
-    return f"transcribe-{parameters['sha256']}-{settings.transcription_key()}"
+    # The call id is part of the key: the transcript carries it (segment ids, the record's name),
+    # so two files with the same bytes under different names must not share one.
+    return f"transcribe-{parameters['call_id']}-{parameters['sha256']}-{settings.transcription_key()}"
 
 
 @task(
