@@ -2,10 +2,10 @@
 
 Tasks are thin wrappers over plain functions (callqa.transcription, callqa.record), which
 carry the logic and are tested directly. Calls run concurrently: on this machine in worker
-processes that load the models once (callqa.parallel), or on a Dask cluster (flows.runners). A call that fails gets a failed record and the batch
-goes on; a rerun skips calls whose record already matches the audio bytes and settings, and
-Prefect's cache (keyed by audio sha256 + transcription settings) skips transcription when
-only the record is missing.
+processes that load the models once (callqa.parallel), or on a Dask cluster (flows.runners).
+A call that fails gets a failed record and the batch goes on; a rerun skips calls whose record
+already matches the audio bytes and settings, and Prefect's cache (keyed by call id, audio
+sha256 and transcription settings) skips transcription when only the record is missing.
 """
 
 from __future__ import annotations
