@@ -43,7 +43,7 @@ def run_config(config: dict, call_ids: list[str], work_dir: str) -> dict:
         model=config["model"],
         compute_type="int8" if config["backend"] == "faster-whisper" else "float32",
         vad=config["vad"],
-        cpu_threads=config["threads"],
+        threads=config["threads"],
         work_dir=Path(work_dir),
     )
     load_started = time.perf_counter()
@@ -83,7 +83,7 @@ def run_flow_once(call_id: str, warmup_id: str, work_dir: str) -> dict:
     from flows.score import score_calls
 
     samples = {s.call_id: s for s in bundled_samples()}
-    settings = Settings(work_dir=Path(work_dir), cpu_threads=2)
+    settings = Settings(work_dir=Path(work_dir), threads=2)
     timings = {}
     for label, sample in (("cold", samples[warmup_id]), ("warm", samples[call_id])):
         with tempfile.TemporaryDirectory() as out:

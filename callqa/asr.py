@@ -159,4 +159,4 @@ def _load(backend: str, model_name: str, compute_type: str, threads: int, work_d
 
 def load_backend(settings: Settings) -> AsrBackend:
     """The backend for these settings, loaded once per process (decoding options are per call)."""
-    return _load(settings.backend, settings.model, settings.compute_type, settings.threads, settings.work_dir)
+    return _load(settings.backend, settings.model, settings.compute_type, settings.parallelism()[1], settings.work_dir)

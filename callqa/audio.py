@@ -1,23 +1,35 @@
 """Audio in: probe, hash and decode a recording into 16 kHz float32 channels.
 
-Decoding and resampling are PyAV's (FFmpeg) through faster-whisper's decode_audio, so every
-container and codec FFmpeg reads works (wav, flac, mp3, ogg, 8-48 kHz). Failures become
-AudioError with a stable code that ends up in the call's failed record.
+Decoding and resampling are PyAV's (FFmpeg), through the same frame pipeline as
+faster-whisper's decode_audio, so every container and codec FFmpeg reads works (wav, flac, mp3,
+ogg, 8-48 kHz). Unlike decode_audio, the audio comes out in blocks (decode_blocks): a two-hour
+recording is never held whole (it would be 0.9 GB of float32 for a stereo file, plus the int16
+buffer it is built from). Failures become AudioError with a stable code that ends up in the
+call's failed record.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import av
 import numpy as np
-from faster_whisper.audio import decode_audio
+
+# faster-whisper's own frame helpers (skip undecodable frames, group small frames before
+# resampling), so the samples are the ones decode_audio gives, byte for byte.
+from faster_whisper.audio import _group_frames, _ignore_invalid_frames, _resample_frames
 
 SAMPLE_RATE = 16000
 AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".wma", ".au", ".aiff", ".aif")
 MIN_DURATION_S = 0.5
+# Long recordings are decoded, VAD-ed and transcribed five minutes at a time: calls shorter
+# than that are one block, exactly as if decoded whole.
+BLOCK_S = 300.0
+DECODE_ERRORS = (av.error.FFmpegError, OSError, ValueError, RuntimeError)
 
 
 class AudioError(Exception):
@@ -27,6 +39,10 @@ class AudioError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+    def __reduce__(self) -> tuple:
+        # Raised in worker processes and re-raised in the flow: pickle both fields.
+        return (AudioError, (self.code, self.message))
 
 
 @dataclass(frozen=True)
@@ -117,20 +133,44 @@ def _duration_s(container: av.container.InputContainer, stream: av.audio.stream.
     return 0.0
 
 
-def load_call_audio(path: Path) -> CallAudio:
-    """Decode a recording to 16 kHz; stereo stays two channels (one per party)."""
-    info = probe(path)
-    stereo = info.channels == 2
+def decode_blocks(path: Path, stereo: bool, block_s: float = BLOCK_S) -> Iterator[np.ndarray]:
+    """16 kHz float32 audio as (channels, samples) blocks of block_s seconds (the last one
+    shorter), from one streaming pass of decoding and resampling. Raises AudioError
+    (decode_error) when FFmpeg fails part way."""
+    channels = 2 if stereo else 1
+    block = int(block_s * SAMPLE_RATE)
+    resampler = av.audio.resampler.AudioResampler(format="s16", layout="stereo" if stereo else "mono", rate=SAMPLE_RATE)
+    pending: list[np.ndarray] = []
+    held = 0
     try:
-        decoded = decode_audio(str(path), sampling_rate=SAMPLE_RATE, split_stereo=stereo)
-    except (av.error.FFmpegError, OSError, ValueError, RuntimeError) as exc:
+        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+            frames = _resample_frames(_group_frames(_ignore_invalid_frames(container.decode(audio=0)), 500000), resampler)
+            for frame in frames:
+                samples = frame.to_ndarray().reshape(-1, channels).T  # packed s16: (1, n*channels) -> (channels, n)
+                pending.append(samples)
+                held += samples.shape[1]
+                while held >= block:
+                    joined = np.concatenate(pending, axis=1)
+                    yield _to_float(joined[:, :block])
+                    pending, held = [joined[:, block:]], held - block
+    except DECODE_ERRORS as exc:
         raise AudioError("decode_error", f"{path.name} could not be decoded: {exc}") from exc
-    if stereo and _same_signal(decoded[0], decoded[1]):
-        # Some recorders write the mixed call to both channels: that is a mono call.
-        stereo, decoded = False, decoded[0]
-    samples: tuple[np.ndarray, ...] = tuple(decoded) if stereo else (decoded,)
-    names = ("left", "right") if stereo else ("mono",)
-    decoded_s = len(samples[0]) / SAMPLE_RATE
+    finally:
+        # PyAV's resampler holds buffers in reference cycles (faster-whisper issue 390).
+        # decode_audio runs a full gc.collect() per file, which costs 0.3 s in a worker holding
+        # spaCy and torch objects; the cycles are young, so the youngest generations suffice.
+        del resampler
+        gc.collect(1)
+    if held:
+        yield _to_float(np.concatenate(pending, axis=1))
+
+
+def _to_float(samples: np.ndarray) -> np.ndarray:
+    return samples.astype(np.float32) / 32768.0
+
+
+def check_decoded(path: Path, info: AudioInfo, decoded_s: float) -> None:
+    """Raise for a recording too short to use, or one most of which could not be decoded."""
     if decoded_s < MIN_DURATION_S:
         raise AudioError("too_short", f"{path.name} holds {decoded_s:.2f} s of audio, less than {MIN_DURATION_S} s")
     if info.duration_s and decoded_s < 0.5 * info.duration_s:
@@ -139,7 +179,30 @@ def load_call_audio(path: Path) -> CallAudio:
             "decode_error",
             f"{path.name}: only {decoded_s:.1f} s of {info.duration_s:.1f} s could be decoded (corrupt file?)",
         )
-    info = AudioInfo(
+
+
+
+def load_call_audio(path: Path) -> CallAudio:
+    """Decode a whole recording to 16 kHz; stereo stays two channels (one per party).
+    For a short recording; callqa.transcription streams long ones block by block."""
+    info = probe(path)
+    stereo = info.channels == 2
+    blocks = list(decode_blocks(path, stereo))
+    decoded = np.concatenate(blocks, axis=1) if blocks else np.zeros((2 if stereo else 1, 0), dtype=np.float32)
+    if stereo and same_signal(decoded[0], decoded[1]):
+        # Some recorders write the mixed call to both channels: that is a mono call.
+        stereo, decoded = False, decoded[:1]
+    check_decoded(path, info, decoded.shape[1] / SAMPLE_RATE)
+    return CallAudio(
+        info=with_duration(info, decoded.shape[1] / SAMPLE_RATE),
+        channel_names=("left", "right") if stereo else ("mono",),
+        samples=tuple(decoded),
+    )
+
+
+def with_duration(info: AudioInfo, decoded_s: float) -> AudioInfo:
+    """The probed facts with the duration actually decoded."""
+    return AudioInfo(
         path=info.path,
         sha256=info.sha256,
         size_bytes=info.size_bytes,
@@ -148,10 +211,9 @@ def load_call_audio(path: Path) -> CallAudio:
         channels=info.channels,
         codec=info.codec,
     )
-    return CallAudio(info=info, channel_names=names, samples=tuple(s.astype(np.float32, copy=False) for s in samples))
 
 
-def _same_signal(left: np.ndarray, right: np.ndarray) -> bool:
+def same_signal(left: np.ndarray, right: np.ndarray) -> bool:
     """True when both channels carry the same audio (difference 30 dB below the signal)."""
     signal = float(np.mean(left.astype(np.float64) ** 2)) + 1e-12
     difference = float(np.mean((left.astype(np.float64) - right) ** 2))

@@ -24,7 +24,10 @@ ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML 
 ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="Whisper model: tiny.en, base, or a CTranslate2 model directory.")]
 BackendOpt = Annotated[Optional[str], typer.Option("--backend", help="faster-whisper (default) or openai-whisper.")]
 AgentOpt = Annotated[Optional[str], typer.Option("--agent-channel", help="Stereo: auto (from the text), left or right.")]
-ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", help="CPU threads for ASR (0: all cores).")]
+ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", help="ASR threads per worker (default: auto, so that workers x threads = cores).")]
+WorkersOpt = Annotated[Optional[int], typer.Option("--workers", help="Calls scored at once, each in its own process (default: auto, one per core).")]
+ClusterOpt = Annotated[Optional[str], typer.Option("--cluster", help="Run on an existing Dask cluster: its scheduler address, tcp://host:8786 (needs PREFECT_API_URL).")]
+LocalClusterOpt = Annotated[Optional[int], typer.Option("--local-cluster", help="Run on a Dask LocalCluster of N worker processes (needs PREFECT_API_URL).")]
 PolicyOpt = Annotated[Optional[Path], typer.Option("--policy", help="QA policy YAML (default: nlp/policy/default.yaml).")]
 SentimentOpt = Annotated[Optional[Path], typer.Option("--sentiment-model", help="A Hugging Face sentiment model directory (default: offline lexicon + embeddings).")]
 DbOpt = Annotated[Optional[str], typer.Option("--db", help="Store URL: sqlite:///FILE or postgresql+psycopg://user:pass@host/db (default: OUT/callqa.db).")]
@@ -60,7 +63,7 @@ def transcribe(
     work_dir: WorkDirOpt = None,
 ) -> None:
     """Print the speaker-attributed transcript of each file, with times."""
-    settings = _settings(config, work_dir, model=model, backend=backend, agent_channel=agent_channel, cpu_threads=threads)
+    settings = _settings(config, work_dir, model=model, backend=backend, agent_channel=agent_channel, threads=threads)
     from callqa.audio import AudioError
     from callqa.env import configure_offline
     from callqa.transcription import transcribe_call
@@ -105,6 +108,9 @@ def score(
     backend: BackendOpt = None,
     agent_channel: AgentOpt = None,
     threads: ThreadsOpt = None,
+    workers: WorkersOpt = None,
+    cluster: ClusterOpt = None,
+    local_cluster: LocalClusterOpt = None,
     work_dir: WorkDirOpt = None,
     policy: PolicyOpt = None,
     sentiment_model: SentimentOpt = None,
@@ -115,14 +121,19 @@ def score(
 ) -> None:
     """Score every recording into one JSON record per call (failed calls get a failed record), and copy each into the store."""
     settings = _settings(
-        config, work_dir, model=model, backend=backend, agent_channel=agent_channel, cpu_threads=threads,
-        policy=policy, sentiment_model_dir=sentiment_model,
+        config, work_dir, model=model, backend=backend, agent_channel=agent_channel, threads=threads, workers=workers,
+        cluster=cluster, local_cluster=local_cluster, policy=policy, sentiment_model_dir=sentiment_model,
     )
     _check_ready(settings)
     _check_outputs((db or _default_db(out)) if store else None, metadata)
+    from flows.runners import ClusterError
     from flows.score import score_calls
 
-    summary = score_calls(paths, out, settings, show_progress=progress and sys.stderr.isatty(), db=db, store=store, metadata_file=metadata)
+    try:
+        summary = score_calls(paths, out, settings, show_progress=progress and sys.stderr.isatty(), db=db, store=store, metadata_file=metadata)
+    except ClusterError as exc:
+        err.print(f"[red]cluster:[/red] {exc}")
+        raise typer.Exit(2) from exc
     _print_calls(out)
     console.print(summary.line())
     for call_id, code in summary.failures.items():

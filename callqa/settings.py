@@ -22,6 +22,9 @@ AGENT_CHANNELS = ("auto", "left", "right")
 COMPUTE_TYPES = ("int8", "int8_float32", "float32", "float16")
 ANALYSIS_FIELDS = ("policy", "sentiment_model_dir")  # change the analysis, not the transcript
 OUTPUT_FIELDS = ("metadata_pattern",)  # change what is stored beside a record, not the record's analysis
+RUN_FIELDS = ("work_dir", "workers", "threads", "cluster", "local_cluster")  # where and how fast, not what
+ALIASES = {"cpu_threads": "threads"}  # earlier names still read from settings files
+AUTO = "auto"
 
 
 class SettingsError(ValueError):
@@ -29,8 +32,14 @@ class SettingsError(ValueError):
 
 
 # Bumped when the code changes what a transcript says for the same settings (e.g. how mono
-# calls are split between speakers), so cached transcripts and done records are redone.
-TRANSCRIPTION_VERSION = 2
+# calls are split between speakers, long calls cut into blocks), so cached transcripts and
+# done records are redone.
+TRANSCRIPTION_VERSION = 3
+
+
+def available_cores() -> int:
+    """Cores this process may run on (a container or taskset may allow fewer than the machine has)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def default_work_dir() -> Path:
@@ -44,7 +53,6 @@ class Settings:
     model: str = "tiny.en"  # a packaged model name (see `callqa models`) or a model directory
     compute_type: str = "int8"  # faster-whisper only; openai-whisper runs fp32 on CPU
     beam_size: int = 5
-    cpu_threads: int = 0  # 0: all cores
     language: str = "en"
     # Speakers
     agent_channel: str = "auto"  # stereo: which channel is the agent; auto decides from the text
@@ -70,6 +78,14 @@ class Settings:
     # agent, team, queue, date, time, customer_account, e.g. (?P<agent>[^_]+)_(?P<date>\d{8})_.*
     # A --metadata manifest entry wins over it.
     metadata_pattern: str | None = None
+    # Parallelism on one machine: `workers` calls at once in worker processes, each with `threads`
+    # ASR/torch threads. "auto" fills the cores so that workers x threads = cores (see parallelism()).
+    workers: int | str = "auto"
+    threads: int | str = "auto"
+    # Scale-out: the address of an existing Dask scheduler (tcp://host:8786), or the number of
+    # workers of a LocalCluster to start (0: none). Either runs the flow on prefect-dask.
+    cluster: str | None = None
+    local_cluster: int = 0
     # Where joined/converted models, Prefect state and caches live
     work_dir: Path = field(default_factory=default_work_dir)
 
@@ -84,8 +100,16 @@ class Settings:
             raise SettingsError("openai-whisper runs in float32 on CPU: leave compute_type at its default")
         if not 1 <= self.beam_size <= 10:
             raise SettingsError(f"beam_size must be between 1 and 10, not {self.beam_size}")
-        if self.cpu_threads < 0:
-            raise SettingsError("cpu_threads must be 0 (all cores) or positive")
+        for name in ("workers", "threads"):
+            value = getattr(self, name)
+            if value == 0:  # 0 meant "all cores" before these settings could say auto
+                object.__setattr__(self, name, AUTO)
+            elif value != AUTO and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise SettingsError(f"{name} must be {AUTO!r} or a positive whole number, not {value!r}")
+        if self.local_cluster < 0:
+            raise SettingsError("local_cluster must be 0 (none) or a number of workers")
+        if self.cluster and self.local_cluster:
+            raise SettingsError("give either cluster (an existing scheduler) or local_cluster, not both")
         for name in ("vad_threshold", "vad_fallback_threshold", "vad_min_coverage", "no_speech_threshold", "min_segment_energy"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
@@ -105,13 +129,25 @@ class Settings:
             if value is not None:
                 object.__setattr__(self, name, Path(value).expanduser().resolve())
 
-    @property
-    def threads(self) -> int:
-        return self.cpu_threads or (os.cpu_count() or 1)
+    def parallelism(self, cores: int | None = None) -> tuple[int, int]:
+        """(workers, threads per worker) with "auto" resolved so that workers x threads = cores.
+
+        Both auto: one thread per worker and a worker per core, because decoding one call is
+        sequential (tiny.en runs as fast on one thread as on two) while calls are independent.
+        """
+        cores = cores or available_cores()
+        workers, threads = self.workers, self.threads
+        if workers == AUTO and threads == AUTO:
+            return cores, 1
+        if workers == AUTO:
+            return max(1, cores // int(threads)), int(threads)
+        if threads == AUTO:
+            return int(workers), max(1, cores // int(workers))
+        return int(workers), int(threads)
 
     def transcription_key(self) -> str:
         """Hash of everything that changes a transcript: part of the cache key of a call."""
-        relevant = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("work_dir", "cpu_threads", *ANALYSIS_FIELDS, *OUTPUT_FIELDS)}
+        relevant = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in (*RUN_FIELDS, *ANALYSIS_FIELDS, *OUTPUT_FIELDS)}
         relevant["transcription_version"] = TRANSCRIPTION_VERSION
         return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -123,6 +159,7 @@ class Settings:
         return data
 
     def with_overrides(self, **overrides: Any) -> Settings:
+        overrides = {ALIASES.get(k, k): v for k, v in overrides.items()}
         known = {f.name for f in fields(self)}
         unknown = sorted(set(overrides) - known)
         if unknown:

@@ -3,28 +3,46 @@
 decode -> per channel: VAD (checked against energy) -> Whisper on the speech only ->
 timestamps mapped back to the call -> split at pauses -> hallucination guard -> segments;
 then speaker roles from the channel layout and the text.
+
+The recording streams through in blocks (callqa.audio.BLOCK_S, five minutes; a call shorter
+than that is one block), each cut at a quiet moment, so a two-hour recording never has more
+than a block of audio, its VAD and its Whisper features in memory.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from faster_whisper.vad import SpeechTimestampsMap, collect_chunks
 
 from callqa.asr import AsrBackend, AsrSegment, AsrWord, load_backend
-from callqa.audio import SAMPLE_RATE, AudioError, AudioInfo, load_call_audio
+from callqa.audio import (
+    SAMPLE_RATE,
+    AudioError,
+    AudioInfo,
+    check_decoded,
+    decode_blocks,
+    probe,
+    same_signal,
+    with_duration,
+)
 from callqa.guard import Dropped, why_drop
+from callqa.parallel import release_memory
 from callqa.settings import Settings
-from callqa.vad import VadReport, detect_speech, voiced_frames, voiced_support
-from callqa.voices import group_voices
+from callqa.vad import FRAME_S, VadReport, detect_speech, frame_energy_db, voiced_frames, voiced_support
+from callqa.voices import cluster_voices, voice_features
 from nlp.roles import SpeakerDecision, assign_mono_roles, choose_agent_channel
 from nlp.transcript import Segment, Transcript, Word
 
 
 SENTENCE_END = (".", "?", "!")
+# A block is cut at its quietest 30 ms frame within this many final seconds (the rest is
+# carried into the next block), so no word is split between two blocks.
+CUT_SEARCH_S = 20.0
 
 
 @dataclass(frozen=True)
@@ -62,7 +80,7 @@ class _Piece:
     source: AsrSegment
 
 
-def _to_call_time(segments: list[AsrSegment], ts_map: SpeechTimestampsMap) -> list[_Piece]:
+def _to_call_time(segments: list[AsrSegment], ts_map: SpeechTimestampsMap, offset_s: float = 0.0) -> list[_Piece]:
     pieces: list[_Piece] = []
     for seg in segments:
         words = []
@@ -70,11 +88,11 @@ def _to_call_time(segments: list[AsrSegment], ts_map: SpeechTimestampsMap) -> li
             # Map both ends through the chunk of the word's middle, as faster-whisper does, so a
             # word never straddles a removed silence.
             chunk = ts_map.get_chunk_index((w.start + w.end) / 2)
-            start = ts_map.get_original_time(w.start, chunk)
-            words.append(AsrWord(w.text, start, max(start, ts_map.get_original_time(w.end, chunk)), w.prob))
+            start = offset_s + ts_map.get_original_time(w.start, chunk)
+            words.append(AsrWord(w.text, start, max(start, offset_s + ts_map.get_original_time(w.end, chunk)), w.prob))
         if not words and seg.text:
-            start = ts_map.get_original_time(seg.start)
-            end = max(start, ts_map.get_original_time(seg.end, is_end=True))
+            start = offset_s + ts_map.get_original_time(seg.start)
+            end = max(start, offset_s + ts_map.get_original_time(seg.end, is_end=True))
             words = [AsrWord(seg.text, start, end, float(np.exp(seg.avg_logprob)))]
         pieces.append(_Piece(tuple(words), seg))
     return pieces
@@ -100,10 +118,11 @@ def _join_words(words: tuple[AsrWord, ...]) -> str:
 
 
 def transcribe_channel(
-    call_id: str, channel: str, audio: np.ndarray, backend: AsrBackend, settings: Settings
+    call_id: str, channel: str, audio: np.ndarray, backend: AsrBackend, settings: Settings, offset_s: float = 0.0
 ) -> tuple[list[Segment], ChannelReport]:
-    """Segments of one channel, split at pauses. A mono channel is cut finer (sentences, short
-    pauses), since one Whisper segment can hold both parties; merge_turns joins it back up."""
+    """Segments of one channel (or of one block of it, starting offset_s into the call), split
+    at pauses. A mono channel is cut finer (sentences, short pauses), since one Whisper segment
+    can hold both parties; merge_turns joins it back up."""
     regions = detect_speech(audio, settings)
     if not regions.chunks:
         return [], ChannelReport(channel, regions.report, 0, ())
@@ -111,7 +130,7 @@ def transcribe_channel(
     ts_map = SpeechTimestampsMap(list(regions.chunks), SAMPLE_RATE)
     mono = channel == "mono"
     pieces = _split(
-        _to_call_time(backend.transcribe(speech[0], settings), ts_map),
+        _to_call_time(backend.transcribe(speech[0], settings), ts_map, offset_s),
         settings.mono_split_gap_s if mono else settings.turn_gap_s,
         at_sentence_ends=mono,
     )
@@ -126,7 +145,7 @@ def transcribe_channel(
         src = piece.source
         verdict = why_drop(
             text,
-            voiced_support(voiced, start, end),
+            voiced_support(voiced, start - offset_s, end - offset_s),
             mean_prob,
             src.avg_logprob,
             src.no_speech_prob,
@@ -181,33 +200,105 @@ def merge_turns(call_id: str, pieces: list[Segment], roles: list[str], gap_s: fl
     return turns
 
 
+def _quiet_cut(block: np.ndarray) -> int:
+    """Where to end a block that is not the last: the start of its quietest 30 ms frame (summed
+    over channels) in the final CUT_SEARCH_S seconds."""
+    frame = int(SAMPLE_RATE * FRAME_S)
+    first = max(0, block.shape[1] - int(CUT_SEARCH_S * SAMPLE_RATE)) // frame * frame
+    level = sum(frame_energy_db(channel[first:]) for channel in block)
+    return first + int(np.argmin(level)) * frame if np.size(level) else block.shape[1]
+
+
+def _cut_at_quiet(blocks: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, bool]]:
+    """(block, is_last): each block but the last ends at a quiet moment, the rest carried on."""
+    carry: np.ndarray | None = None
+    current = next(blocks, None)
+    while current is not None:
+        following = next(blocks, None)
+        block = current if carry is None else np.concatenate([carry, current], axis=1)
+        if following is None:
+            yield block, True
+            return
+        cut = _quiet_cut(block)
+        carry = block[:, cut:]
+        yield block[:, :cut], False
+        current = following
+
+
+def _merge_reports(reports: list[VadReport], min_coverage: float) -> VadReport:
+    """One channel's VAD report from its blocks' (the block's own report for a short call)."""
+    if len(reports) == 1:
+        return reports[0]
+    energy = sum(r.energy_speech_s for r in reports)
+    coverage = sum(r.coverage * r.energy_speech_s for r in reports) / energy if energy else 1.0
+    return VadReport(
+        threshold=min(r.threshold for r in reports),
+        speech_s=sum(r.speech_s for r in reports),
+        energy_speech_s=energy,
+        coverage=coverage,
+        low_coverage=coverage < min_coverage and energy >= 1.0,
+        retried=any(r.retried for r in reports),
+    )
+
+
+def _numbered(call_id: str, channel: str, segments: list[Segment]) -> list[Segment]:
+    return [replace(s, id=f"{call_id}-{channel}-{i:04d}") for i, s in enumerate(segments, start=1)]
+
+
 def transcribe_call(path: Path, settings: Settings, call_id: str | None = None) -> CallTranscription:
     """Raises AudioError for audio that cannot be used, including a call with no speech."""
     started = time.perf_counter()
     call_id = call_id or path.stem
-    audio = load_call_audio(path)
+    info = probe(path)
+    stereo = info.channels == 2
     backend = load_backend(settings)
-    per_channel: dict[str, list[Segment]] = {}
-    reports: list[ChannelReport] = []
-    for name, samples in zip(audio.channel_names, audio.samples, strict=True):
-        segments, report = transcribe_channel(call_id, name, samples, backend, settings)
-        per_channel[name] = segments
-        reports.append(report)
+    names: tuple[str, ...] = ()
+    segments: dict[str, list[Segment]] = {}
+    reports: dict[str, list[VadReport]] = {}
+    dropped: dict[str, list[Dropped]] = {}
+    voices: list[np.ndarray | None] = []  # mono: each piece's voice summary, for grouping at the end
+    decoded = 0  # samples
+    for block, last in _cut_at_quiet(decode_blocks(path, stereo)):
+        if not names:
+            # Some recorders write the mixed call to both channels: that is a mono call.
+            # The first block (the whole of a short call) decides.
+            mono = not stereo or same_signal(block[0], block[1])
+            names = ("mono",) if mono else ("left", "right")
+        if last:
+            check_decoded(path, info, (decoded + block.shape[1]) / SAMPLE_RATE)
+        offset_s = decoded / SAMPLE_RATE
+        for name, samples in zip(names, block, strict=False):
+            found, report = transcribe_channel(call_id, name, samples, backend, settings, offset_s)
+            segments.setdefault(name, []).extend(found)
+            reports.setdefault(name, []).append(report.vad)
+            dropped.setdefault(name, []).extend(report.dropped)
+            if name == "mono":
+                voices += voice_features(samples, [(s.start, s.end) for s in found], offset_s)
+        decoded += block.shape[1]
+        del block, samples
+        release_memory()
+    if not names:
+        check_decoded(path, info, 0.0)  # nothing decoded at all
+    audio = with_duration(info, decoded / SAMPLE_RATE)
+    per_channel = {name: _numbered(call_id, name, segments[name]) for name in names}
+    channels = tuple(
+        ChannelReport(name, _merge_reports(reports[name], settings.vad_min_coverage), len(per_channel[name]), tuple(dropped[name]))
+        for name in names
+    )
 
     if not any(per_channel.values()):
-        raise AudioError("no_speech", f"{path.name}: no speech found in {audio.info.duration_s:.1f} s of audio")
+        raise AudioError("no_speech", f"{path.name}: no speech found in {audio.duration_s:.1f} s of audio")
 
     if "mono" in per_channel:
         pieces = per_channel["mono"]
-        voices = group_voices(audio.samples[0], [(p.start, p.end) for p in pieces])
-        roles, speakers = assign_mono_roles(pieces, voices)
+        roles, speakers = assign_mono_roles(pieces, cluster_voices(voices, [(p.start, p.end) for p in pieces]))
         labelled = merge_turns(call_id, pieces, list(roles), settings.turn_gap_s)
     else:
         speakers = choose_agent_channel(per_channel["left"], per_channel["right"], settings.agent_channel)
         labelled = [
             s.with_speaker("agent" if name == speakers.agent_channel else "customer")
-            for name, segments in per_channel.items()
-            for s in segments
+            for name, channel_segments in per_channel.items()
+            for s in channel_segments
         ]
     asr = backend.describe() | {
         "language": settings.language,
@@ -217,10 +308,10 @@ def transcribe_call(path: Path, settings: Settings, call_id: str | None = None) 
     }
     return CallTranscription(
         call_id=call_id,
-        audio=audio.info,
+        audio=audio,
         speakers=speakers,
         transcript=Transcript.merged(call_id, labelled),
-        channels=tuple(reports),
+        channels=channels,
         asr=asr,
         elapsed_s=time.perf_counter() - started,
     )

@@ -23,15 +23,30 @@ MIN_VOICE_SHARE = 0.2
 
 
 def group_voices(audio: np.ndarray, spans: list[tuple[float, float]]) -> VoiceGroups | None:
-    """Two voice groups over the spans, or None when there is too little to go on.
+    """Two voice groups over the spans, or None when there is too little to go on."""
+    return cluster_voices(voice_features(audio, spans), spans)
 
-    Spans shorter than MIN_SPAN_S say too little about a voice (and Whisper gives some words
-    no duration at all): they get no group, and the text and turn-taking place them.
-    """
+
+def voice_features(audio: np.ndarray, spans: list[tuple[float, float]], offset_s: float = 0.0) -> list[np.ndarray | None]:
+    """Per span (in call time; `audio` starts at offset_s): its speaker embedding, or None for a
+    span shorter than MIN_SPAN_S. Spans that short say too little about a voice (and Whisper
+    gives some words no duration at all): they get no group, and the text and turn-taking place
+    them. A long recording is summarised block by block this way, never held whole."""
     usable = [i for i, (start, end) in enumerate(spans) if end - start >= MIN_SPAN_S]
+    rows: list[np.ndarray | None] = [None] * len(spans)
+    if usable:
+        embedded = embed_voices(audio, [(spans[i][0] - offset_s, spans[i][1] - offset_s) for i in usable])
+        for i, row in zip(usable, embedded, strict=True):
+            rows[i] = row
+    return rows
+
+
+def cluster_voices(rows: list[np.ndarray | None], spans: list[tuple[float, float]]) -> VoiceGroups | None:
+    """Split the embedded spans into two voice groups (None rows get no group)."""
+    usable = [i for i, row in enumerate(rows) if row is not None]
     if len(usable) < MIN_PIECES:
         return None
-    features = embed_voices(audio, [spans[i] for i in usable])
+    features = np.asarray([rows[i] for i in usable])
     found = AgglomerativeClustering(n_clusters=2, metric="cosine", linkage="average").fit_predict(features)
     if len(set(found)) < 2:
         return None

@@ -3,17 +3,20 @@ then copy it into the store (the JSON record stays the source of truth), and at 
 publish a summary artifact.
 
 Tasks are thin wrappers over plain functions (callqa.transcription, callqa.record), which
-carry the logic and are tested directly. A call that fails gets a failed record and the batch
-goes on; a rerun skips calls whose record already matches the audio bytes and settings, and
-Prefect's cache (keyed by audio sha256 + transcription settings) skips transcription when
-only the record is missing.
+carry the logic and are tested directly. Calls run concurrently: on this machine in worker
+processes that load the models once (callqa.parallel), or on a Dask cluster (flows.runners).
+A call that fails gets a failed record and the batch goes on; a rerun skips calls whose
+record already matches the audio bytes and settings, and Prefect's cache (keyed by audio
+sha256 + call id + transcription settings) skips transcription when only the record is missing. The
+store is written by the flow itself, one call at a time as results come back, so SQLite
+never sees two writers and a Dask worker needs no database access.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from callqa.env import configure_offline
@@ -22,18 +25,22 @@ from callqa.settings import Settings, default_work_dir
 configure_offline(default_work_dir())
 
 from prefect import flow, task  # noqa: E402  (after the offline environment is set)
+from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.context import TaskRunContext  # noqa: E402
+from prefect.futures import PrefectFuture, as_completed  # noqa: E402
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
 
 from callqa import __version__  # noqa: E402
 from callqa.audio import AudioError, file_sha256  # noqa: E402
 from callqa.metadata import CallMetadata, Manifest, MetadataError, compile_pattern, load_manifest, resolve  # noqa: E402
+from callqa.parallel import configure_threads, run_in_worker  # noqa: E402
 from callqa.record import failed_record, is_done, read_record, record_path, scored_record, write_record  # noqa: E402
 from callqa.store import Store, default_url, open_store, save_record  # noqa: E402
 from callqa.store.write import record_metadata  # noqa: E402
 from callqa.transcription import CallTranscription, transcribe_call  # noqa: E402
 from flows.artifact import publish_summary  # noqa: E402
 from flows.discover import CallInput, discover  # noqa: E402
+from flows.runners import for_workers, require_prefect_server, task_runner, uses_dask  # noqa: E402
 from nlp.analyse import AnalysisSettings, analyse  # noqa: E402
 from nlp.phrases import rules_hash  # noqa: E402
 from nlp.policy import Policy, cached_policy  # noqa: E402
@@ -47,12 +54,18 @@ class CallFailure:
 
 @dataclass(frozen=True)
 class CallOutcome:
-    """What the end-of-batch summary shows of one call (this run's or an earlier one's record)."""
+    """What became of one call, returned to the flow (its task may run on another machine)."""
 
-    status: str
-    score: float | None
-    flags: tuple[str, ...]
-    error: str | None
+    call_id: str
+    status: str  # the record's: scored | failed
+    score: float | None = None
+    flags: tuple[str, ...] = ()
+    error: str | None = None  # error code of a failed record
+    skipped: bool = False  # the record of an earlier run still holds
+    audio_s: float = 0.0  # transcribed in this run
+    cached: bool = False  # record rebuilt from a cached transcription
+    metadata_problem: str | None = None  # bad file-name metadata, reported and left out
+    record: dict | None = field(default=None, compare=False, repr=False)  # for the store; None when it could not be written
 
 
 @dataclass
@@ -66,12 +79,27 @@ class BatchSummary:
     audio_s: float = 0.0  # transcribed in this run
     wall_s: float = 0.0
     failures: dict[str, str] = field(default_factory=dict)  # call_id -> error code
-    outcomes: dict[str, CallOutcome] = field(default_factory=dict)  # every call of the batch
+    outcomes: dict[str, CallOutcome] = field(default_factory=dict)  # every call of the batch (records left out)
     store_url: str | None = None  # where the records were copied (password hidden)
     stored: int = 0
     store_failures: dict[str, str] = field(default_factory=dict)  # call_id -> why its rows are not in the store
     metadata_problems: dict[str, str] = field(default_factory=dict)  # call_id -> bad file-name metadata
     artifact_error: str | None = None
+
+    def add(self, outcome: CallOutcome) -> None:
+        self.outcomes[outcome.call_id] = replace(outcome, record=None)
+        if outcome.metadata_problem:
+            self.metadata_problems[outcome.call_id] = outcome.metadata_problem
+        if outcome.skipped:
+            self.skipped += 1
+            return
+        if outcome.status == "scored":
+            self.scored += 1
+        else:
+            self.failed += 1
+            self.failures[outcome.call_id] = outcome.error or "internal_error"
+        self.cached += outcome.cached
+        self.audio_s += outcome.audio_s
 
     @property
     def speed(self) -> float:
@@ -89,7 +117,9 @@ class BatchSummary:
 
 def _transcription_cache_key(context: TaskRunContext, parameters: dict) -> str:
     settings: Settings = parameters["settings"]
-    return f"transcribe-{parameters['sha256']}-{settings.transcription_key()}"
+    # The call id is part of the key: the transcript carries it (segment ids, the record's name),
+    # so two files with the same bytes under different names must not share one.
+    return f"transcribe-{parameters['call_id']}-{parameters['sha256']}-{settings.transcription_key()}"
 
 
 @task(
@@ -100,17 +130,17 @@ def _transcription_cache_key(context: TaskRunContext, parameters: dict) -> str:
     persist_result=True,
     task_run_name="transcribe-{call_id}",
 )
-def transcribe_task(call_id: str, path: Path, sha256: str, settings: Settings) -> CallTranscription | CallFailure:
+def transcribe_task(call_id: str, path: Path, sha256: str, settings: Settings, use_pool: bool) -> CallTranscription | CallFailure:
     """AudioError is a fact about the file, so it is returned (and cached), not retried."""
     try:
-        return transcribe_call(path, settings, call_id)
+        return run_in_worker(settings, use_pool, transcribe_call, path, settings, call_id)
     except AudioError as exc:
         return CallFailure(exc.code, exc.message)
 
 
 @task(name="analyse", task_run_name="analyse-{result.call_id}")
-def analyse_task(result: CallTranscription, settings: Settings, policy: Policy) -> dict:
-    analysis = analyse(result.transcript, AnalysisSettings(policy, settings.sentiment_model_dir))
+def analyse_task(result: CallTranscription, settings: Settings, policy: Policy, use_pool: bool) -> dict:
+    analysis = run_in_worker(settings, use_pool, analyse, result.transcript, AnalysisSettings(policy, settings.sentiment_model_dir))
     return scored_record(result, settings, analysis, analysis_key(settings, policy))
 
 
@@ -119,7 +149,7 @@ def analysis_key(settings: Settings, policy: Policy) -> str:
     return f"{__version__}:{rules_hash()}:{policy.source_hash}:{settings.sentiment_model_dir or 'default'}"
 
 
-@task(name="write-record", retries=2, retry_delay_seconds=1)
+@task(name="write-record", retries=2, retry_delay_seconds=1, task_run_name="write-{record[call_id]}")
 def write_task(out_dir: Path, record: dict) -> Path:
     return write_record(out_dir, record)
 
@@ -133,51 +163,72 @@ class Outputs:
     pattern: re.Pattern[str] | None = None
 
 
-def _metadata(call: CallInput, previous: dict | None, outputs: Outputs, summary: BatchSummary) -> CallMetadata:
+def _metadata(call: CallInput, previous: dict | None, manifest: Manifest | None, pattern: re.Pattern[str] | None) -> tuple[CallMetadata, str | None]:
+    """The call's metadata, and what was wrong with its file name when the pattern did not fit."""
     try:
         before = record_metadata(previous) if previous else None
     except MetadataError:
         before = None  # a hand-edited record with bad metadata: the manifest and pattern still apply
     try:
-        return resolve(call.call_id, call.path, outputs.manifest, outputs.pattern, before)
+        return resolve(call.call_id, call.path, manifest, pattern, before), None
     except MetadataError as exc:
-        summary.metadata_problems[call.call_id] = str(exc)
-        return resolve(call.call_id, call.path, outputs.manifest, None, before)
+        return resolve(call.call_id, call.path, manifest, None, before), str(exc)
 
 
-def _process(call: CallInput, out_dir: Path, settings: Settings, policy: Policy, summary: BatchSummary, outputs: Outputs) -> dict:
-    """The call's final record, written to disk (or the earlier one, when it is still good)."""
+def _outcome(record: dict, **details: object) -> CallOutcome:
+    return CallOutcome(
+        record["call_id"],
+        record.get("status", "failed"),
+        (record.get("score") or {}).get("value"),
+        tuple(f["code"] for f in record.get("flags") or []),
+        (record.get("error") or {}).get("code"),
+        record=record,
+        **details,  # type: ignore[arg-type]
+    )
+
+
+@task(name="score-call", task_run_name="score-{call.call_id}", cache_policy=NO_CACHE)
+def score_call_task(
+    call: CallInput,
+    out_dir: Path,
+    settings: Settings,
+    policy: Policy,
+    use_pool: bool,
+    manifest: Manifest | None = None,
+    pattern: re.Pattern[str] | None = None,
+) -> CallOutcome:
+    """One call, start to record (written to disk; the earlier one when it still holds). Runs in a
+    thread of the flow that hands the heavy work to this machine's worker pool (use_pool), or
+    whole inside a Dask worker."""
+    if not use_pool:
+        configure_threads(settings.parallelism()[1])
     previous = read_record(record_path(out_dir, call.call_id))
-    metadata = _metadata(call, previous, outputs, summary)
+    metadata, problem = _metadata(call, previous, manifest, pattern)
     try:
         sha = file_sha256(call.path) if call.path.is_file() else None
     except OSError as exc:
         record = failed_record(call.call_id, call.path, "unreadable_file", str(exc), settings) | {"metadata": metadata.to_dict()}
         write_task(out_dir, record)
-        summary.failed += 1
-        summary.failures[call.call_id] = "unreadable_file"
-        return record
+        return _outcome(record, metadata_problem=problem)
     if sha is not None and previous is not None and is_done(previous, sha, settings, analysis_key(settings, policy)):
-        summary.skipped += 1
         if previous.get("metadata") != metadata.to_dict():  # new manifest or pattern: the record says so too
             previous["metadata"] = metadata.to_dict()
             write_task(out_dir, previous)
-        return previous
+        return _outcome(previous, skipped=True, metadata_problem=problem)
     result: CallTranscription | None = None
+    cached, audio_s = False, 0.0
     try:
         if sha is None:
             raise AudioError("file_not_found", f"{call.path} does not exist or is not a file")
         state = transcribe_task.with_options(result_storage=settings.work_dir / "results")(
-            call.call_id, call.path, sha, settings, return_state=True
+            call.call_id, call.path, sha, settings, use_pool, return_state=True
         )
         result = state.result()
         if isinstance(result, CallFailure):
             raise AudioError(result.code, result.message)
-        record = analyse_task(result, settings, policy)
-        if state.name == "Cached":
-            summary.cached += 1
-        else:
-            summary.audio_s += result.audio.duration_s
+        record = analyse_task(result, settings, policy, use_pool)
+        cached = state.name == "Cached"
+        audio_s = 0.0 if cached else result.audio.duration_s
     except AudioError as exc:
         record = failed_record(call.call_id, call.path, exc.code, exc.message, settings, sha256=sha)
     except Exception as exc:  # noqa: BLE001  one broken call must not stop the batch
@@ -185,12 +236,14 @@ def _process(call: CallInput, out_dir: Path, settings: Settings, policy: Policy,
         record = failed_record(call.call_id, call.path, code, f"{type(exc).__name__}: {exc}", settings, sha256=sha, partial=result)
     record["metadata"] = metadata.to_dict()
     write_task(out_dir, record)
-    if record["status"] == "scored":
-        summary.scored += 1
-    else:
-        summary.failed += 1
-        summary.failures[call.call_id] = record["error"]["code"]
-    return record
+    return _outcome(record, audio_s=audio_s, cached=cached, metadata_problem=problem)
+
+
+def _result(future: PrefectFuture[CallOutcome], call: CallInput) -> CallOutcome:
+    try:
+        return future.result()
+    except Exception:  # noqa: BLE001  the call's task itself broke (its record could not be written)
+        return CallOutcome(call.call_id, "failed", error="internal_error")
 
 
 def _store(record: dict, out_dir: Path, store: Store, summary: BatchSummary) -> None:
@@ -204,20 +257,11 @@ def _store(record: dict, out_dir: Path, store: Store, summary: BatchSummary) -> 
         summary.store_failures[record["call_id"]] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
 
 
-def _outcome(record: dict) -> CallOutcome:
-    return CallOutcome(
-        record.get("status", "failed"),
-        (record.get("score") or {}).get("value"),
-        tuple(f["code"] for f in record.get("flags") or []),
-        (record.get("error") or {}).get("code"),
-    )
-
-
 @flow(name="score-calls", validate_parameters=False)
-def score_calls(
+def score_flow(
     inputs: list[Path],
     out_dir: Path,
-    settings: Settings | None = None,
+    settings: Settings,
     show_progress: bool = False,
     db: str | None = None,
     store: bool = True,
@@ -228,7 +272,6 @@ def score_calls(
 
     A bad policy, manifest or database stops the batch before any call.
     """
-    settings = settings or Settings()
     policy = cached_policy(str(settings.policy) if settings.policy else None)
     out_dir = Path(out_dir)
     outputs = Outputs(
@@ -239,6 +282,7 @@ def score_calls(
     started = time.perf_counter()
     found = discover([Path(p) for p in inputs])
     summary = BatchSummary(total=len(found.calls), ignored=len(found.ignored), store_url=outputs.store.display_url if outputs.store else None)
+    use_pool = not uses_dask(settings)
     with Progress(
         TextColumn("[bold]scoring"),
         BarColumn(),
@@ -250,11 +294,15 @@ def score_calls(
     ) as progress:
         bar = progress.add_task("calls", total=len(found.calls), audio_min=0.0, speed=0.0)
         try:
+            submitted = {}
             for call in found.calls:
-                record = _process(call, out_dir, settings, policy, summary, outputs)
-                summary.outcomes[call.call_id] = _outcome(record)
-                if outputs.store is not None:
-                    _store(record, out_dir, outputs.store, summary)
+                future = score_call_task.submit(call, out_dir, settings, policy, use_pool, outputs.manifest, outputs.pattern)
+                submitted[future.task_run_id] = (future, call)
+            for future in as_completed([f for f, _ in submitted.values()]):
+                outcome = _result(future, submitted[future.task_run_id][1])
+                summary.add(outcome)
+                if outputs.store is not None and outcome.record is not None:
+                    _store(outcome.record, out_dir, outputs.store, summary)
                 summary.wall_s = time.perf_counter() - started
                 progress.update(bar, advance=1, audio_min=summary.audio_s / 60, speed=summary.speed)
         finally:
@@ -263,3 +311,21 @@ def score_calls(
     summary.wall_s = time.perf_counter() - started
     summary.artifact_error = publish_summary(summary)
     return summary
+
+
+def score_calls(
+    inputs: list[Path],
+    out_dir: Path,
+    settings: Settings | None = None,
+    show_progress: bool = False,
+    db: str | None = None,
+    store: bool = True,
+    metadata_file: Path | None = None,
+) -> BatchSummary:
+    """Score a batch (see score_flow) on this machine's worker pool, or on Dask when the settings
+    name a cluster. Raises ClusterError when the Dask mode has no Prefect server to report to."""
+    settings = for_workers(settings or Settings())
+    if uses_dask(settings):
+        require_prefect_server()
+    flow_with_runner = score_flow.with_options(task_runner=task_runner(settings))
+    return flow_with_runner(inputs, Path(out_dir), settings, show_progress, db, store, metadata_file)

@@ -9,10 +9,10 @@ from flows.score import BatchSummary, CallOutcome
 def _summary() -> BatchSummary:
     summary = BatchSummary(total=4, scored=3, failed=1, stored=4)
     summary.outcomes = {
-        "good": CallOutcome("scored", 100.0, (), None),
-        "pushy": CallOutcome("scored", 20.0, ("EXCESSIVE_CLOSING_ATTEMPTS", "CONTINUED_AFTER_DECLINE", "CONTINUED_AFTER_DECLINE"), None),
-        "meh": CallOutcome("scored", 20.0, ("NO_COST_RECAP",), None),
-        "broken": CallOutcome("failed", None, (), "decode_error"),
+        "good": CallOutcome("good", "scored", 100.0, (), None),
+        "pushy": CallOutcome("pushy", "scored", 20.0, ("EXCESSIVE_CLOSING_ATTEMPTS", "CONTINUED_AFTER_DECLINE", "CONTINUED_AFTER_DECLINE"), None),
+        "meh": CallOutcome("meh", "scored", 20.0, ("NO_COST_RECAP",), None),
+        "broken": CallOutcome("broken", "failed", None, (), "decode_error"),
     }
     summary.store_failures = {"meh": "OperationalError: database is locked"}
     return summary

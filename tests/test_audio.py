@@ -96,3 +96,37 @@ def test_corrupt_body_is_a_decode_error(tmp_path: Path) -> None:
     with pytest.raises(AudioError) as info:
         load_call_audio(bad)
     assert info.value.code == "decode_error"
+
+
+@pytest.mark.parametrize("suffix, rate, channels", [(".mp3", 8000, 2), (".flac", 44100, 1), (".ogg", 22050, 2)])
+def test_decoding_in_blocks_gives_the_whole_file_decode(tmp_path: Path, suffix: str, rate: int, channels: int) -> None:
+    """The streaming decoder's blocks, laid end to end, are faster-whisper's whole-file decode."""
+    from faster_whisper.audio import decode_audio
+
+    from callqa.audio import decode_blocks
+
+    data = _speechlike(7.3, rate)
+    if channels == 2:
+        data = np.stack([data, 0.5 * data[::-1]], axis=1)
+    path = _encode(tmp_path / f"call{suffix}", data, rate)
+    whole = decode_audio(str(path), sampling_rate=SAMPLE_RATE, split_stereo=channels == 2)
+    whole = np.stack(whole) if channels == 2 else whole[None, :]
+    blocks = list(decode_blocks(path, stereo=channels == 2, block_s=1.0))
+    assert len(blocks) == 8 and all(b.shape == (channels, SAMPLE_RATE) for b in blocks[:-1])
+    np.testing.assert_array_equal(np.concatenate(blocks, axis=1), whole)
+
+
+def test_blocks_are_cut_at_a_quiet_moment_and_nothing_is_lost() -> None:
+    from callqa.transcription import CUT_SEARCH_S, _cut_at_quiet
+
+    rng = np.random.default_rng(0)
+    audio = (0.3 * rng.standard_normal((2, SAMPLE_RATE * 100))).astype(np.float32)
+    quiet = [(55.0, 55.2), (85.0, 85.2)]  # one pause in the last CUT_SEARCH_S of each 60 s block
+    for start, end in quiet:
+        audio[:, int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)] *= 1e-3
+    size = 60 * SAMPLE_RATE
+    pieces = list(_cut_at_quiet(iter([audio[:, :size], audio[:, size:]])))
+    assert [last for _, last in pieces] == [False, True]
+    first = pieces[0][0].shape[1] / SAMPLE_RATE
+    assert 60 - CUT_SEARCH_S <= first and 55.0 <= first < 55.2
+    np.testing.assert_array_equal(np.concatenate([p for p, _ in pieces], axis=1), audio)

@@ -115,3 +115,22 @@ def test_bundled_call_end_to_end(tmp_path: Path, settings, prefect_harness) -> N
         segment = segments[evidence["segment_id"]]
         assert segment["start"] <= evidence["start"] <= evidence["end"] <= segment["end"], evidence
         assert evidence["quote"] in segment["text"] and evidence["speaker"] == segment["speaker"]
+
+
+def test_same_audio_under_two_names_gets_two_records(tmp_path: Path, settings, prefect_harness) -> None:
+    """The transcription cache is keyed by the audio's bytes and the call: a copy of a recording
+    under another name gets its own record, not the other call's id."""
+    from flows.score import score_calls
+
+    audio, _ = stereo_agent_left()
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    for name in ("first", "second"):
+        shutil.copy(audio, folder / f"{name}{audio.suffix}")
+    out = tmp_path / "out"
+    assert score_calls([folder], out, settings).scored == 2
+    records = _records(out)
+    assert set(records) == {"first", "second"}
+    for name, record in records.items():
+        assert record["call_id"] == name
+        assert all(s["id"].startswith(f"{name}-") for s in record["transcript"])

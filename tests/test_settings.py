@@ -14,6 +14,9 @@ from callqa.settings import Settings, SettingsError, load_settings
         ({"vad_threshold": 1.5}, "vad_threshold"),
         ({"vad_threshold": 0.2, "vad_fallback_threshold": 0.3}, "fallback"),
         ({"backend": "openai-whisper", "compute_type": "float16"}, "float32"),
+        ({"workers": -1}, "workers must be 'auto' or a positive"),
+        ({"threads": "many"}, "threads must be 'auto'"),
+        ({"cluster": "tcp://h:8786", "local_cluster": 2}, "not both"),
     ],
 )
 def test_bad_settings_fail_early_with_the_field_named(overrides: dict, message: str) -> None:
@@ -38,6 +41,30 @@ def test_bad_settings_file(tmp_path: Path, text: str, message: str) -> None:
 
 def test_transcription_key_tracks_what_changes_a_transcript(tmp_path: Path) -> None:
     base = Settings(work_dir=tmp_path)
-    assert base.transcription_key() == Settings(work_dir=tmp_path / "elsewhere", cpu_threads=1).transcription_key()
+    assert base.transcription_key() == Settings(work_dir=tmp_path / "elsewhere", threads=1, workers=3, local_cluster=2).transcription_key()
     assert base.transcription_key() != Settings(work_dir=tmp_path, model="base").transcription_key()
     assert base.transcription_key() != Settings(work_dir=tmp_path, vad_threshold=0.3).transcription_key()
+
+
+@pytest.mark.parametrize(
+    "workers, threads, cores, expected",
+    [
+        ("auto", "auto", 2, (2, 1)),  # one single-threaded worker per core
+        ("auto", "auto", 8, (8, 1)),
+        ("auto", 2, 8, (4, 2)),
+        (1, "auto", 8, (1, 8)),
+        (3, "auto", 8, (3, 2)),
+        ("auto", 4, 2, (1, 4)),  # more threads than cores: still one worker
+        (2, 2, 2, (2, 2)),  # both given: taken as they are
+        (0, 0, 4, (4, 1)),  # 0 is the old spelling of auto
+    ],
+)
+def test_parallelism_fills_the_cores(workers, threads, cores: int, expected: tuple[int, int]) -> None:
+    assert Settings(workers=workers, threads=threads).parallelism(cores) == expected
+
+
+def test_old_cpu_threads_name_still_reads(tmp_path: Path) -> None:
+    cfg = tmp_path / "old.yaml"
+    cfg.write_text("cpu_threads: 2\nworkers: auto\n")
+    settings = load_settings(cfg)
+    assert (settings.threads, settings.workers) == (2, "auto")
