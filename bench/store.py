@@ -1,8 +1,8 @@
 """Store read speed: the review app's queries on a 5,000-call synthetic store.
 
-Generates the records (agents, dates, needs, scores, offers, disclosures, flags, 40 segments a
-call), writes them with save_record, then times each read-API call the list, call and agent
-pages make (median of several runs). The baseline, measured in the same run, is the same
+Generates the records (tests/store_data.synthetic_records: agents, dates, needs, scores, offers,
+disclosures, flags, 20-60 segments a call), writes them with save_record, then times each
+read-API call the list, call and agent pages make (median of several runs). The baseline, measured in the same run, is the same
 queries after dropping the store's secondary indexes: the ratio is what the indexes buy.
 Target: every list page under 300 ms.
 
@@ -12,13 +12,12 @@ Target: every list page under 300 ms.
 from __future__ import annotations
 
 import argparse
-import random
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,35 +27,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 from sqlalchemy import inspect, text  # noqa: E402
 
 from callqa.store import CallFilter, agent_summary, disclosure_rows, get_call, list_calls, open_store, save_record  # noqa: E402
-from store_data import offer, record  # noqa: E402
+from store_data import synthetic_records  # noqa: E402
 
 TARGET_MS = 300.0
 RUNS = 7
-AGENTS = [f"agent-{i:03d}" for i in range(60)]
-NEEDS = ("billing", "technical_support", "cancel_service", "new_purchase", "upgrade_plan", "account_change", "complaint", "general_inquiry")
-FLAG_CODES = ("OFFER_WITHOUT_NEED", "EXCESSIVE_CLOSING_ATTEMPTS", "CONTINUED_AFTER_DECLINE", "MISSING_PRICE_DISCLOSURE", "NO_COST_RECAP", "OFFER_TO_UPSET_CUSTOMER")
-STATUSES = ("disclosed_before_consent", "disclosed_after_consent", "missing", "not_applicable")
-
-
-def synthetic(n: int, seed: int = 0) -> list[dict]:
-    rng = random.Random(seed)
-    start = date(2026, 1, 1)
-    records = []
-    for i in range(n):
-        offers = tuple(
-            offer(f"offer-{k + 1}", f"product {rng.randrange(20)}", rng.choice(("accepted", "declined", "undecided")), rng.random() < 0.7,
-                  rng.randrange(0, 4), rng.randrange(0, 2), {item: rng.choice(STATUSES) for item in ("price", "recurring_charge", "cancellation_terms")}, seg=2 + 6 * k)
-            for k in range(rng.choice((0, 0, 1, 1, 2)))
-        )
-        flags = tuple((code, "offer-1" if offers else None) for code in FLAG_CODES if offers and rng.random() < 0.15)
-        records.append(record(
-            f"call-{i:06d}", agent=rng.choice(AGENTS), day=(start + timedelta(days=rng.randrange(300))).isoformat(),
-            need=rng.choice(NEEDS), score=round(rng.uniform(0, 100), 1), offers=offers, flags=flags, segments=40,
-            status="failed" if rng.random() < 0.02 else "scored", team=f"team-{rng.randrange(6)}",
-        ))
-    return records
-
-
 def timed(fn: Callable[[], object]) -> float:
     times = []
     for _ in range(RUNS):
@@ -71,10 +45,10 @@ def queries(session) -> dict[str, Callable[[], object]]:  # noqa: ANN001
     return {
         "list newest": lambda: list_calls(session),
         "list flag by score": lambda: list_calls(session, CallFilter(flag="CONTINUED_AFTER_DECLINE"), sort="score"),
-        "list agent + month": lambda: list_calls(session, CallFilter(agent="agent-007", date_from=june.date_from, date_to=june.date_to)),
+        "list agent + month": lambda: list_calls(session, CallFilter(agent="Agent 07", date_from=june.date_from, date_to=june.date_to)),
         "list band + need": lambda: list_calls(session, CallFilter(score_min=0, score_max=40, need="billing"), sort="-flags"),
         "list page 80": lambda: list_calls(session, sort="-score", page=80),
-        "call page": lambda: get_call(session, "call-002500"),
+        "call page": lambda: get_call(session, "call-02500"),
         "agent summary month": lambda: agent_summary(session, june),
         "disclosure export flag": lambda: disclosure_rows(session, CallFilter(flag="MISSING_PRICE_DISCLOSURE")),
     }
@@ -96,7 +70,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(args.db or f"sqlite:///{tmp}/bench.db")
-        records = synthetic(args.calls)
+        records = list(synthetic_records(args.calls))
         started = time.perf_counter()
         with store.session() as s:
             for r in records:

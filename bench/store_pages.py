@@ -12,30 +12,23 @@ plain unfiltered first page measured in the same run; the target is 300 ms per p
 from __future__ import annotations
 
 import argparse
-import random
 import statistics
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # store_data: the record builder the store tests use
 
 from fastapi.testclient import TestClient  # noqa: E402
-from store_data import DISCLOSURE_ITEMS, offer, record  # noqa: E402
+from store_data import synthetic_records  # noqa: E402
 
 from callqa.store.db import open_store  # noqa: E402
 from callqa.store.write import save_record  # noqa: E402
 from callqa.web.app import ServeConfig, create_app  # noqa: E402
 
 TARGET_MS = 300.0
-AGENTS = [f"Agent {i:02d}" for i in range(40)]
-NEEDS = ["billing", "technical_support", "cancel_service", "new_purchase", "upgrade_plan", "account_change", "complaint", "general_inquiry"]
-FLAGS = ["OFFER_WITHOUT_NEED", "EXCESSIVE_CLOSING_ATTEMPTS", "CONTINUED_AFTER_DECLINE", "MISSING_PRICE_DISCLOSURE",
-         "DISCLOSURE_AFTER_CONSENT", "OFFER_TO_UPSET_CUSTOMER", "NO_COST_RECAP"]
-STATUSES = ["disclosed_before_consent", "disclosed_after_consent", "missing", "not_applicable"]
 PAGES = [
     ("list, newest first", "/calls"),
     ("list, page 50", "/calls?page=50"),
@@ -57,31 +50,12 @@ PAGES = [
 NOT_PAGES = ("export CSV, all calls",)
 
 
-def synthetic_record(i: int, rng: random.Random) -> dict:
-    call_id = f"call-{i:05d}"
-    day = (date(2026, 1, 1) + timedelta(days=rng.randrange(330))).isoformat()
-    offers = tuple(
-        offer(
-            f"offer-{n + 1}", rng.choice(["Premium plan", "device protection", "fibre upgrade", "travel insurance"]),
-            rng.choice(["accepted", "declined", "undecided"]), rng.random() < 0.8, closes=rng.randint(1, 4),
-            after_decline=rng.choice([0, 0, 0, 1]), disclosures={item: rng.choice(STATUSES) for item in DISCLOSURE_ITEMS}, seg=2 + 6 * n,
-        )
-        for n in range(rng.choice([0, 0, 1, 1, 1, 2]))
-    )
-    flags = tuple((code, offers[0]["id"] if offers else None) for code in rng.sample(FLAGS, rng.choice([0, 0, 1, 1, 2, 3])))
-    return record(
-        call_id, agent=rng.choice(AGENTS), day=day, need=rng.choice(NEEDS), score=round(rng.uniform(0, 100), 1),
-        offers=offers, flags=flags, segments=rng.randint(20, 60), team=f"Team {i % 5}",
-    )
-
-
 def build(url: str, calls: int) -> float:
-    rng = random.Random(7)
     store = open_store(url)
     started = time.perf_counter()
     with store.session() as session:
-        for i in range(calls):
-            save_record(session, synthetic_record(i, rng))
+        for record in synthetic_records(calls):
+            save_record(session, record)
     store.close()
     return time.perf_counter() - started
 

@@ -1,7 +1,11 @@
-"""Hand-made schema-v1 records for the store tests and the store benchmark: every field the
+"""Hand-made schema-v1 records for the store tests and the store benchmarks: every field the
 store reads, with values chosen by the test so the expected figures are known."""
 
 from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import date, timedelta
 
 DISCLOSURE_ITEMS = ("price", "recurring_charge", "cancellation_terms", "contract_term", "restrictions")
 SCORE_ITEMS = {  # scorecard item -> the flags that fail it (as nlp/policy/default.yaml)
@@ -115,3 +119,31 @@ def record(
         "processing": {"finished_at": "2026-11-23T10:00:00+00:00"},
         "metadata": {"agent": agent, "team": team, "queue": None, "date": day, "time": None, "customer_account": None},
     }
+
+
+SYNTHETIC_AGENTS = tuple(f"Agent {i:02d}" for i in range(40))
+SYNTHETIC_NEEDS = ("billing", "technical_support", "cancel_service", "new_purchase", "upgrade_plan", "account_change", "complaint", "general_inquiry")
+SYNTHETIC_FLAGS = ("OFFER_WITHOUT_NEED", "EXCESSIVE_CLOSING_ATTEMPTS", "CONTINUED_AFTER_DECLINE", "MISSING_PRICE_DISCLOSURE",
+                   "DISCLOSURE_AFTER_CONSENT", "OFFER_TO_UPSET_CUSTOMER", "NO_COST_RECAP")
+STATUSES = ("disclosed_before_consent", "disclosed_after_consent", "missing", "not_applicable")
+
+
+def synthetic_records(n: int, seed: int = 7) -> Iterator[dict]:
+    """A contact centre's worth of varied records for the store benchmarks: call-00000.., agents
+    "Agent 00".."Agent 39" over 330 days of 2026, 0-2 offers, a few flags, 2% failed calls."""
+    rng = random.Random(seed)
+    for i in range(n):
+        offers = tuple(
+            offer(
+                f"offer-{k + 1}", rng.choice(["Premium plan", "device protection", "fibre upgrade", "travel insurance"]),
+                rng.choice(["accepted", "declined", "undecided"]), rng.random() < 0.8, closes=rng.randint(1, 4),
+                after_decline=rng.choice([0, 0, 0, 1]), disclosures={item: rng.choice(STATUSES) for item in DISCLOSURE_ITEMS}, seg=2 + 6 * k,
+            )
+            for k in range(rng.choice([0, 0, 1, 1, 1, 2]))
+        )
+        flags = tuple((code, offers[0]["id"] if offers else None) for code in rng.sample(SYNTHETIC_FLAGS, rng.choice([0, 0, 1, 1, 2, 3])))
+        yield record(
+            f"call-{i:05d}", agent=rng.choice(SYNTHETIC_AGENTS), day=(date(2026, 1, 1) + timedelta(days=rng.randrange(330))).isoformat(),
+            need=rng.choice(SYNTHETIC_NEEDS), score=round(rng.uniform(0, 100), 1), offers=offers, flags=flags,
+            segments=rng.randint(20, 60), status="failed" if rng.random() < 0.02 else "scored", team=f"Team {i % 5}",
+        )
