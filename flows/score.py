@@ -175,15 +175,18 @@ def _metadata(call: CallInput, previous: dict | None, manifest: Manifest | None,
         return resolve(call.call_id, call.path, manifest, None, before), str(exc)
 
 
-def _outcome(record: dict, **details: object) -> CallOutcome:
+def _outcome(record: dict, skipped: bool = False, audio_s: float = 0.0, cached: bool = False, metadata_problem: str | None = None) -> CallOutcome:
     return CallOutcome(
         record["call_id"],
         record.get("status", "failed"),
         (record.get("score") or {}).get("value"),
         tuple(f["code"] for f in record.get("flags") or []),
         (record.get("error") or {}).get("code"),
+        skipped=skipped,
+        audio_s=audio_s,
+        cached=cached,
+        metadata_problem=metadata_problem,
         record=record,
-        **details,  # type: ignore[arg-type]
     )
 
 
