@@ -229,6 +229,10 @@ def score_call_task(
         result = state.result()
         if isinstance(result, CallFailure):
             raise AudioError(result.code, result.message)
+        if result.audio.path != str(call.path):
+            # a cached transcript of the same bytes read from another folder: the record (and the
+            # review app's audio player) must name the file that is here now
+            result = replace(result, audio=replace(result.audio, path=str(call.path)))
         record = analyse_task(result, settings, policy, use_pool)
         cached = state.name == "Cached"
         audio_s = 0.0 if cached else result.audio.duration_s

@@ -134,3 +134,19 @@ def test_same_audio_under_two_names_gets_two_records(tmp_path: Path, settings, p
     for name, record in records.items():
         assert record["call_id"] == name
         assert all(s["id"].startswith(f"{name}-") for s in record["transcript"])
+
+
+def test_cached_transcript_of_a_moved_recording_names_the_new_file(tmp_path: Path, settings, prefect_harness) -> None:
+    """The same recording scored again from another folder (a day's batch re-run from its archive)
+    reuses the cached transcript, but the record and the store point at the file that exists now."""
+    from flows.score import score_calls
+
+    audio, _ = stereo_agent_left()
+    for where in ("incoming", "archive"):
+        (tmp_path / where).mkdir()
+        shutil.copy(audio, tmp_path / where / audio.name)
+    score_calls([tmp_path / "incoming"], tmp_path / "out1", settings)
+    second = score_calls([tmp_path / "archive"], tmp_path / "out2", settings)
+    assert second.cached == 1
+    record = _records(tmp_path / "out2")[audio.stem]
+    assert record["audio"]["path"] == str(tmp_path / "archive" / audio.name)
