@@ -214,8 +214,10 @@ def score_call_task(
         write_task(out_dir, record)
         return _outcome(record, metadata_problem=problem)
     if sha is not None and previous is not None and is_done(previous, sha, settings, analysis_key(settings, policy)):
-        if previous.get("metadata") != metadata.to_dict():  # new manifest or pattern: the record says so too
+        moved = previous["audio"].get("path") != str(call.path)  # the same recording, now in another folder
+        if previous.get("metadata") != metadata.to_dict() or moved:  # new manifest or pattern: the record says so too
             previous["metadata"] = metadata.to_dict()
+            previous["audio"]["path"] = str(call.path)
             write_task(out_dir, previous)
         return _outcome(previous, skipped=True, metadata_problem=problem)
     result: CallTranscription | None = None

@@ -150,3 +150,10 @@ def test_cached_transcript_of_a_moved_recording_names_the_new_file(tmp_path: Pat
     assert second.cached == 1
     record = _records(tmp_path / "out2")[audio.stem]
     assert record["audio"]["path"] == str(tmp_path / "archive" / audio.name)
+    # Moved again, into the same output: nothing to redo, but the record follows the file.
+    (tmp_path / "archive" / audio.name).rename(tmp_path / "incoming" / "moved.tmp")
+    (tmp_path / "moved").mkdir()
+    (tmp_path / "incoming" / "moved.tmp").rename(tmp_path / "moved" / audio.name)
+    third = score_calls([tmp_path / "moved"], tmp_path / "out2", settings)
+    assert third.skipped == 1
+    assert _records(tmp_path / "out2")[audio.stem]["audio"]["path"] == str(tmp_path / "moved" / audio.name)
