@@ -17,6 +17,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -137,7 +138,7 @@ def open_store(url: str, migrate_schema: bool = True) -> Store:
     try:
         if migrate_schema:
             migrate(engine)
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, CommandError) as exc:  # CommandError: a revision this callqa does not know (a newer schema)
         engine.dispose()
         raise StoreError(f"cannot open database {safe_url(url)}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
     # expire_on_commit=False: rows read in a session stay usable after it commits and closes.
