@@ -33,7 +33,7 @@ from callqa.audio import (
 from callqa.guard import Dropped, why_drop
 from callqa.parallel import release_memory
 from callqa.settings import Settings
-from callqa.vad import FRAME_S, VadReport, detect_speech, frame_energy_db, voiced_frames, voiced_support
+from callqa.vad import FRAME_S, VadReport, detect_speech, frame_energy_db, voiced_support
 from callqa.voices import cluster_voices, voice_features
 from nlp.roles import SpeakerDecision, assign_mono_roles, choose_agent_channel
 from nlp.transcript import Segment, Transcript, Word
@@ -135,7 +135,7 @@ def transcribe_channel(
         at_sentence_ends=mono,
     )
 
-    voiced = voiced_frames(audio)
+    voiced = regions.voiced
     kept: list[tuple[_Piece, str, float]] = []
     dropped: list[Dropped] = []
     for piece in pieces:
