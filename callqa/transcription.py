@@ -80,6 +80,11 @@ class _Piece:
     source: AsrSegment
 
 
+def segment_id(call_id: str, channel: str, number: int) -> str:
+    """A segment's id in the record (evidence and review links point at it): numbered from 1 per channel."""
+    return f"{call_id}-{channel}-{number:04d}"
+
+
 def _to_call_time(segments: list[AsrSegment], ts_map: SpeechTimestampsMap, offset_s: float = 0.0) -> list[_Piece]:
     pieces: list[_Piece] = []
     for seg in segments:
@@ -159,7 +164,7 @@ def transcribe_channel(
 
     segments = [
         Segment(
-            id=f"{call_id}-{channel}-{i:04d}",
+            id=segment_id(call_id, channel, i),
             speaker="unknown",
             channel=channel,
             start=round(piece.words[0].start, 2),
@@ -187,7 +192,7 @@ def merge_turns(call_id: str, pieces: list[Segment], roles: list[str], gap_s: fl
         words = tuple(w for p in group for w in p.words)
         turns.append(
             Segment(
-                id=f"{call_id}-{group[0].channel}-{i:04d}",
+                id=segment_id(call_id, group[0].channel, i),
                 speaker=group[0].speaker,
                 channel=group[0].channel,
                 start=group[0].start,
@@ -242,7 +247,7 @@ def _merge_reports(reports: list[VadReport], min_coverage: float) -> VadReport:
 
 
 def _numbered(call_id: str, channel: str, segments: list[Segment]) -> list[Segment]:
-    return [replace(s, id=f"{call_id}-{channel}-{i:04d}") for i, s in enumerate(segments, start=1)]
+    return [replace(s, id=segment_id(call_id, channel, i)) for i, s in enumerate(segments, start=1)]
 
 
 def transcribe_call(path: Path, settings: Settings, call_id: str | None = None) -> CallTranscription:
