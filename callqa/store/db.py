@@ -107,10 +107,9 @@ class Store:
     sessions: sessionmaker[Session]
     url: str
 
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        with self.sessions() as session:
-            yield session
+    def session(self) -> Session:
+        """A new session; `with store.session() as session:` closes it at the end of the block."""
+        return self.sessions()
 
     @property
     def display_url(self) -> str:
