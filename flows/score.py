@@ -36,6 +36,7 @@ from callqa.metadata import CallMetadata, Manifest, MetadataError, compile_patte
 from callqa.parallel import configure_threads, run_in_worker  # noqa: E402
 from callqa.record import failed_record, is_done, read_record, record_path, scored_record, write_record  # noqa: E402
 from callqa.store import Store, default_url, open_store, save_record  # noqa: E402
+from callqa.store.db import error_line  # noqa: E402
 from callqa.store.write import record_metadata  # noqa: E402
 from callqa.transcription import CallTranscription, transcribe_call  # noqa: E402
 from flows.artifact import publish_summary  # noqa: E402
@@ -257,7 +258,7 @@ def _store(record: dict, out_dir: Path, store: Store, summary: BatchSummary) -> 
             save_record(session, record, record_path=record_path(out_dir, record["call_id"]).resolve())
         summary.stored += 1
     except Exception as exc:  # noqa: BLE001  one call's store failure must not stop the batch
-        summary.store_failures[record["call_id"]] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        summary.store_failures[record["call_id"]] = error_line(exc)
 
 
 @flow(name="score-calls", validate_parameters=False)

@@ -52,6 +52,11 @@ def safe_url(url: str) -> str:
         return "<invalid URL>"
 
 
+def error_line(exc: BaseException) -> str:
+    """`Type: first line`: a database error's further lines repeat the SQL and its parameters."""
+    return f"{type(exc).__name__}: {next(iter(str(exc).splitlines()), '')}"
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001  (DB-API connection)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -139,6 +144,6 @@ def open_store(url: str, migrate_schema: bool = True) -> Store:
             migrate(engine)
     except (SQLAlchemyError, CommandError) as exc:  # CommandError: a revision this callqa does not know (a newer schema)
         engine.dispose()
-        raise StoreError(f"cannot open database {safe_url(url)}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
+        raise StoreError(f"cannot open database {safe_url(url)}: {error_line(exc)}") from exc
     # expire_on_commit=False: rows read in a session stay usable after it commits and closes.
     return Store(engine, sessionmaker(engine, expire_on_commit=False), url)
