@@ -141,7 +141,12 @@ class CallPage:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+        return page_count(self.total, self.page_size)
+
+
+def page_count(total: int, page_size: int) -> int:
+    """Pages of page_size rows that hold total rows (at least one, empty)."""
+    return max(1, -(-total // page_size))
 
 
 _ROW_COLUMNS = [getattr(Call, f.name) for f in fields(CallRow) if f.name != "flag_codes"]

@@ -30,6 +30,7 @@ from callqa.store.queries import (
     filter_options,
     get_call,
     list_calls,
+    page_count,
     sales,
 )
 from callqa.web import exports
@@ -196,7 +197,7 @@ def create_app(config: ServeConfig) -> FastAPI:
             offers.setdefault((row.call_id, row.offer_id), []).append(row)
         return page(
             request, "disclosures.html", title="Disclosure audit", params=params, offers=offers, total=total,
-            pages=max(1, -(-total // params.per_page)), export_query=params.query(page=None, per_page=None),
+            pages=page_count(total, params.per_page), export_query=params.query(page=None, per_page=None),
         )
 
     @app.get("/disclosures.csv")
