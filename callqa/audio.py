@@ -13,7 +13,7 @@ from __future__ import annotations
 import gc
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import av
@@ -181,7 +181,6 @@ def check_decoded(path: Path, info: AudioInfo, decoded_s: float) -> None:
         )
 
 
-
 def load_call_audio(path: Path) -> CallAudio:
     """Decode a whole recording to 16 kHz; stereo stays two channels (one per party).
     For a short recording; callqa.transcription streams long ones block by block."""
@@ -202,15 +201,7 @@ def load_call_audio(path: Path) -> CallAudio:
 
 def with_duration(info: AudioInfo, decoded_s: float) -> AudioInfo:
     """The probed facts with the duration actually decoded."""
-    return AudioInfo(
-        path=info.path,
-        sha256=info.sha256,
-        size_bytes=info.size_bytes,
-        duration_s=decoded_s,
-        sample_rate=info.sample_rate,
-        channels=info.channels,
-        codec=info.codec,
-    )
+    return replace(info, duration_s=decoded_s)
 
 
 def same_signal(left: np.ndarray, right: np.ndarray) -> bool:

@@ -111,9 +111,8 @@ class Manifest:
 
 def _entry(manifest: Manifest, row: dict, where: str) -> None:
     row = {ALIASES.get(str(k).strip(), str(k).strip()): v for k, v in row.items() if k is not None}
-    keys = {k: str(row.pop(k)).strip() for k in KEYS if k in row and row[k] not in (None, "")}
-    for k in KEYS:
-        row.pop(k, None)
+    named = {k: str(v).strip() for k in KEYS if (v := row.pop(k, None)) is not None}
+    keys = {k: v for k, v in named.items() if v}  # a blank (or all-space) cell names nothing
     if not keys:
         raise MetadataError(f"{where}: no call_id or file given")
     meta = CallMetadata.from_dict(row, where)

@@ -33,7 +33,7 @@ from callqa.audio import (
 from callqa.guard import Dropped, why_drop
 from callqa.parallel import release_memory
 from callqa.settings import Settings
-from callqa.vad import FRAME_S, VadReport, detect_speech, frame_energy_db, voiced_frames, voiced_support
+from callqa.vad import FRAME_S, VadReport, detect_speech, frame_energy_db, voiced_support
 from callqa.voices import cluster_voices, voice_features
 from nlp.roles import SpeakerDecision, assign_mono_roles, choose_agent_channel
 from nlp.transcript import Segment, Transcript, Word
@@ -78,6 +78,11 @@ class _Piece:
 
     words: tuple[AsrWord, ...]
     source: AsrSegment
+
+
+def segment_id(call_id: str, channel: str, number: int) -> str:
+    """A segment's id in the record (evidence and review links point at it): numbered from 1 per channel."""
+    return f"{call_id}-{channel}-{number:04d}"
 
 
 def _to_call_time(segments: list[AsrSegment], ts_map: SpeechTimestampsMap, offset_s: float = 0.0) -> list[_Piece]:
@@ -135,7 +140,7 @@ def transcribe_channel(
         at_sentence_ends=mono,
     )
 
-    voiced = voiced_frames(audio)
+    voiced = regions.voiced
     kept: list[tuple[_Piece, str, float]] = []
     dropped: list[Dropped] = []
     for piece in pieces:
@@ -159,7 +164,7 @@ def transcribe_channel(
 
     segments = [
         Segment(
-            id=f"{call_id}-{channel}-{i:04d}",
+            id=segment_id(call_id, channel, i),
             speaker="unknown",
             channel=channel,
             start=round(piece.words[0].start, 2),
@@ -187,7 +192,7 @@ def merge_turns(call_id: str, pieces: list[Segment], roles: list[str], gap_s: fl
         words = tuple(w for p in group for w in p.words)
         turns.append(
             Segment(
-                id=f"{call_id}-{group[0].channel}-{i:04d}",
+                id=segment_id(call_id, group[0].channel, i),
                 speaker=group[0].speaker,
                 channel=group[0].channel,
                 start=group[0].start,
@@ -242,7 +247,7 @@ def _merge_reports(reports: list[VadReport], min_coverage: float) -> VadReport:
 
 
 def _numbered(call_id: str, channel: str, segments: list[Segment]) -> list[Segment]:
-    return [replace(s, id=f"{call_id}-{channel}-{i:04d}") for i, s in enumerate(segments, start=1)]
+    return [replace(s, id=segment_id(call_id, channel, i)) for i, s in enumerate(segments, start=1)]
 
 
 def transcribe_call(path: Path, settings: Settings, call_id: str | None = None) -> CallTranscription:

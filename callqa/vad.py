@@ -9,7 +9,7 @@ flagged in the record instead of silently losing what the caller said.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from faster_whisper.vad import VadOptions, get_speech_timestamps
@@ -48,6 +48,8 @@ class VadReport:
 class SpeechRegions:
     chunks: tuple[dict, ...]  # {"start": sample, "end": sample}, the shape faster-whisper's helpers take
     report: VadReport
+    # voiced_frames of the same audio, which the hallucination guard reads too (not computed twice)
+    voiced: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), compare=False, repr=False)
 
 
 def frame_energy_db(audio: np.ndarray) -> np.ndarray:
@@ -95,7 +97,7 @@ def detect_speech(audio: np.ndarray, settings: Settings) -> SpeechRegions:
     if not settings.vad:
         chunks = [{"start": 0, "end": len(audio)}] if len(audio) else []
         report = VadReport(0.0, len(audio) / SAMPLE_RATE, energy_s, 1.0, False, False)
-        return SpeechRegions(tuple(chunks), report)
+        return SpeechRegions(tuple(chunks), report, voiced)
     threshold = settings.vad_threshold
     chunks = _speech_chunks(audio, threshold, settings)
     coverage = _coverage(chunks, voiced)
@@ -108,7 +110,7 @@ def detect_speech(audio: np.ndarray, settings: Settings) -> SpeechRegions:
     speech_s = sum(c["end"] - c["start"] for c in chunks) / SAMPLE_RATE
     # A channel with under a second of voiced energy is silence plus clicks: nothing to miss.
     low = coverage < settings.vad_min_coverage and energy_s >= 1.0
-    return SpeechRegions(tuple(chunks), VadReport(threshold, speech_s, energy_s, coverage, low, retried))
+    return SpeechRegions(tuple(chunks), VadReport(threshold, speech_s, energy_s, coverage, low, retried), voiced)
 
 
 def voiced_support(voiced: np.ndarray, start_s: float, end_s: float, pad_s: float = 0.5) -> float:

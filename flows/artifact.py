@@ -52,10 +52,9 @@ def summary_markdown(summary: BatchSummary) -> str:
         *[f"| {code} | {n} |" for code, n in flag_totals(summary).items()],
     ]
     failed = {call_id: o.error for call_id, o in summary.outcomes.items() if o.status != "scored"}
-    if failed:
-        lines += ["", "## Failed calls", "", "| call | error |", "|---|---|", *[f"| {c} | {e} |" for c, e in sorted(failed.items())]]
-    if summary.store_failures:
-        lines += ["", "## Not in the store", "", "| call | error |", "|---|---|", *[f"| {c} | {e} |" for c, e in sorted(summary.store_failures.items())]]
+    for title, errors in (("Failed calls", failed), ("Not in the store", summary.store_failures)):
+        if errors:
+            lines += ["", f"## {title}", "", "| call | error |", "|---|---|", *[f"| {c} | {e} |" for c, e in sorted(errors.items())]]
     return "\n".join(lines) + "\n"
 
 

@@ -36,6 +36,7 @@ from callqa.metadata import CallMetadata, Manifest, MetadataError, compile_patte
 from callqa.parallel import configure_threads, run_in_worker  # noqa: E402
 from callqa.record import failed_record, is_done, read_record, record_path, scored_record, write_record  # noqa: E402
 from callqa.store import Store, default_url, open_store, save_record  # noqa: E402
+from callqa.store.db import error_line  # noqa: E402
 from callqa.store.write import record_metadata  # noqa: E402
 from callqa.transcription import CallTranscription, transcribe_call  # noqa: E402
 from flows.artifact import publish_summary  # noqa: E402
@@ -263,7 +264,7 @@ def _store(record: dict, out_dir: Path, store: Store, summary: BatchSummary) -> 
             save_record(session, record, record_path=record_path(out_dir, record["call_id"]).resolve())
         summary.stored += 1
     except Exception as exc:  # noqa: BLE001  one call's store failure must not stop the batch
-        summary.store_failures[record["call_id"]] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        summary.store_failures[record["call_id"]] = error_line(exc)
 
 
 @flow(name="score-calls", validate_parameters=False)
@@ -283,26 +284,25 @@ def score_flow(
     """
     policy = cached_policy(str(settings.policy) if settings.policy else None)
     out_dir = Path(out_dir)
-    outputs = Outputs(
-        open_store(db or default_url(out_dir)) if store else None,
-        load_manifest(metadata_file) if metadata_file else None,
-        compile_pattern(settings.metadata_pattern) if settings.metadata_pattern else None,
-    )
-    started = time.perf_counter()
-    found = discover([Path(p) for p in inputs])
-    summary = BatchSummary(total=len(found.calls), ignored=len(found.ignored), store_url=outputs.store.display_url if outputs.store else None)
-    use_pool = not uses_dask(settings)
-    with Progress(
-        TextColumn("[bold]scoring"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("calls · {task.fields[audio_min]:.1f} audio min · {task.fields[speed]:.1f}x real time"),
-        TimeElapsedColumn(),
-        disable=not show_progress,
-        transient=False,
-    ) as progress:
-        bar = progress.add_task("calls", total=len(found.calls), audio_min=0.0, speed=0.0)
-        try:
+    manifest = load_manifest(metadata_file) if metadata_file else None
+    pattern = compile_pattern(settings.metadata_pattern) if settings.metadata_pattern else None
+    # Opened last, and closed in the finally below whatever fails after it (discovery included).
+    outputs = Outputs(open_store(db or default_url(out_dir)) if store else None, manifest, pattern)
+    try:
+        started = time.perf_counter()
+        found = discover([Path(p) for p in inputs])
+        summary = BatchSummary(total=len(found.calls), ignored=len(found.ignored), store_url=outputs.store.display_url if outputs.store else None)
+        use_pool = not uses_dask(settings)
+        with Progress(
+            TextColumn("[bold]scoring"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("calls · {task.fields[audio_min]:.1f} audio min · {task.fields[speed]:.1f}x real time"),
+            TimeElapsedColumn(),
+            disable=not show_progress,
+            transient=False,
+        ) as progress:
+            bar = progress.add_task("calls", total=len(found.calls), audio_min=0.0, speed=0.0)
             submitted = {}
             for call in found.calls:
                 future = score_call_task.submit(call, out_dir, settings, policy, use_pool, outputs.manifest, outputs.pattern)
@@ -314,9 +314,9 @@ def score_flow(
                     _store(outcome.record, out_dir, outputs.store, summary)
                 summary.wall_s = time.perf_counter() - started
                 progress.update(bar, advance=1, audio_min=summary.audio_s / 60, speed=summary.speed)
-        finally:
-            if outputs.store is not None:
-                outputs.store.close()
+    finally:
+        if outputs.store is not None:
+            outputs.store.close()
     summary.wall_s = time.perf_counter() - started
     summary.artifact_error = publish_summary(summary)
     return summary

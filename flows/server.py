@@ -31,10 +31,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _without_prefect_settings() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+
+
 def client_env(api_url: str, home: Path) -> dict[str, str]:
     """This process's environment for a client of the server at api_url (no other PREFECT_ setting)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    return env | {"PREFECT_API_URL": api_url, "PREFECT_HOME": str(home)}
+    return _without_prefect_settings() | {"PREFECT_API_URL": api_url, "PREFECT_HOME": str(home)}
 
 
 @contextmanager
@@ -42,8 +45,9 @@ def local_prefect_server(home: Path) -> Iterator[str]:
     """Start a server with its home in `home`; yields its API URL (http://127.0.0.1:<port>/api)."""
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env |= {"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_SERVER_UI_ENABLED": "false"}
+    env = _without_prefect_settings() | {
+        "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_SERVER_UI_ENABLED": "false",
+    }
     log_path = home / "server.log"
     url = f"http://127.0.0.1:{port}/api"
     with log_path.open("w") as log:

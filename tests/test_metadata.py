@@ -59,6 +59,7 @@ def test_json_manifest_list_or_mapping(tmp_path: Path) -> None:
         ("m.csv", "call_id,agent\nc1,Ann,extra\n", "line 2", "more cells"),
         ("m.csv", "call_id,agent,time\nc1,Ann,25:99\n", "line 2", "time '25:99'"),
         ("m.csv", "call_id,file,agent\n,,Ann\n", "line 2", "no call_id or file"),
+        ("m.csv", "call_id,agent\n  ,Ann\n", "line 2", "no call_id or file"),
         ("m.json", '[{"call_id": "c1"},\n {"call_id": "c2", "agent": ', "line 2", "not valid JSON"),
         ("m.json", '[{"call_id": "c1"}, 7]', "entry 2", "not an object"),
         ("m.json", '"c1"', "m.json", "a list of objects"),

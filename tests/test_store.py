@@ -371,6 +371,20 @@ def test_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
         assert "secret" not in str(exc)
 
 
+def test_store_from_an_unknown_schema_revision_is_a_clear_error(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from callqa.store import StoreError, default_url
+
+    url = default_url(tmp_path)
+    store = open_store(url)
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'from_a_newer_callqa'"))
+    store.close()
+    with pytest.raises(StoreError, match="cannot open database sqlite.*from_a_newer_callqa"):
+        open_store(url)
+
+
 def test_processes_opening_a_new_store_at_once_migrate_it_once(store_url: str) -> None:
     import subprocess
     import sys

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -49,6 +50,11 @@ def safe_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return "<invalid URL>"
+
+
+def error_line(exc: BaseException) -> str:
+    """`Type: first line`: a database error's further lines repeat the SQL and its parameters."""
+    return f"{type(exc).__name__}: {next(iter(str(exc).splitlines()), '')}"
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001  (DB-API connection)
@@ -106,10 +112,9 @@ class Store:
     sessions: sessionmaker[Session]
     url: str
 
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        with self.sessions() as session:
-            yield session
+    def session(self) -> Session:
+        """A new session; `with store.session() as session:` closes it at the end of the block."""
+        return self.sessions()
 
     @property
     def display_url(self) -> str:
@@ -137,8 +142,8 @@ def open_store(url: str, migrate_schema: bool = True) -> Store:
     try:
         if migrate_schema:
             migrate(engine)
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, CommandError) as exc:  # CommandError: a revision this callqa does not know (a newer schema)
         engine.dispose()
-        raise StoreError(f"cannot open database {safe_url(url)}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
+        raise StoreError(f"cannot open database {safe_url(url)}: {error_line(exc)}") from exc
     # expire_on_commit=False: rows read in a session stay usable after it commits and closes.
     return Store(engine, sessionmaker(engine, expire_on_commit=False), url)

@@ -28,6 +28,7 @@ Bad filter or paging values raise QueryError (a ValueError) with a message fit f
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timezone
 
@@ -140,7 +141,12 @@ class CallPage:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+        return page_count(self.total, self.page_size)
+
+
+def page_count(total: int, page_size: int) -> int:
+    """Pages of page_size rows that hold total rows (at least one, empty)."""
+    return max(1, -(-total // page_size))
 
 
 _ROW_COLUMNS = [getattr(Call, f.name) for f in fields(CallRow) if f.name != "flag_codes"]
@@ -191,6 +197,12 @@ class CallDetail:
         return found[-1] if found else None
 
 
+def _chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:
+    """Slices of at most `size` values, so an IN (...) list stays under the drivers' parameter limits."""
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
 def get_call(session: Session, call_id: str) -> CallDetail | None:
     """Everything the call page shows, loaded up front (usable after the session closes)."""
     call = session.scalars(
@@ -215,7 +227,7 @@ def get_call(session: Session, call_id: str) -> CallDetail | None:
 def decisions_by_target(session: Session, call_ids: list[str]) -> dict[str, dict[tuple[str, str], list[ReviewDecision]]]:
     """call_id -> (target_kind, target_key) -> decisions, oldest first."""
     out: dict[str, dict[tuple[str, str], list[ReviewDecision]]] = defaultdict(lambda: defaultdict(list))
-    for chunk in (call_ids[i : i + 500] for i in range(0, len(call_ids), 500)):
+    for chunk in _chunks(call_ids):
         query = select(ReviewDecision).where(ReviewDecision.call_id.in_(chunk)).order_by(ReviewDecision.created_at, ReviewDecision.id)
         for d in session.scalars(query):
             out[d.call_id][(d.target_kind, d.target_key)].append(d)
@@ -286,7 +298,7 @@ def disclosure_rows(
     found = session.execute(query).all()
     offer_flags: dict[tuple[str, str], list[str]] = defaultdict(list)
     call_ids = sorted({r.call_id for r in found})
-    for chunk in (call_ids[i : i + 500] for i in range(0, len(call_ids), 500)):
+    for chunk in _chunks(call_ids):
         flag_query = select(Call.call_id, Flag.key, Flag.offer_id).join(Call, Call.id == Flag.call_pk).where(Call.call_id.in_(chunk), Flag.offer_id.is_not(None))
         for call_id, key, offer_id in session.execute(flag_query):
             offer_flags[(call_id, offer_id)].append(key)

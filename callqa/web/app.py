@@ -30,6 +30,7 @@ from callqa.store.queries import (
     filter_options,
     get_call,
     list_calls,
+    page_count,
     sales,
 )
 from callqa.web import exports
@@ -78,8 +79,7 @@ def create_app(config: ServeConfig) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals.update(clock=clock, item_names=ITEM_NAMES, items=DISCLOSURE_ITEMS, has_cancellations=config.cancellations is not None)
-    templates.env.filters["pct"] = lambda v: "-" if v is None else f"{v * 100:.0f} %"
-    templates.env.filters["num"] = lambda v, d=1: "-" if v is None else f"{v:.{d}f}"
+    templates.env.filters.update(pct=_pct, num=_num)
 
     def _options() -> FilterOptions:
         # Distinct agents, needs and flag codes scan whole tables: read them at most every
@@ -197,7 +197,7 @@ def create_app(config: ServeConfig) -> FastAPI:
             offers.setdefault((row.call_id, row.offer_id), []).append(row)
         return page(
             request, "disclosures.html", title="Disclosure audit", params=params, offers=offers, total=total,
-            pages=max(1, -(-total // params.per_page)), export_query=params.query(page=None, per_page=None),
+            pages=page_count(total, params.per_page), export_query=params.query(page=None, per_page=None),
         )
 
     @app.get("/disclosures.csv")
@@ -251,10 +251,10 @@ def _agent_charts(summaries: list, cancel_rates: dict, params: Filters) -> list[
         return agent or "(no agent)"
 
     charts = [
-        bar_chart("Average score", [Bar(name(s.agent), s.average_score or 0, f"{s.average_score:.0f}" if s.average_score is not None else "-", link(s.agent, sort="score")) for s in summaries], max_value=100),
-        bar_chart("Offers per call", [Bar(name(s.agent), s.offers_per_call, f"{s.offers_per_call:.2f}", link(s.agent, sort="-flags")) for s in summaries]),
+        bar_chart("Average score", [Bar(name(s.agent), s.average_score or 0, _num(s.average_score, 0), link(s.agent, sort="score")) for s in summaries], max_value=100),
+        bar_chart("Offers per call", [Bar(name(s.agent), s.offers_per_call, _num(s.offers_per_call, 2), link(s.agent, sort="-flags")) for s in summaries]),
         bar_chart("Need-fit rate", [Bar(name(s.agent), s.need_fit_rate or 0, _pct(s.need_fit_rate), link(s.agent, flag="OFFER_WITHOUT_NEED")) for s in summaries], max_value=1),
-        bar_chart("Closing attempts per offer", [Bar(name(s.agent), s.closing_attempts_per_offer or 0, f"{s.closing_attempts_per_offer:.2f}" if s.closing_attempts_per_offer is not None else "-", link(s.agent, flag="EXCESSIVE_CLOSING_ATTEMPTS")) for s in summaries]),
+        bar_chart("Closing attempts per offer", [Bar(name(s.agent), s.closing_attempts_per_offer or 0, _num(s.closing_attempts_per_offer, 2), link(s.agent, flag="EXCESSIVE_CLOSING_ATTEMPTS")) for s in summaries]),
     ]
     compliance = []
     for s in summaries:
@@ -268,5 +268,10 @@ def _agent_charts(summaries: list, cancel_rates: dict, params: Filters) -> list[
     return charts
 
 
+# The pages' `pct` and `num` filters, and the charts' value labels: one format for both.
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.0f} %"
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"

@@ -8,15 +8,10 @@ from dataclasses import dataclass, field
 
 from callqa.store.models import Evidence
 from callqa.store.queries import CallDetail
+from callqa.web.params import DISCLOSURE_ITEMS
 
 RESPONSE_KIND = {"accepted": "consent", "declined": "decline", "undecided": "response"}
-ITEM_NAMES = {
-    "price": "price",
-    "recurring_charge": "recurring charge",
-    "cancellation_terms": "cancellation terms",
-    "contract_term": "contract term",
-    "restrictions": "restrictions",
-}
+ITEM_NAMES = {item: item.replace("_", " ") for item in DISCLOSURE_ITEMS}
 
 
 @dataclass(frozen=True)

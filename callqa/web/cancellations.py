@@ -81,13 +81,13 @@ def _same_product(sale: SaleRow, cancellation: Cancellation) -> bool:
 def quick_cancels(sales: list[SaleRow], cancellations: list[Cancellation], window_days: int) -> list[QuickCancel]:
     """Each sale cancelled on the call's day or within `window_days` after it (first match)."""
     by_account: dict[str, list[Cancellation]] = defaultdict(list)
-    for c in cancellations:
+    for c in sorted(cancellations, key=lambda c: c.date):  # sorted once, so each account's list is by date
         by_account[c.account].append(c)
     found = []
     for sale in sales:
         if sale.customer_account is None or sale.call_date is None:
             continue
-        for c in sorted(by_account.get(sale.customer_account, []), key=lambda c: c.date):
+        for c in by_account.get(sale.customer_account, []):
             days = (c.date - sale.call_date).days
             if 0 <= days <= window_days and _same_product(sale, c):
                 found.append(QuickCancel(sale, c, days))

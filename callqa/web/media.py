@@ -37,10 +37,12 @@ def default_roots(audio_paths: list[str]) -> list[Path]:
 
 
 def resolve_audio(path: str | None, roots: list[Path]) -> Path:
+    """The file to serve. `roots` are already resolved (create_app and default_roots do it once):
+    this runs on every range request of a player, and the default roots may be many folders."""
     if not path:
         raise AudioRefused(404, "this call has no audio path")
     resolved = Path(path).resolve()
-    if not any(resolved.is_relative_to(root.resolve()) for root in roots):
+    if not any(resolved.is_relative_to(root) for root in roots):
         raise AudioRefused(403, "the recording is outside the configured recordings roots")
     if not resolved.is_file():
         raise AudioRefused(404, "the recording is not on disk")

@@ -42,10 +42,9 @@ class Filters(BaseModel):
 
     @model_validator(mode="after")
     def _ranges(self) -> Filters:
-        if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ValueError("date_from is after date_to")
-        if self.score_min is not None and self.score_max is not None and self.score_min > self.score_max:
-            raise ValueError("score_min is above score_max")
+        # The store's own checks (date and score ranges), here so a bad range is a 422 like any
+        # other bad parameter; QueryError is a ValueError, which pydantic reports.
+        self.call_filter()
         return self
 
     def call_filter(self) -> CallFilter:

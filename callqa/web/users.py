@@ -92,8 +92,13 @@ def add_user(path: Path, name: str, password: str) -> bool:
     users[name] = hash_password(password)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".users-", suffix=".json")
-    with os.fdopen(fd, "w") as fh:
-        json.dump({"users": users}, fh, indent=2)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump({"users": users}, fh, indent=2)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        # A full disk or an interrupt: leave no stray copy of the password hashes behind.
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return is_new
