@@ -375,7 +375,7 @@ def users_list(users: UsersOpt = None, work_dir: WorkDirOpt = None) -> None:
 def serve(
     out: Annotated[Path, typer.Option("--out", "-o", help="Serve the store of `callqa score --out DIR` (DIR/callqa.db).")] = Path("out"),
     db: Annotated[Optional[str], typer.Option("--db", help="Any store by URL (sqlite:///..., postgresql://...); overrides --out.")] = None,
-    host: Annotated[str, typer.Option("--host", help="Interface to bind; anything but loopback needs users (`callqa users add`).")] = "127.0.0.1",
+    host: Annotated[str, typer.Option("--host", help="Interface to bind; anything but loopback needs users (`callqa users add`) and --recordings-root.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
     recordings_root: Annotated[Optional[list[Path]], typer.Option("--recordings-root", help="Only serve audio under this folder (repeatable) [default: the folders of the stored calls' audio].")] = None,
     users: UsersOpt = None,
@@ -406,6 +406,11 @@ def serve(
         raise typer.Exit(2) from exc
     if not is_loopback(host) and not accounts.hashes:
         err.print(f"[red]refusing to serve on {host} without users[/red]: add one with `callqa users add NAME` ({users_path}), or bind 127.0.0.1")
+        raise typer.Exit(2)
+    if not is_loopback(host) and not recordings_root:
+        # The default roots are the folders the store's records name, so a hand-made record fed
+        # to `callqa ingest` could name any folder: off the machine, the roots must be explicit.
+        err.print(f"[red]refusing to serve on {host} without --recordings-root[/red]: name the folders the recordings live in")
         raise typer.Exit(2)
     config = ServeConfig(db or default_url(out), tuple(recordings_root or ()), accounts, cancelled, cancel_window_days)
     try:

@@ -333,5 +333,8 @@ def test_serve_refuses_other_interfaces_without_users(tmp_path: Path, site: dict
     added = runner.invoke(app, ["users", "add", "lead", "--users", str(tmp_path / "u.json"), "--password-stdin"], input="long enough pw\n")
     assert added.exit_code == 0, added.output
     assert load_users(tmp_path / "u.json").verify("lead", "long enough pw")
+    # With users, another interface still needs explicit recordings roots.
+    no_roots = runner.invoke(app, ["serve", "--out", str(site["base"]), "--host", "0.0.0.0", "--users", str(tmp_path / "u.json")])
+    assert no_roots.exit_code == 2 and "without --recordings-root" in no_roots.output
     short = runner.invoke(app, ["users", "add", "lead", "--users", str(tmp_path / "u.json"), "--password-stdin"], input="short\n")
     assert short.exit_code == 2 and "at least 8" in short.output
