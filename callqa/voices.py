@@ -22,11 +22,6 @@ MIN_SPAN_S = 0.6
 MIN_VOICE_SHARE = 0.2
 
 
-def group_voices(audio: np.ndarray, spans: list[tuple[float, float]]) -> VoiceGroups | None:
-    """Two voice groups over the spans, or None when there is too little to go on."""
-    return cluster_voices(voice_features(audio, spans), spans)
-
-
 def voice_features(audio: np.ndarray, spans: list[tuple[float, float]], offset_s: float = 0.0) -> list[np.ndarray | None]:
     """Per span (in call time; `audio` starts at offset_s): its speaker embedding, or None for a
     span shorter than MIN_SPAN_S. Spans that short say too little about a voice (and Whisper
@@ -42,7 +37,8 @@ def voice_features(audio: np.ndarray, spans: list[tuple[float, float]], offset_s
 
 
 def cluster_voices(rows: list[np.ndarray | None], spans: list[tuple[float, float]]) -> VoiceGroups | None:
-    """Split the embedded spans into two voice groups (None rows get no group)."""
+    """Two voice groups over the embedded spans (None rows get no group), or None when there is
+    too little to go on."""
     usable = [i for i, row in enumerate(rows) if row is not None]
     if len(usable) < MIN_PIECES:
         return None

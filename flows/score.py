@@ -215,8 +215,10 @@ def score_call_task(
         write_task(out_dir, record)
         return _outcome(record, metadata_problem=problem)
     if sha is not None and previous is not None and is_done(previous, sha, settings, analysis_key(settings, policy)):
-        moved = previous["audio"].get("path") != str(call.path)  # the same recording, now in another folder
-        if previous.get("metadata") != metadata.to_dict() or moved:  # new manifest or pattern: the record says so too
+        # A new manifest or pattern, or the same recording now in another folder: nothing to
+        # redo, but the record (and so the store) says so too.
+        moved = previous["audio"].get("path") != str(call.path)
+        if previous.get("metadata") != metadata.to_dict() or moved:
             previous["metadata"] = metadata.to_dict()
             previous["audio"]["path"] = str(call.path)
             write_task(out_dir, previous)

@@ -12,7 +12,7 @@ import soundfile as sf
 
 from callqa.audio import AudioError
 from callqa.transcription import transcribe_call, transcribe_channel
-from callqa.voices import group_voices
+from callqa.voices import cluster_voices, voice_features
 from callqa.asr import load_backend
 from callqa.audio import load_call_audio
 
@@ -156,11 +156,13 @@ def test_voice_groups_follow_the_speakers_of_a_mixed_down_call() -> None:
     decoded = load_call_audio(audio)
     mixed = decoded.samples[0] + decoded.samples[1]
     turns = labels["transcript"]
-    voices = group_voices(mixed, [(t["start"], t["end"]) for t in turns])
+    spans = [(t["start"], t["end"]) for t in turns]
+    voices = cluster_voices(voice_features(mixed, spans), spans)
     assert voices is not None and voices.separation > 0.5
     agent_groups = {g for g, t in zip(voices.labels, turns) if t["speaker"] == "agent" and g is not None}
     customer_groups = {g for g, t in zip(voices.labels, turns) if t["speaker"] == "customer" and g is not None}
     assert len(agent_groups) == 1 and len(customer_groups) == 1 and agent_groups != customer_groups
     # One speaker's turns alone are not two voices.
-    alone = group_voices(mixed, [(t["start"], t["end"]) for t in turns if t["speaker"] == "agent"])
+    agent = [(t["start"], t["end"]) for t in turns if t["speaker"] == "agent"]
+    alone = cluster_voices(voice_features(mixed, agent), agent)
     assert alone is None or alone.separation < 0.3
