@@ -62,15 +62,21 @@ SENTIMENTS = ("negative", "neutral", "positive")
 KINDS = ("upsell", "cross_sell", "retention")
 RESPONSES = ("accepted", "declined", "undecided")
 # Who may carry which tag: catches a tag put on the wrong turn while writing a script.
-TAG_SPEAKER = {"need": "customer", "upset": "customer", "accept": "customer", "decline": "customer",
-               "offer": "agent", "close": "agent", "disclose": "agent", "recap": "agent"}
+TAG_SPEAKER = {"need": "customer", "upset": "customer", "complain": "customer", "accept": "customer",
+               "decline": "customer", "undecided": "customer",
+               "offer": "agent", "close": "agent", "book": "agent", "disclose": "agent", "recap": "agent",
+               "question": "agent"}
+# Tags without an offer id, and tags that name one.
+PLAIN_TAGS = ("need", "recap", "upset", "complain", "question")
+OFFER_TAGS = ("offer", "close", "decline", "accept", "undecided", "book", "recap")
 LAYOUTS = ("stereo_agent_left", "stereo_agent_right", "mono")
 FORMATS = ("wav", "flac", "mp3", "ogg")
 # Fixed order, so the labels list flags the same way every time.
 FLAG_CODES = ("OFFER_WITHOUT_NEED", "EXCESSIVE_CLOSING_ATTEMPTS", "CONTINUED_AFTER_DECLINE",
               "MISSING_PRICE_DISCLOSURE", "MISSING_RECURRING_CHARGE_DISCLOSURE",
               "MISSING_CANCELLATION_DISCLOSURE", "MISSING_CONTRACT_TERM_DISCLOSURE",
-              "DISCLOSURE_AFTER_CONSENT", "OFFER_TO_UPSET_CUSTOMER", "NO_COST_RECAP")
+              "DISCLOSURE_AFTER_CONSENT", "OFFER_TO_UPSET_CUSTOMER", "NO_COST_RECAP",
+              "SALE_WITHOUT_CONSENT")
 MISSING_FLAG = {"price": "MISSING_PRICE_DISCLOSURE",
                 "recurring_charge": "MISSING_RECURRING_CHARGE_DISCLOSURE",
                 "cancellation_terms": "MISSING_CANCELLATION_DISCLOSURE",
@@ -100,7 +106,7 @@ VOICE_SETS = {
 
 @dataclass
 class Tag:
-    kind: str  # need | offer | close | decline | accept | disclose | recap | upset
+    kind: str  # one of TAG_SPEAKER
     offer: str | None = None
     items: tuple[str, ...] = ()
     quote: str | None = None  # the phrase the label rests on; default: the whole turn
@@ -117,9 +123,9 @@ class Turn:
 
 
 def parse_tag(raw: Any, text: str) -> Tag:
-    """Tags are `need`, `recap`, `upset`, or one-key maps like `close: offer_id`, optionally with `quote`."""
+    """Tags are PLAIN_TAGS, or one-key maps like `close: offer_id`, optionally with `quote`."""
     if isinstance(raw, str):
-        if raw not in ("need", "recap", "upset"):
+        if raw not in PLAIN_TAGS:
             raise ValueError(f"unknown tag {raw!r}")
         return Tag(raw)
     quote = raw.get("quote")
@@ -134,9 +140,9 @@ def parse_tag(raw: Any, text: str) -> Tag:
         if bad := set(items) - set(ITEMS):
             raise ValueError(f"unknown disclosure items {bad}")
         return Tag(kind, value["offer"], items, quote)
-    if kind in ("offer", "close", "decline", "accept", "recap"):
+    if kind in OFFER_TAGS and value is not None:
         return Tag(kind, value, (), quote)
-    if kind in ("need", "upset"):
+    if kind in PLAIN_TAGS:
         return Tag(kind, None, (), quote)
     raise ValueError(f"unknown tag {raw!r}")
 
@@ -330,9 +336,11 @@ def build_labels(script: dict[str, Any], turns: list[Turn], closing_scope: str =
             continue
         first_turn, first_tag = pitch[0]
         accepts, declines = tagged(turns, "accept", oid), tagged(turns, "decline", oid)
-        # The customer's final word on the offer decides the response.
-        answers = sorted(accepts + declines, key=lambda a: a[0].id)
-        response = "undecided" if not answers else ("accepted" if answers[-1][1].kind == "accept" else "declined")
+        # The customer's final word on the offer decides the response; a deferral ("I'll think
+        # about it") after a yes or a no leaves it undecided.
+        answers = sorted(accepts + declines + tagged(turns, "undecided", oid), key=lambda a: a[0].id)
+        response = "undecided" if not answers else \
+            {"accept": "accepted", "decline": "declined", "undecided": "undecided"}[answers[-1][1].kind]
         expect(f"offer {oid} customer_response", response, o["customer_response"])
         consent = accepts[0][0].id if accepts else None
 
@@ -368,6 +376,10 @@ def build_labels(script: dict[str, Any], turns: list[Turn], closing_scope: str =
         previous = [t for t in turns if t.speaker == "customer" and t.id < first_turn.id]
         if previous and any(g.kind == "upset" for g in previous[-1].tags):
             flags.add("OFFER_TO_UPSET_CUSTOMER")
+        # Booked or added before any yes: a yes after the booking does not make it consent.
+        bookings = tagged(turns, "book", oid)
+        if bookings and (consent is None or bookings[0][0].id < consent):
+            flags.add("SALE_WITHOUT_CONSENT")
         if response == "accepted" and consent is not None:
             flags.update(MISSING_FLAG[i] for i in MISSING_FLAG if disclosures[i]["status"] == "missing")
             if any(d["status"] == "disclosed_after_consent" for d in disclosures.values()):
@@ -411,6 +423,10 @@ def build_labels(script: dict[str, Any], turns: list[Turn], closing_scope: str =
         "closing_attempts": {"total": total_closes, "after_decline": after_decline},
         "sentiment": {role: dict(ann["sentiment"][role]) for role in ROLES},
         "flags": derived_flags,
+        # Sentence-level act labels (what the turn-act model learns from): every tag with the
+        # phrase it rests on.
+        "acts": [{"segment_id": t.id, "speaker": t.speaker, "act": g.kind, "offer": g.offer,
+                  "items": list(g.items), "quote": g.quote or t.text} for t in turns for g in t.tags],
         # Not part of the record: where the sample came from, for the README and evaluations.
         "sample": {k: script[k] for k in ("industry", "company", "layout", "telephony", "format", "situation")},
     }
