@@ -45,7 +45,7 @@ def ten_minute_transcript():
 def main() -> None:
     from callqa.env import configure_offline
     from callqa.settings import Settings
-    from callqa.transcription import transcribe_call
+    from callqa.speech.transcription import transcribe_call
     from nlp.analyse import AnalysisSettings, analyse
     from nlp.policy import load_policy
 

@@ -38,7 +38,7 @@ def build_recording(path: Path, hours: float) -> float:
     import numpy as np
     import soundfile as sf
 
-    from callqa.audio import load_call_audio
+    from callqa.speech.audio import load_call_audio
 
     calls = [load_call_audio(s.audio) for s in bundled_samples() if s.layout.startswith("stereo")]
     rng = np.random.default_rng(0)
@@ -67,7 +67,7 @@ def run_worker(path: str, work_dir: str) -> dict:
     configure_threads(1)
     from callqa.record import scored_record, write_record
     from callqa.settings import Settings
-    from callqa.transcription import transcribe_call
+    from callqa.speech.transcription import transcribe_call
     from nlp.analyse import AnalysisSettings, analyse
     from nlp.policy import cached_policy
 

@@ -61,11 +61,11 @@ def main() -> None:
     from callqa.env import configure_offline
 
     configure_offline(ROOT / ".callqa")
-    from callqa.asr import load_backend
+    from callqa.speech.asr import load_backend
     from callqa.parallel import configure_threads
     from callqa.record import scored_record, write_record
     from callqa.settings import Settings
-    from callqa.transcription import transcribe_call
+    from callqa.speech.transcription import transcribe_call
     from nlp.analyse import AnalysisSettings, analyse
     from nlp.policy import cached_policy
 

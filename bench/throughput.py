@@ -41,7 +41,7 @@ BEAM = 5  # callqa's default beam, for the FLOP count
 
 def plain_openai_whisper(paths: list[str], work_dir: str) -> dict[str, str]:
     """Child body: the script a user would write around openai-whisper."""
-    from callqa.asr import openai_checkpoint_path
+    from callqa.speech.asr import openai_checkpoint_path
     from models.convert import convert_ct2_to_openai_whisper, load_openai_whisper
     from models.registry import resolve_whisper
 
@@ -149,7 +149,7 @@ def matmul_flops_per_s(size: int = 2048, repeats: int = 8) -> float:
 def tiny_dims(work_dir: str) -> dict:
     import torch
 
-    from callqa.asr import openai_checkpoint_path
+    from callqa.speech.asr import openai_checkpoint_path
     from models.registry import resolve_whisper
 
     checkpoint = openai_checkpoint_path(resolve_whisper("tiny.en", Path(work_dir) / "models"), Path(work_dir))

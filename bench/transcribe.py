@@ -34,7 +34,7 @@ def run_config(config: dict, call_ids: list[str], work_dir: str) -> dict:
     """Child process body: load once, warm up, transcribe every call, report."""
     from callqa.env import configure_offline
     from callqa.settings import Settings
-    from callqa.transcription import transcribe_call
+    from callqa.speech.transcription import transcribe_call
 
     configure_offline(Path(work_dir))
     samples = [s for s in bundled_samples() if s.call_id in call_ids]

@@ -64,9 +64,9 @@ def transcribe(
 ) -> None:
     """Print the speaker-attributed transcript of each file, with times."""
     settings = _settings(config, work_dir, model=model, backend=backend, agent_channel=agent_channel, threads=threads)
-    from callqa.audio import AudioError
+    from callqa.speech.audio import AudioError
     from callqa.env import configure_offline
-    from callqa.transcription import transcribe_call
+    from callqa.speech.transcription import transcribe_call
     from models.registry import ModelNotFound
 
     configure_offline(settings.work_dir)

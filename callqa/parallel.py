@@ -5,7 +5,7 @@ are independent, so a machine is used fully by several calls at once, each in it
 with few threads: workers x threads = cores (Settings.parallelism). Processes rather than
 threads, because the Python parts of a call (VAD glue, the analysis) hold the GIL, and
 CTranslate2, torch and onnxruntime size their thread pools per process. A worker keeps Whisper,
-spaCy and the embedding model in its process-wide caches (callqa.asr.load_backend,
+spaCy and the embedding model in its process-wide caches (callqa.speech.asr.load_backend,
 nlp.parse.load_pipeline, ...), so each is loaded once per worker, not once per call.
 
 The standard library's ProcessPoolExecutor is all this needs. On a Dask cluster the Dask
@@ -39,7 +39,7 @@ _lock = threading.Lock()
 
 def configure_threads(threads: int) -> None:
     """Size the thread pools of this process: torch (embeddings, openai-whisper) and OpenMP.
-    CTranslate2 gets the same number as `cpu_threads` when the model loads (callqa.asr)."""
+    CTranslate2 gets the same number as `cpu_threads` when the model loads (callqa.speech.asr)."""
     for name in THREAD_VARIABLES:
         os.environ[name] = str(threads)
     import torch

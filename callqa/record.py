@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from callqa import __version__
-from callqa.audio import AudioInfo
+from callqa.speech.audio import AudioInfo
 from callqa.settings import Settings
-from callqa.transcription import CallTranscription
+from callqa.speech.transcription import CallTranscription
 
 SCHEMA_VERSION = "1"
 LOW_SPEAKER_CONFIDENCE = 0.6

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from callqa.metadata import MetadataError, compile_pattern
+from nlp.phrases import rules_hash
 
 BACKENDS = ("faster-whisper", "openai-whisper")
 AGENT_CHANNELS = ("auto", "left", "right")
@@ -149,6 +150,8 @@ class Settings:
         """Hash of everything that changes a transcript: part of the cache key of a call."""
         relevant = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in (*RUN_FIELDS, *ANALYSIS_FIELDS, *OUTPUT_FIELDS)}
         relevant["transcription_version"] = TRANSCRIPTION_VERSION
+        # The speaker-role and hallucination rules change a transcript as much as a setting does.
+        relevant["speech_rules"] = rules_hash("callqa.speech")
         return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:

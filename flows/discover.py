@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from callqa.audio import is_audio_candidate
+from callqa.speech.audio import is_audio_candidate
 
 # Files that are plainly not recordings (labels, scripts, notes next to the audio) are skipped
 # when walking folders; a file named explicitly is always taken, and fails loudly if it is not audio.

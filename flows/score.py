@@ -2,7 +2,7 @@
 then copy it into the store (the JSON record stays the source of truth), and at the end
 publish a summary artifact.
 
-Tasks are thin wrappers over plain functions (callqa.transcription, callqa.record), which
+Tasks are thin wrappers over plain functions (callqa.speech.transcription, callqa.record), which
 carry the logic and are tested directly. Calls run concurrently: on this machine in worker
 processes that load the models once (callqa.parallel), or on a Dask cluster (flows.runners).
 A call that fails gets a failed record and the batch goes on; a rerun skips calls whose
@@ -31,14 +31,14 @@ from prefect.futures import PrefectFuture, as_completed  # noqa: E402
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
 
 from callqa import __version__  # noqa: E402
-from callqa.audio import AudioError, file_sha256  # noqa: E402
+from callqa.speech.audio import AudioError, file_sha256  # noqa: E402
 from callqa.metadata import CallMetadata, Manifest, MetadataError, compile_pattern, load_manifest, resolve  # noqa: E402
 from callqa.parallel import configure_threads, run_in_worker  # noqa: E402
 from callqa.record import failed_record, is_done, read_record, record_path, scored_record, write_record  # noqa: E402
 from callqa.store import Store, default_url, open_store, save_record  # noqa: E402
 from callqa.store.db import error_line  # noqa: E402
 from callqa.store.write import record_metadata  # noqa: E402
-from callqa.transcription import CallTranscription, transcribe_call  # noqa: E402
+from callqa.speech.transcription import CallTranscription, transcribe_call  # noqa: E402
 from flows.artifact import publish_summary  # noqa: E402
 from flows.discover import CallInput, discover  # noqa: E402
 from flows.runners import for_workers, require_prefect_server, task_runner, uses_dask  # noqa: E402

@@ -65,17 +65,19 @@ def normalise(text: str) -> str:
     return _SPACE.sub(" ", _PUNCT.sub(" ", text)).strip()
 
 
-@functools.lru_cache(maxsize=1)
-def rules_hash() -> str:
-    """Hash of every shipped rule file: new rules re-analyse done calls on the next run."""
+@functools.lru_cache(maxsize=None)
+def rules_hash(package: str = "nlp") -> str:
+    """Hash of every rule file a package ships (`<package>/rules/*.yaml`): the analysis rules
+    (nlp) are part of the analysis key, the speech rules (callqa.speech) part of the
+    transcription key, so an edited rule redoes exactly the work it changes."""
     digest = hashlib.sha256()
-    for path in sorted(Path(str(resources.files("nlp") / "rules")).glob("*.yaml")):
+    for path in sorted(Path(str(resources.files(package) / "rules")).glob("*.yaml")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:12]
 
 
-def rules_path(name: str) -> Path:
-    return Path(str(resources.files("nlp") / "rules" / name))
+def rules_path(name: str, package: str = "nlp") -> Path:
+    return Path(str(resources.files(package) / "rules" / name))
 
 
 def load_rule_file(path: Path) -> dict:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from callqa.audio import SAMPLE_RATE, AudioError, load_call_audio, probe
+from callqa.speech.audio import SAMPLE_RATE, AudioError, load_call_audio, probe
 
 from conftest import SHARED_AUDIO
 
@@ -103,7 +103,7 @@ def test_decoding_in_blocks_gives_the_whole_file_decode(tmp_path: Path, suffix: 
     """The streaming decoder's blocks, laid end to end, are faster-whisper's whole-file decode."""
     from faster_whisper.audio import decode_audio
 
-    from callqa.audio import decode_blocks
+    from callqa.speech.audio import decode_blocks
 
     data = _speechlike(7.3, rate)
     if channels == 2:
@@ -117,7 +117,7 @@ def test_decoding_in_blocks_gives_the_whole_file_decode(tmp_path: Path, suffix: 
 
 
 def test_blocks_are_cut_at_a_quiet_moment_and_nothing_is_lost() -> None:
-    from callqa.transcription import CUT_SEARCH_S, _cut_at_quiet
+    from callqa.speech.transcription import CUT_SEARCH_S, _cut_at_quiet
 
     rng = np.random.default_rng(0)
     audio = (0.3 * rng.standard_normal((2, SAMPLE_RATE * 100))).astype(np.float32)

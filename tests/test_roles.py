@@ -1,4 +1,4 @@
-from nlp.roles import VoiceGroups, assign_mono_roles, choose_agent_channel
+from callqa.speech.roles import VoiceGroups, assign_mono_roles, choose_agent_channel
 from nlp.transcript import Segment
 
 

@@ -2,14 +2,14 @@
 
 import pytest
 
-from callqa.guard import why_drop
+from callqa.speech.guard import why_drop
 from callqa.settings import Settings
 from nlp.phrases import PhraseRule, RuleFileError, load_rule_file, normalise, parse_rules, rules_path
-from nlp.roles import agent_score, cues_in
+from callqa.speech.roles import agent_score, cues_in
 from nlp.transcript import Segment
 
-HALLUCINATIONS = load_rule_file(rules_path("asr_hallucinations.yaml"))
-ROLES = load_rule_file(rules_path("speaker_roles.yaml"))
+HALLUCINATIONS = load_rule_file(rules_path("asr_hallucinations.yaml", "callqa.speech"))
+ROLES = load_rule_file(rules_path("speaker_roles.yaml", "callqa.speech"))
 SETTINGS = Settings()
 
 

@@ -68,3 +68,22 @@ def test_old_cpu_threads_name_still_reads(tmp_path: Path) -> None:
     cfg.write_text("cpu_threads: 2\nworkers: auto\n")
     settings = load_settings(cfg)
     assert (settings.threads, settings.workers) == (2, "auto")
+
+
+def test_editing_a_speech_rule_changes_the_transcription_key():
+    """Speaker-role and hallucination rules shape the transcript: editing one must transcribe
+    again, not re-analyse a stale cached transcript (they once fed only the analysis key)."""
+    from nlp.phrases import rules_hash, rules_path
+
+    path = rules_path("speaker_roles.yaml", "callqa.speech")
+    original = path.read_bytes()
+    before = Settings().transcription_key()
+    try:
+        path.write_bytes(original + b"\n# a reviewer's edit\n")
+        rules_hash.cache_clear()
+        after = Settings().transcription_key()
+    finally:
+        path.write_bytes(original)
+        rules_hash.cache_clear()
+    assert after != before
+    assert Settings().transcription_key() == before

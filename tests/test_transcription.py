@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from callqa.audio import AudioError
-from callqa.transcription import transcribe_call, transcribe_channel
-from callqa.voices import cluster_voices, voice_features
-from callqa.asr import load_backend
-from callqa.audio import load_call_audio
+from callqa.speech.audio import AudioError
+from callqa.speech.transcription import transcribe_call, transcribe_channel
+from callqa.speech.voices import cluster_voices, voice_features
+from callqa.speech.asr import load_backend
+from callqa.speech.audio import load_call_audio
 
 from conftest import mono_call, stereo_agent_left, stereo_agent_right, write_tone_noise
 

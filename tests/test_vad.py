@@ -1,7 +1,7 @@
 import numpy as np
 
 from callqa.settings import Settings
-from callqa.vad import SAMPLE_RATE, detect_speech, voiced_frames, voiced_support
+from callqa.speech.vad import SAMPLE_RATE, detect_speech, voiced_frames, voiced_support
 
 
 def _bursts(level: float, seconds: float = 20.0) -> np.ndarray:

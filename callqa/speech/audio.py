@@ -183,7 +183,7 @@ def check_decoded(path: Path, info: AudioInfo, decoded_s: float) -> None:
 
 def load_call_audio(path: Path) -> CallAudio:
     """Decode a whole recording to 16 kHz; stereo stays two channels (one per party).
-    For a short recording; callqa.transcription streams long ones block by block."""
+    For a short recording; callqa.speech.transcription streams long ones block by block."""
     info = probe(path)
     stereo = info.channels == 2
     blocks = list(decode_blocks(path, stereo))

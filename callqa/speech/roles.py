@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from callqa.speech import SPEECH_RULES
 from nlp.phrases import PhraseRule, load_rule_file, normalise, parse_rules, rules_path
 from nlp.transcript import Segment
 
@@ -72,7 +73,7 @@ class SpeakerDecision:
 
 @functools.lru_cache(maxsize=1)
 def role_rules() -> dict[Role, tuple[PhraseRule, ...]]:
-    path = rules_path("speaker_roles.yaml")
+    path = rules_path("speaker_roles.yaml", SPEECH_RULES)
     data = load_rule_file(path)
     return {"agent": parse_rules(data.get("agent"), f"{path}:agent"), "customer": parse_rules(data.get("customer"), f"{path}:customer")}
 

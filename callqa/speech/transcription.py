@@ -4,7 +4,7 @@ decode -> per channel: VAD (checked against energy) -> Whisper on the speech onl
 timestamps mapped back to the call -> split at pauses -> hallucination guard -> segments;
 then speaker roles from the channel layout and the text.
 
-The recording streams through in blocks (callqa.audio.BLOCK_S, five minutes; a call shorter
+The recording streams through in blocks (callqa.speech.audio.BLOCK_S, five minutes; a call shorter
 than that is one block), each cut at a quiet moment, so a two-hour recording never has more
 than a block of audio, its VAD and its Whisper features in memory.
 """
@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 from faster_whisper.vad import SpeechTimestampsMap, collect_chunks
 
-from callqa.asr import AsrBackend, AsrSegment, AsrWord, load_backend
-from callqa.audio import (
+from callqa.speech.asr import AsrBackend, AsrSegment, AsrWord, load_backend
+from callqa.speech.audio import (
     SAMPLE_RATE,
     AudioError,
     AudioInfo,
@@ -30,12 +30,12 @@ from callqa.audio import (
     same_signal,
     with_duration,
 )
-from callqa.guard import Dropped, why_drop
+from callqa.speech.guard import Dropped, why_drop
 from callqa.parallel import release_memory
 from callqa.settings import Settings
-from callqa.vad import FRAME_S, VadReport, detect_speech, frame_energy_db, voiced_support
-from callqa.voices import cluster_voices, voice_features
-from nlp.roles import SpeakerDecision, assign_mono_roles, choose_agent_channel
+from callqa.speech.vad import FRAME_S, VadReport, detect_speech, frame_energy_db, voiced_support
+from callqa.speech.voices import cluster_voices, voice_features
+from callqa.speech.roles import SpeakerDecision, assign_mono_roles, choose_agent_channel
 from nlp.transcript import Segment, Transcript, Word
 
 

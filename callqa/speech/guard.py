@@ -13,6 +13,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from callqa.settings import Settings
+from callqa.speech import SPEECH_RULES
 from nlp.phrases import PhraseRule, load_rule_file, normalise, parse_rules, rules_path
 
 PHANTOM_MAX_ENERGY = 0.5  # a phantom phrase is kept over audio voiced more than this
@@ -35,13 +36,13 @@ class Dropped:
 
 @functools.lru_cache(maxsize=1)
 def phantom_rules() -> tuple[PhraseRule, ...]:
-    path = rules_path("asr_hallucinations.yaml")
+    path = rules_path("asr_hallucinations.yaml", SPEECH_RULES)
     return parse_rules(load_rule_file(path).get("rules"), str(path))
 
 
 def why_drop(
     text: str,
-    energy_share: float,  # voiced support of the span, see callqa.vad.voiced_support
+    energy_share: float,  # voiced support of the span, see callqa.speech.vad.voiced_support
     mean_prob: float,
     avg_logprob: float,
     no_speech_prob: float,

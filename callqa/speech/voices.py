@@ -5,7 +5,7 @@ its weights, see models/speaker_encoder.py), and the pieces are split into two g
 average-linkage clustering on cosine distance. On the 24 labelled calls (bundled samples and
 the dev corpus, stereo ones mixed down to mono) this put every piece with its own speaker,
 where the earlier mean log-mel features managed 81-100% per call and failed outright on some
-8 kHz calls. The groups carry no names: nlp.roles names them from what each group says.
+8 kHz calls. The groups carry no names: callqa.speech.roles names them from what each group says.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sklearn.cluster import AgglomerativeClustering
 from sklearn.metrics import silhouette_score
 
 from models.speaker_encoder import embed_voices
-from nlp.roles import VoiceGroups
+from callqa.speech.roles import VoiceGroups
 
 MIN_PIECES = 4
 MIN_SPAN_S = 0.6
