@@ -38,6 +38,8 @@ import numpy as np
 import soundfile as sf
 import yaml
 
+from nlp import vocabulary
+
 HERE = Path(__file__).resolve().parent
 SCRIPTS = HERE / "scripts"
 
@@ -53,14 +55,13 @@ CLOSING_SCOPES = ("offer", "call")  # what MAX_CLOSES counts over: each offer, o
 SPEECH_TIME = {"agent": (-0.29, 0.0666, 0.237), "customer": (-0.05, 0.0757, 0.242)}
 MIN_TURN_S = 0.35
 
-ROLES = ("agent", "customer")
-ITEMS = ("price", "recurring_charge", "cancellation_terms", "contract_term", "restrictions")
-STATUSES = ("disclosed_before_consent", "disclosed_after_consent", "missing", "not_applicable")
-NEEDS = ("billing", "technical_support", "cancel_service", "new_purchase", "upgrade_plan",
-         "account_change", "complaint", "general_inquiry")
-SENTIMENTS = ("negative", "neutral", "positive")
-KINDS = ("upsell", "cross_sell", "retention")
-RESPONSES = ("accepted", "declined", "undecided")
+ROLES = vocabulary.ROLES
+ITEMS = vocabulary.DISCLOSURE_ITEMS
+STATUSES = vocabulary.DISCLOSURE_STATUSES
+NEEDS = vocabulary.DEFAULT_NEEDS
+SENTIMENTS = vocabulary.SENTIMENT_LABELS
+KINDS = vocabulary.OFFER_KINDS
+RESPONSES = vocabulary.RESPONSES
 # Who may carry which tag: catches a tag put on the wrong turn while writing a script.
 TAG_SPEAKER = {"need": "customer", "upset": "customer", "complain": "customer", "accept": "customer",
                "decline": "customer", "undecided": "customer",
@@ -72,15 +73,8 @@ OFFER_TAGS = ("offer", "close", "decline", "accept", "undecided", "book", "recap
 LAYOUTS = ("stereo_agent_left", "stereo_agent_right", "mono")
 FORMATS = ("wav", "flac", "mp3", "ogg")
 # Fixed order, so the labels list flags the same way every time.
-FLAG_CODES = ("OFFER_WITHOUT_NEED", "EXCESSIVE_CLOSING_ATTEMPTS", "CONTINUED_AFTER_DECLINE",
-              "MISSING_PRICE_DISCLOSURE", "MISSING_RECURRING_CHARGE_DISCLOSURE",
-              "MISSING_CANCELLATION_DISCLOSURE", "MISSING_CONTRACT_TERM_DISCLOSURE",
-              "DISCLOSURE_AFTER_CONSENT", "OFFER_TO_UPSET_CUSTOMER", "NO_COST_RECAP",
-              "SALE_WITHOUT_CONSENT")
-MISSING_FLAG = {"price": "MISSING_PRICE_DISCLOSURE",
-                "recurring_charge": "MISSING_RECURRING_CHARGE_DISCLOSURE",
-                "cancellation_terms": "MISSING_CANCELLATION_DISCLOSURE",
-                "contract_term": "MISSING_CONTRACT_TERM_DISCLOSURE"}  # no flag for restrictions
+FLAG_CODES = vocabulary.FLAG_CODES
+MISSING_FLAG = vocabulary.MISSING_FLAG  # no flag for restrictions
 
 
 @dataclass(frozen=True)

@@ -8,25 +8,8 @@ from nlp.disclosures import Disclosure
 from nlp.evidence import Evidence
 from nlp.policy import Policy
 from nlp.sales import Offer
+from nlp.vocabulary import MISSING_FLAG, SEVERITY
 
-SEVERITY = {
-    "OFFER_WITHOUT_NEED": "medium",
-    "EXCESSIVE_CLOSING_ATTEMPTS": "medium",
-    "CONTINUED_AFTER_DECLINE": "high",
-    "MISSING_PRICE_DISCLOSURE": "high",
-    "MISSING_RECURRING_CHARGE_DISCLOSURE": "high",
-    "MISSING_CANCELLATION_DISCLOSURE": "medium",
-    "MISSING_CONTRACT_TERM_DISCLOSURE": "medium",
-    "DISCLOSURE_AFTER_CONSENT": "high",
-    "OFFER_TO_UPSET_CUSTOMER": "high",
-    "NO_COST_RECAP": "low",
-}
-MISSING_FLAG = {
-    "price": "MISSING_PRICE_DISCLOSURE",
-    "recurring_charge": "MISSING_RECURRING_CHARGE_DISCLOSURE",
-    "cancellation_terms": "MISSING_CANCELLATION_DISCLOSURE",
-    "contract_term": "MISSING_CONTRACT_TERM_DISCLOSURE",
-}
 
 
 @dataclass(frozen=True)

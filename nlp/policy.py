@@ -17,22 +17,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from nlp.phrases import rules_path
+from nlp.vocabulary import DISCLOSURE_ITEMS, FLAG_CODES, DisclosureItem, FlagCode
 
-DisclosureItem = Literal["price", "recurring_charge", "cancellation_terms", "contract_term", "restrictions"]
-FlagCode = Literal[
-    "OFFER_WITHOUT_NEED",
-    "EXCESSIVE_CLOSING_ATTEMPTS",
-    "CONTINUED_AFTER_DECLINE",
-    "MISSING_PRICE_DISCLOSURE",
-    "MISSING_RECURRING_CHARGE_DISCLOSURE",
-    "MISSING_CANCELLATION_DISCLOSURE",
-    "MISSING_CONTRACT_TERM_DISCLOSURE",
-    "DISCLOSURE_AFTER_CONSENT",
-    "OFFER_TO_UPSET_CUSTOMER",
-    "NO_COST_RECAP",
-]
-DISCLOSURE_ITEMS: tuple[str, ...] = get_args(DisclosureItem)
-FLAG_CODES: tuple[str, ...] = get_args(FlagCode)
 
 
 class PolicyError(ValueError):

@@ -13,6 +13,8 @@ from typing import Literal
 
 from rapidfuzz import fuzz
 
+from nlp.vocabulary import Role, SentimentLabel
+
 from nlp.phrases import (
     FUZZY_CUTOFF,
     FUZZY_MIN_CHARS,
@@ -23,8 +25,7 @@ from nlp.phrases import (
     rules_path,
 )
 
-Label = Literal["negative", "neutral", "positive"]
-Role = Literal["agent", "customer"]
+Label = SentimentLabel
 ROLES: tuple[Role, ...] = ("agent", "customer")
 POLARITIES: tuple[Label, ...] = ("negative", "neutral", "positive")
 # "the first 1-2 substantive segments": a second one joins only when the first is short.

@@ -6,10 +6,9 @@ Frozen dataclasses: stages read a transcript and return findings; nothing edits 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from typing import Literal
 
-Speaker = Literal["agent", "customer", "unknown"]
-SPEAKERS: tuple[str, ...] = ("agent", "customer", "unknown")
+from nlp.vocabulary import SPEAKERS, Speaker
+
 
 
 @dataclass(frozen=True)

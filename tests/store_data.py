@@ -7,7 +7,8 @@ import random
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-DISCLOSURE_ITEMS = ("price", "recurring_charge", "cancellation_terms", "contract_term", "restrictions")
+from nlp.vocabulary import DISCLOSURE_ITEMS, DISCLOSURE_STATUSES
+
 SCORE_ITEMS = {  # scorecard item -> the flags that fail it (as nlp/policy/default.yaml)
     "need_before_offer": ("OFFER_WITHOUT_NEED",),
     "closing_attempts_within_limit": ("EXCESSIVE_CLOSING_ATTEMPTS",),
@@ -125,7 +126,7 @@ SYNTHETIC_AGENTS = tuple(f"Agent {i:02d}" for i in range(40))
 SYNTHETIC_NEEDS = ("billing", "technical_support", "cancel_service", "new_purchase", "upgrade_plan", "account_change", "complaint", "general_inquiry")
 SYNTHETIC_FLAGS = ("OFFER_WITHOUT_NEED", "EXCESSIVE_CLOSING_ATTEMPTS", "CONTINUED_AFTER_DECLINE", "MISSING_PRICE_DISCLOSURE",
                    "DISCLOSURE_AFTER_CONSENT", "OFFER_TO_UPSET_CUSTOMER", "NO_COST_RECAP")
-STATUSES = ("disclosed_before_consent", "disclosed_after_consent", "missing", "not_applicable")
+STATUSES = DISCLOSURE_STATUSES
 
 
 def synthetic_records(n: int, seed: int = 7) -> Iterator[dict]:

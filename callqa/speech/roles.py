@@ -16,8 +16,8 @@ from typing import Literal
 from callqa.speech import SPEECH_RULES
 from nlp.phrases import PhraseRule, load_rule_file, normalise, parse_rules, rules_path
 from nlp.transcript import Segment
+from nlp.vocabulary import Role
 
-Role = Literal["agent", "customer"]
 # In a pause-split mono call the next turn is usually the other party: the prior that the
 # speaker changes at a turn boundary, before any cue is read.
 P_SWITCH = 0.7

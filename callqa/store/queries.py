@@ -35,6 +35,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import Select, and_, case, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from nlp.vocabulary import RECORD_STATUSES
 from callqa.store.models import DECISIONS, TARGET_KINDS, Call, Disclosure, Evidence, Flag, Offer, ReviewDecision, ScoreItem
 
 SORTS = {
@@ -47,7 +48,7 @@ SORTS = {
     "call_id": (),
 }
 MAX_PAGE_SIZE = 500
-STATUSES = ("scored", "failed")
+STATUSES = RECORD_STATUSES
 DISCLOSED = ("disclosed_before_consent", "disclosed_after_consent")
 UPSET_FLAG = "OFFER_TO_UPSET_CUSTOMER"
 OVER_MAX_FLAG = "EXCESSIVE_CLOSING_ATTEMPTS"

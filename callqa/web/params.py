@@ -10,11 +10,10 @@ from urllib.parse import urlencode
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from callqa.store.queries import CallFilter
+from nlp.vocabulary import DISCLOSURE_ITEMS, DISCLOSURE_STATUSES, FLAG_CODES
 
 FLAG_CODE = r"^[A-Z][A-Z0-9_]{1,63}$"
 LABEL = r"^[a-z][a-z0-9_]{0,63}$"
-DISCLOSURE_ITEMS = ("price", "recurring_charge", "cancellation_terms", "contract_term", "restrictions")
-DISCLOSURE_STATUSES = ("disclosed_before_consent", "disclosed_after_consent", "missing", "not_applicable")
 Sort = Literal["-date", "date", "score", "-score", "flags", "-flags", "call_id"]
 
 
@@ -68,8 +67,4 @@ class DisclosureParams(Filters):
     page: int = Field(1, ge=1, le=1_000_000)  # the exports ignore paging: every row
     per_page: int = Field(250, ge=1, le=2000)
 
-KNOWN_FLAGS = (
-    "OFFER_WITHOUT_NEED", "EXCESSIVE_CLOSING_ATTEMPTS", "CONTINUED_AFTER_DECLINE", "MISSING_PRICE_DISCLOSURE",
-    "MISSING_RECURRING_CHARGE_DISCLOSURE", "MISSING_CANCELLATION_DISCLOSURE", "MISSING_CONTRACT_TERM_DISCLOSURE",
-    "DISCLOSURE_AFTER_CONSENT", "OFFER_TO_UPSET_CUSTOMER", "NO_COST_RECAP",
-)
+KNOWN_FLAGS = FLAG_CODES

@@ -33,21 +33,17 @@ from pathlib import Path
 
 import yaml
 
+from nlp import vocabulary
+
 HERE = Path(__file__).resolve().parent
 MAX_CLOSES = 2
-FLAGS = ("OFFER_WITHOUT_NEED", "EXCESSIVE_CLOSING_ATTEMPTS", "CONTINUED_AFTER_DECLINE",
-         "MISSING_PRICE_DISCLOSURE", "MISSING_RECURRING_CHARGE_DISCLOSURE",
-         "MISSING_CANCELLATION_DISCLOSURE", "MISSING_CONTRACT_TERM_DISCLOSURE",
-         "DISCLOSURE_AFTER_CONSENT", "OFFER_TO_UPSET_CUSTOMER", "NO_COST_RECAP")
-MISSING = {"price": "MISSING_PRICE_DISCLOSURE", "recurring_charge": "MISSING_RECURRING_CHARGE_DISCLOSURE",
-           "cancellation_terms": "MISSING_CANCELLATION_DISCLOSURE",
-           "contract_term": "MISSING_CONTRACT_TERM_DISCLOSURE"}
-ITEMS = ("price", "recurring_charge", "cancellation_terms", "contract_term", "restrictions")
-STATUSES = {"disclosed_before_consent", "disclosed_after_consent", "missing", "not_applicable"}
-NEEDS = {"billing", "technical_support", "cancel_service", "new_purchase", "upgrade_plan",
-         "account_change", "complaint", "general_inquiry"}
+FLAGS = vocabulary.FLAG_CODES
+MISSING = vocabulary.MISSING_FLAG
+ITEMS = vocabulary.DISCLOSURE_ITEMS
+STATUSES = set(vocabulary.DISCLOSURE_STATUSES)
+NEEDS = set(vocabulary.DEFAULT_NEEDS)
 INDUSTRIES = ("telecom", "banking", "internet_tv", "ecommerce", "insurance", "utilities")
-SENTIMENTS = {"negative", "neutral", "positive"}
+SENTIMENTS = set(vocabulary.SENTIMENT_LABELS)
 
 
 def script_tags(path: Path) -> list[tuple[int, str, str, str | None]]:
