@@ -62,7 +62,7 @@ def main() -> None:
         result = analyse(transcript, analysis_settings)
         times.append(time.perf_counter() - started)
     median = statistics.median(times)
-    print(f"10-minute call: {len(transcript.segments)} segments, {seconds / 60:.1f} min, {len(result['offers'])} offers, {len(result['flags'])} flags")
+    print(f"10-minute call: {len(transcript.segments)} segments, {seconds / 60:.1f} min, {len(result.offers)} offers, {len(result.flags)} flags")
     print(f"first run (model loading): {warmup:.2f} s")
     print(f"analysis after loading: median {median:.3f} s over {RUNS} runs (min {min(times):.3f}, max {max(times):.3f}); target {TARGET_S} s -> {TARGET_S / median:.1f}x under")
 

@@ -65,7 +65,9 @@ def run_worker(path: str, work_dir: str) -> dict:
     from callqa.parallel import configure_threads
 
     configure_threads(1)
-    from callqa.record import scored_record, write_record
+    from callqa.metadata import CallMetadata
+    from callqa.record import write_record
+    from flows.call import scored_record
     from callqa.settings import Settings
     from callqa.speech.transcription import transcribe_call
     from nlp.analyse import AnalysisSettings, analyse
@@ -78,7 +80,7 @@ def run_worker(path: str, work_dir: str) -> dict:
         started = time.perf_counter()
         result = transcribe_call(audio, settings)
         analysis = analyse(result.transcript, AnalysisSettings(policy, None))
-        write_record(out, scored_record(result, settings, analysis, "bench"))
+        write_record(out, scored_record(result, settings, analysis, "bench", CallMetadata()))
         return result.audio.duration_s, time.perf_counter() - started
 
     with tempfile.TemporaryDirectory() as out:

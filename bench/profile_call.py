@@ -63,7 +63,9 @@ def main() -> None:
     configure_offline(ROOT / ".callqa")
     from callqa.speech.asr import load_backend
     from callqa.parallel import configure_threads
-    from callqa.record import scored_record, write_record
+    from callqa.metadata import CallMetadata
+    from callqa.record import write_record
+    from flows.call import scored_record
     from callqa.settings import Settings
     from callqa.speech.transcription import transcribe_call
     from nlp.analyse import AnalysisSettings, analyse
@@ -78,7 +80,7 @@ def main() -> None:
     def one_call(path: Path, out: Path) -> None:
         result = transcribe_call(path, settings)
         analysis = analyse(result.transcript, AnalysisSettings(policy, None))
-        write_record(out, scored_record(result, settings, analysis, "profile"))
+        write_record(out, scored_record(result, settings, analysis, "profile", CallMetadata()))
 
     # ASR per channel, timed around the backend call (cProfile sums both channels).
     backend = load_backend(settings)

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from sqlalchemy import inspect, text  # noqa: E402
 
 from callqa.store import CallFilter, agent_summary, disclosure_rows, get_call, list_calls, open_store, save_record  # noqa: E402
-from store_data import synthetic_records  # noqa: E402
+from store_data import as_record, synthetic_records  # noqa: E402
 
 TARGET_MS = 300.0
 RUNS = 7
@@ -74,7 +74,7 @@ def main() -> None:
         started = time.perf_counter()
         with store.session() as s:
             for r in records:
-                save_record(s, r)
+                save_record(s, as_record(r))
         write_s = time.perf_counter() - started
         with store.engine.begin() as conn:
             conn.execute(text("ANALYZE"))  # planner statistics, as autovacuum (PostgreSQL) keeps them in use

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # store_data: the record builder the store tests use
 
 from fastapi.testclient import TestClient  # noqa: E402
-from store_data import synthetic_records  # noqa: E402
+from store_data import as_record, synthetic_records  # noqa: E402
 
 from callqa.store.db import open_store  # noqa: E402
 from callqa.store.write import save_record  # noqa: E402
@@ -55,7 +55,7 @@ def build(url: str, calls: int) -> float:
     started = time.perf_counter()
     with store.session() as session:
         for record in synthetic_records(calls):
-            save_record(session, record)
+            save_record(session, as_record(record))
     store.close()
     return time.perf_counter() - started
 

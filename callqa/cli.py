@@ -11,10 +11,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from callqa.env import configure_offline
 from callqa.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from callqa.metadata import Manifest
+    from flows.summary import BatchSummary
 
 app = typer.Typer(help="Score every recorded contact-centre call, offline.", no_args_is_help=True, add_completion=False)
 console = Console()
@@ -41,10 +43,14 @@ def _settings(config: Path | None, work_dir: Path | None, **overrides: object) -
         os.environ["CALLQA_HOME"] = str(work_dir.resolve())
         overrides["work_dir"] = work_dir
     try:
-        return load_settings(config, **overrides)
+        settings = load_settings(config, **overrides)
     except SettingsError as exc:
         err.print(f"[red]settings error:[/red] {exc}")
         raise typer.Exit(2) from exc
+    # The one place the command line sets the offline environment, before any command imports
+    # Prefect, Hugging Face or the models (they read it when first imported).
+    configure_offline(settings.work_dir)
+    return settings
 
 
 def _clock(seconds: float) -> str:
@@ -65,11 +71,9 @@ def transcribe(
     """Print the speaker-attributed transcript of each file, with times."""
     settings = _settings(config, work_dir, model=model, backend=backend, agent_channel=agent_channel, threads=threads)
     from callqa.speech.audio import AudioError
-    from callqa.env import configure_offline
     from callqa.speech.transcription import transcribe_call
     from models.registry import ModelNotFound
 
-    configure_offline(settings.work_dir)
     failed = 0
     for path in files:
         try:
@@ -134,7 +138,7 @@ def score(
     except ClusterError as exc:
         err.print(f"[red]cluster:[/red] {exc}")
         raise typer.Exit(2) from exc
-    _print_calls(out)
+    _print_calls(summary, out)
     console.print(summary.line())
     for call_id, code in summary.failures.items():
         console.print(f"  [red]failed[/red] {call_id}: {code}")
@@ -203,27 +207,22 @@ def ingest(
     raise typer.Exit(1 if result.errors else 0)
 
 
-def _print_calls(out: Path) -> None:
-    """One line per call of the output folder: what a QA lead scans first."""
-    import json as jsonlib
-
+def _print_calls(summary: BatchSummary, out: Path) -> None:
+    """One line per call of the batch, as the flow returned it: what a QA lead scans first."""
     table = Table("call", "status", "score", "need", "offers", "closes", "flags", title=f"calls in {out}")
-    for path in sorted((out / "records").glob("*.json")):
-        record = jsonlib.loads(path.read_text())
-        if record["status"] != "scored":
-            table.add_row(record["call_id"], f"[red]failed[/red] {record['error']['code']}", "", "", "", "", "")
+    for call_id, o in sorted(summary.outcomes.items()):
+        if o.status != "scored":
+            table.add_row(call_id, f"[red]failed[/red] {o.error}", "", "", "", "", "")
             continue
-        score = (record.get("score") or {}).get("value")
-        offers = ", ".join(f"{o['product']} ({o['customer_response']})" for o in record["offers"]) or "-"
-        flags = ", ".join(f["code"] for f in record["flags"]) or "-"
+        flags = ", ".join(o.flags) or "-"
         table.add_row(
-            record["call_id"],
+            call_id,
             "scored",
-            "-" if score is None else f"{score:.0f}",
-            (record.get("need") or {}).get("label", "-"),
-            offers,
-            str((record.get("closing_attempts") or {}).get("total", 0)),
-            f"[yellow]{flags}[/yellow]" if record["flags"] else flags,
+            "-" if o.score is None else f"{o.score:.0f}",
+            o.need or "-",
+            ", ".join(o.offers) or "-",
+            str(o.closing_attempts),
+            f"[yellow]{flags}[/yellow]" if o.flags else flags,
         )
     console.print(table)
 
@@ -260,8 +259,8 @@ def evaluate(
     """Per-field accuracy and per-flag precision/recall/F1 against labelled calls."""
     import json as jsonlib
 
-    from callqa.evaluation import audio_inputs, evaluate_records, evaluate_text, load_labels
-    from callqa.report import markdown_report, print_report
+    from callqa.eval.compare import audio_inputs, evaluate_records, evaluate_text, load_labels
+    from callqa.eval.report import markdown_report, print_report
 
     settings = _settings(config, work_dir, model=model, policy=policy)
     labels = load_labels(labels_dir)
@@ -295,7 +294,7 @@ def evaluate_public(
     policy: PolicyOpt = None,
 ) -> None:
     """Need accuracy on public customer-service data (banking77, ABCD in ../shared/data), mapped to the taxonomy."""
-    from callqa.public_eval import PublicDataMissing, abcd_need_accuracy, banking77_need_accuracy
+    from callqa.eval.public import PublicDataMissing, abcd_need_accuracy, banking77_need_accuracy
     from nlp.policy import load_policy
 
     loaded = load_policy(policy)

@@ -1,128 +1,220 @@
-"""The per-call record (schema v1, see ARCHITECTURE.md): build it, write it atomically, read it."""
+"""The per-call record (schema v1, ../shared/ARCHITECTURE.md) as a typed contract.
+
+One light module: frozen dataclasses for the record and its parts, their JSON form
+(`to_dict` / `from_dict`, validated on load), where records live, atomic writes, and when a
+rerun may keep a record (`is_done`). The store, the flows, the CLI, the evaluation and the
+review app read records through this module; importing it loads no ASR or NLP model code.
+Building a record from a transcription and an analysis happens in flows.call.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import tempfile
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Literal
 
-from callqa import __version__
-from callqa.speech.audio import AudioInfo
-from callqa.settings import Settings
-from callqa.speech.transcription import CallTranscription
+from callqa.metadata import CallMetadata, MetadataError
+from nlp.contract import OMIT_NONE, ContractError, dump, load
+from nlp.findings import CallAnalysis, ClosingAttempts, FlagPart, NeedPart, OfferPart, ScorePart, SentimentPart
+from nlp.transcript import Segment
+from nlp.vocabulary import RecordStatus, Role
 
 SCHEMA_VERSION = "1"
-LOW_SPEAKER_CONFIDENCE = 0.6
 # Failures worth trying again on a rerun; the others are facts about the file's bytes.
 RETRYABLE_ERRORS = frozenset({"internal_error", "analysis_error"})
 
 
-def _now() -> str:
+class RecordError(ValueError):
+    """A record that is not schema v1 or does not fit the contract; the message names the field."""
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class AudioPart:
+    path: str | None
+    sha256: str | None
+    size_bytes: int | None = field(default=None, metadata=OMIT_NONE)
+    duration_s: float | None = None
+    sample_rate: int | None = None
+    channels: int | None = None
+    codec: str | None = field(default=None, metadata=OMIT_NONE)
+
+
+@dataclass(frozen=True)
+class SpeakerCue:
+    """A phrase that pointed to a role, from the speaker-role rules."""
+
+    segment_id: str
+    points_to: Role
+    rule: str
+    weight: float
+    quote: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class Speakers:
+    method: Literal["channel", "text", "given"]
+    agent_channel: str | None
+    confidence: float
+    reason: str = ""
+    evidence: tuple[SpeakerCue, ...] = ()
+
+
+@dataclass(frozen=True)
+class Warning:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class VadPart:
+    threshold: float
+    speech_s: float
+    energy_speech_s: float
+    coverage: float
+    low_coverage: bool
+    retried: bool
+
+
+@dataclass(frozen=True)
+class DroppedPart:
+    """A segment the hallucination guard dropped, and why."""
+
+    channel: str
+    start: float
+    end: float
+    text: str
+    reason: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class ChannelPart:
+    channel: str
+    vad: VadPart
+    segments: int
+    dropped: tuple[DroppedPart, ...]
+
+
+@dataclass(frozen=True)
+class AsrPart:
+    backend: str
+    model: str
+    model_source: str
+    compute_type: str
+    language: str | None
+    beam_size: int
+    vad: bool
+    settings_key: str
+    channels: tuple[ChannelPart, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Versions:
+    callqa: str
+    schema: str = SCHEMA_VERSION
+    asr_backend: str | None = None
+    asr_model: str | None = None
+    nlp_models: dict[str, str | None] = field(default_factory=dict)
+    policy: str | None = None
+    policy_hash: str | None = None
+    rules_hash: str | None = None  # nlp/rules/*.yaml: which rule set produced the evidence
+
+
+@dataclass(frozen=True)
+class Processing:
+    finished_at: str
+    transcription_s: float | None = field(default=None, metadata=OMIT_NONE)
+    analysis_s: float | None = field(default=None, metadata=OMIT_NONE)
+    settings_key: str | None = None
+    analysis_key: str | None = field(default=None, metadata=OMIT_NONE)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallRecord:
+    schema_version: str
+    call_id: str
+    status: RecordStatus
+    error: ErrorInfo | None
+    audio: AudioPart
+    speakers: Speakers | None
+    transcript: tuple[Segment, ...]
+    need: NeedPart | None
+    offers: tuple[OfferPart, ...]
+    closing_attempts: ClosingAttempts | None
+    sentiment: SentimentPart | None
+    flags: tuple[FlagPart, ...]
+    score: ScorePart | None
+    warnings: tuple[Warning, ...] = ()
+    asr: AsrPart | None = None
+    versions: Versions
+    processing: Processing
+    metadata: dict[str, str | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.schema_version != SCHEMA_VERSION:
+            raise RecordError(f"record {self.call_id}: schema_version {self.schema_version!r}, this callqa reads {SCHEMA_VERSION!r}")
+        if self.status == "failed" and self.error is None:
+            raise RecordError(f"record {self.call_id}: a failed record needs an error")
+
+    def to_dict(self) -> dict:
+        return dump(self)
+
+    @classmethod
+    def from_dict(cls, data: object, where: str = "record") -> CallRecord:
+        """A record read from JSON, checked against the contract (RecordError names the bad field)."""
+        if isinstance(data, dict) and data.get("schema_version") != SCHEMA_VERSION:
+            raise RecordError(f"{where}: schema_version {data.get('schema_version')!r}, this callqa reads {SCHEMA_VERSION!r}")
+        try:
+            return load(cls, data, where)
+        except ContractError as exc:
+            raise RecordError(str(exc)) from exc
+
+    @property
+    def flag_codes(self) -> tuple[str, ...]:
+        return tuple(f.code for f in self.flags)
+
+    @property
+    def score_value(self) -> float | None:
+        return self.score.value if self.score else None
+
+    def call_metadata(self) -> CallMetadata:
+        """The record's metadata as CallMetadata (MetadataError if a hand edit broke it)."""
+        return CallMetadata.from_dict(self.metadata, f"record {self.call_id}: metadata")
+
+    def with_metadata(self, metadata: CallMetadata) -> CallRecord:
+        return replace(self, metadata=metadata.to_dict())
+
+    def with_audio_path(self, path: Path) -> CallRecord:
+        return replace(self, audio=replace(self.audio, path=str(path)))
+
+
+def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _empty_analysis() -> dict:
-    """Analysis fields before the NLP stages have run on the call."""
+def analysis_fields(analysis: CallAnalysis | None) -> dict:
+    """The record's analysis fields: the findings, or empty ones before analysis has run."""
+    if analysis is None:
+        return {"need": None, "offers": (), "closing_attempts": None, "sentiment": None, "flags": (), "score": None}
     return {
-        "need": None,
-        "offers": [],
-        "closing_attempts": None,
-        "sentiment": None,
-        "flags": [],
-        "score": None,
-    }
-
-
-def _versions(asr: dict | None, analysis: dict | None = None) -> dict:
-    meta = (analysis or {}).get("analysis") or {}
-    return {
-        "callqa": __version__,
-        "schema": SCHEMA_VERSION,
-        "asr_backend": asr.get("backend") if asr else None,
-        "asr_model": asr.get("model") if asr else None,
-        "nlp_models": meta.get("nlp_models", {}),
-        "policy": meta.get("policy"),
-        "policy_hash": meta.get("policy_hash"),
-        "rules_hash": meta.get("rules_hash"),  # nlp/rules/*.yaml: which rule set produced the evidence
-    }
-
-
-def warnings_for(result: CallTranscription) -> list[dict]:
-    """Things a reviewer should know before trusting the transcript."""
-    found = []
-    for ch in result.channels:
-        if ch.vad.low_coverage:
-            found.append(
-                {
-                    "code": "LOW_VAD_COVERAGE",
-                    "message": f"{ch.channel} channel: the VAD kept {ch.vad.coverage:.0%} of the "
-                    f"{ch.vad.energy_speech_s:.0f} s that sound voiced; speech may be missing from the transcript",
-                }
-            )
-    if result.speakers.confidence < LOW_SPEAKER_CONFIDENCE:
-        found.append(
-            {
-                "code": "LOW_SPEAKER_CONFIDENCE",
-                "message": f"agent/customer roles are uncertain ({result.speakers.confidence:.2f}): {result.speakers.reason}",
-            }
-        )
-    return found
-
-
-def scored_record(result: CallTranscription, settings: Settings, analysis: dict | None, analysis_key: str) -> dict:
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "call_id": result.call_id,
-        "status": "scored",
-        "error": None,
-        "audio": result.audio.to_dict(),
-        "speakers": result.speakers.to_dict(),
-        "transcript": result.transcript.to_list(),
-        **{k: v for k, v in (analysis or _empty_analysis()).items() if k != "analysis"},
-        "warnings": warnings_for(result),
-        "asr": result.asr | {"channels": [c.to_dict() for c in result.channels]},
-        "versions": _versions(result.asr, analysis),
-        "processing": {
-            "finished_at": _now(),
-            "transcription_s": round(result.elapsed_s, 2),
-            "analysis_s": ((analysis or {}).get("analysis") or {}).get("seconds"),
-            "settings_key": settings.transcription_key(),
-            "analysis_key": analysis_key,
-        },
-    }
-
-
-def failed_record(
-    call_id: str,
-    path: Path,
-    code: str,
-    message: str,
-    settings: Settings,
-    audio: AudioInfo | None = None,
-    sha256: str | None = None,
-    partial: CallTranscription | None = None,
-) -> dict:
-    """A call that could not be scored. When transcription worked but analysis failed, the
-    transcript is kept (`partial`), so nothing a reviewer could use is thrown away."""
-    audio_dict = (
-        audio.to_dict() if audio else partial.audio.to_dict() if partial
-        else {"path": str(path), "sha256": sha256, "duration_s": None, "sample_rate": None, "channels": None}
-    )
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "call_id": call_id,
-        "status": "failed",
-        "error": {"code": code, "message": message},
-        "audio": audio_dict,
-        "speakers": partial.speakers.to_dict() if partial else None,
-        "transcript": partial.transcript.to_list() if partial else [],
-        **_empty_analysis(),
-        "warnings": [],
-        "asr": (partial.asr | {"channels": [c.to_dict() for c in partial.channels]}) if partial else None,
-        "versions": _versions(None),
-        "processing": {"finished_at": _now(), "settings_key": settings.transcription_key()},
+        "need": analysis.need,
+        "offers": analysis.offers,
+        "closing_attempts": analysis.closing_attempts,
+        "sentiment": analysis.sentiment,
+        "flags": analysis.flags,
+        "score": analysis.score,
     }
 
 
@@ -130,14 +222,14 @@ def record_path(out_dir: Path, call_id: str) -> Path:
     return out_dir / "records" / f"{call_id}.json"
 
 
-def write_record(out_dir: Path, record: dict) -> Path:
+def write_record(out_dir: Path, record: CallRecord) -> Path:
     """Temp file in the same directory, then rename: readers never see half a record."""
-    target = record_path(out_dir, record["call_id"])
+    target = record_path(out_dir, record.call_id)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{record['call_id']}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{record.call_id}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "w") as fh:
-            json.dump(record, fh, indent=2, ensure_ascii=False)
+            json.dump(record.to_dict(), fh, indent=2, ensure_ascii=False)
             fh.write("\n")
             fh.flush()
             os.fsync(fh.fileno())
@@ -148,26 +240,41 @@ def write_record(out_dir: Path, record: dict) -> Path:
     return target
 
 
-def read_record(path: Path) -> dict | None:
-    """The record at path, or None when it is missing or unreadable (then the call is redone)."""
+def load_record(path: Path) -> CallRecord:
+    """The record at path; OSError when it cannot be read, RecordError when it is not a record."""
     try:
         data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+    except json.JSONDecodeError as exc:
+        raise RecordError(f"{path}: not JSON ({exc})") from exc
+    return CallRecord.from_dict(data, str(path))
+
+
+def read_record(path: Path) -> CallRecord | None:
+    """The record at path, or None when it is missing, unreadable or not a record (then the call is redone)."""
+    try:
+        return load_record(path)
+    except (OSError, RecordError):
         return None
-    return data if isinstance(data, dict) else None
 
 
-def is_done(record: dict | None, sha256: str, settings: Settings, analysis_key: str) -> bool:
+def record_metadata(record: CallRecord) -> CallMetadata:
+    return record.call_metadata()
+
+
+def is_done(record: CallRecord | None, sha256: str, transcription_key: str, analysis_key: str) -> bool:
     """True when a rerun can keep this record: same audio bytes, same settings, a final status."""
-    if record is None or record.get("schema_version") != SCHEMA_VERSION:
+    if record is None or record.audio.sha256 != sha256:
         return False
-    if (record.get("audio") or {}).get("sha256") != sha256:
+    if record.processing.settings_key != transcription_key:
         return False
-    processing = record.get("processing") or {}
-    if processing.get("settings_key") != settings.transcription_key():
-        return False
-    if record.get("status") == "scored" and processing.get("analysis_key") != analysis_key:
-        return False  # same transcript, new policy or sentiment model: analyse again
-    if record.get("status") == "failed":
-        return (record.get("error") or {}).get("code") not in RETRYABLE_ERRORS
-    return record.get("status") == "scored"
+    if record.status == "scored":
+        return record.processing.analysis_key == analysis_key  # else: same transcript, new policy or model: analyse again
+    return record.error is not None and record.error.code not in RETRYABLE_ERRORS
+
+
+__all__ = [
+    "SCHEMA_VERSION", "RETRYABLE_ERRORS", "RecordError", "MetadataError", "ErrorInfo", "AudioPart", "SpeakerCue",
+    "Speakers", "Warning", "VadPart", "DroppedPart", "ChannelPart", "AsrPart", "Versions", "Processing",
+    "CallRecord", "analysis_fields", "now", "record_path", "write_record", "load_record", "read_record",
+    "record_metadata", "is_done",
+]

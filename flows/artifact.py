@@ -4,13 +4,10 @@ markdown overview (calls, failures, flags by code) and a table of the worst call
 from __future__ import annotations
 
 import logging
-from collections import Counter
-from typing import TYPE_CHECKING
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-if TYPE_CHECKING:
-    from flows.score import BatchSummary
+from flows.summary import BatchSummary
 
 SUMMARY_KEY = "score-calls-summary"
 WORST_KEY = "score-calls-worst"
@@ -20,8 +17,7 @@ log = logging.getLogger(__name__)
 
 def flag_totals(summary: BatchSummary) -> dict[str, int]:
     """Flag code -> calls of the batch with it, most frequent first."""
-    counts = Counter(code for o in summary.outcomes.values() for code in set(o.flags))
-    return dict(counts.most_common())
+    return summary.flag_totals()
 
 
 def worst_calls(summary: BatchSummary, n: int = WORST_CALLS) -> list[dict]:

@@ -14,13 +14,10 @@ from dataclasses import replace
 
 import httpx
 
-from callqa.env import configure_offline
-from callqa.settings import AUTO, Settings, default_work_dir
+from prefect.settings import get_current_settings
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-configure_offline(default_work_dir())  # before Prefect is first imported, wherever this module is
-
-from prefect.settings import get_current_settings  # noqa: E402
-from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner  # noqa: E402
+from callqa.settings import AUTO, Settings
 
 
 class ClusterError(RuntimeError):

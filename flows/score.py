@@ -2,118 +2,48 @@
 then copy it into the store (the JSON record stays the source of truth), and at the end
 publish a summary artifact.
 
-Tasks are thin wrappers over plain functions (callqa.speech.transcription, callqa.record), which
-carry the logic and are tested directly. Calls run concurrently: on this machine in worker
-processes that load the models once (callqa.parallel), or on a Dask cluster (flows.runners).
-A call that fails gets a failed record and the batch goes on; a rerun skips calls whose
-record already matches the audio bytes and settings, and Prefect's cache (keyed by audio
-sha256 + call id + transcription settings) skips transcription when only the record is missing. The
-store is written by the flow itself, one call at a time as results come back, so SQLite
-never sees two writers and a Dask worker needs no database access.
+Tasks are thin wrappers: the per-call logic is flows.call.score_call, a plain function tested
+directly, and the record contract is callqa.record. Calls run concurrently: on this machine in
+worker processes that load the models once (callqa.parallel), or on a Dask cluster
+(flows.runners). A call that fails gets a failed record and the batch goes on; a rerun skips
+calls whose record already matches the audio bytes and settings, and Prefect's cache (keyed by
+audio sha256 + call id + transcription settings) skips transcription when only the record is
+missing. The store is written by the flow itself, one call at a time as results come back, so
+SQLite never sees two writers and a Dask worker needs no database access.
+
+Entry points (the CLI, tests, benchmarks) call callqa.env.configure_offline before importing
+this module: Prefect reads its settings when it is first imported.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
-from callqa.env import configure_offline
-from callqa.settings import Settings, default_work_dir
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.context import TaskRunContext
+from prefect.futures import PrefectFuture, as_completed
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-configure_offline(default_work_dir())
-
-from prefect import flow, task  # noqa: E402  (after the offline environment is set)
-from prefect.cache_policies import NO_CACHE  # noqa: E402
-from prefect.context import TaskRunContext  # noqa: E402
-from prefect.futures import PrefectFuture, as_completed  # noqa: E402
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
-
-from callqa import __version__  # noqa: E402
-from callqa.speech.audio import AudioError, file_sha256  # noqa: E402
-from callqa.metadata import CallMetadata, Manifest, MetadataError, compile_pattern, load_manifest, resolve  # noqa: E402
-from callqa.parallel import configure_threads, run_in_worker  # noqa: E402
-from callqa.record import failed_record, is_done, read_record, record_path, scored_record, write_record  # noqa: E402
-from callqa.store import Store, default_url, open_store, save_record  # noqa: E402
-from callqa.store.db import error_line  # noqa: E402
-from callqa.store.write import record_metadata  # noqa: E402
-from callqa.speech.transcription import CallTranscription, transcribe_call  # noqa: E402
-from flows.artifact import publish_summary  # noqa: E402
-from flows.discover import CallInput, discover  # noqa: E402
-from flows.runners import for_workers, require_prefect_server, task_runner, uses_dask  # noqa: E402
-from nlp.analyse import AnalysisSettings, analyse  # noqa: E402
-from nlp.phrases import rules_hash  # noqa: E402
-from nlp.policy import Policy, cached_policy  # noqa: E402
-
-
-@dataclass(frozen=True)
-class CallFailure:
-    code: str
-    message: str
-
-
-@dataclass(frozen=True)
-class CallOutcome:
-    """What became of one call, returned to the flow (its task may run on another machine)."""
-
-    call_id: str
-    status: str  # the record's: scored | failed
-    score: float | None = None
-    flags: tuple[str, ...] = ()
-    error: str | None = None  # error code of a failed record
-    skipped: bool = False  # the record of an earlier run still holds
-    audio_s: float = 0.0  # transcribed in this run
-    cached: bool = False  # record rebuilt from a cached transcription
-    metadata_problem: str | None = None  # bad file-name metadata, reported and left out
-    record: dict | None = field(default=None, compare=False, repr=False)  # for the store; None when it could not be written
-
-
-@dataclass
-class BatchSummary:
-    total: int = 0
-    scored: int = 0
-    failed: int = 0
-    skipped: int = 0  # already done in an earlier run
-    cached: int = 0  # record rebuilt from a cached transcription
-    ignored: int = 0  # sidecar files (labels, scripts) next to the recordings
-    audio_s: float = 0.0  # transcribed in this run
-    wall_s: float = 0.0
-    failures: dict[str, str] = field(default_factory=dict)  # call_id -> error code
-    outcomes: dict[str, CallOutcome] = field(default_factory=dict)  # every call of the batch (records left out)
-    store_url: str | None = None  # where the records were copied (password hidden)
-    stored: int = 0
-    store_failures: dict[str, str] = field(default_factory=dict)  # call_id -> why its rows are not in the store
-    metadata_problems: dict[str, str] = field(default_factory=dict)  # call_id -> bad file-name metadata
-    artifact_error: str | None = None
-
-    def add(self, outcome: CallOutcome) -> None:
-        self.outcomes[outcome.call_id] = replace(outcome, record=None)
-        if outcome.metadata_problem:
-            self.metadata_problems[outcome.call_id] = outcome.metadata_problem
-        if outcome.skipped:
-            self.skipped += 1
-            return
-        if outcome.status == "scored":
-            self.scored += 1
-        else:
-            self.failed += 1
-            self.failures[outcome.call_id] = outcome.error or "internal_error"
-        self.cached += outcome.cached
-        self.audio_s += outcome.audio_s
-
-    @property
-    def speed(self) -> float:
-        """Audio seconds transcribed per wall second in this run."""
-        return self.audio_s / self.wall_s if self.wall_s else 0.0
-
-    def line(self) -> str:
-        return (
-            f"{self.total} calls: {self.scored} scored, {self.failed} failed, {self.skipped} already done"
-            f"{f' ({self.cached} from cached transcripts)' if self.cached else ''}"
-            f"{f', {self.ignored} non-audio files ignored' if self.ignored else ''}; "
-            f"{self.audio_s / 60:.1f} audio min in {self.wall_s:.0f} s ({self.speed:.1f}x real time)"
-        )
+from callqa.metadata import Manifest, compile_pattern, load_manifest
+from callqa.parallel import configure_threads, run_in_worker
+from callqa.record import CallRecord, record_path, write_record
+from callqa.settings import Settings
+from callqa.speech.audio import AudioError
+from callqa.speech.transcription import CallTranscription, transcribe_call
+from callqa.store import Store, default_url, open_store, save_record
+from callqa.store.db import error_line
+from flows.artifact import publish_summary
+from flows.call import CallFailure, CallSteps, score_call
+from flows.discover import CallInput, discover
+from flows.runners import for_workers, require_prefect_server, task_runner, uses_dask
+from flows.summary import BatchSummary, CallOutcome, StoreReport, summarise
+from nlp.analyse import AnalysisSettings, analyse
+from nlp.findings import CallAnalysis
+from nlp.policy import Policy, cached_policy
 
 
 def _transcription_cache_key(context: TaskRunContext, parameters: dict) -> str:
@@ -140,55 +70,13 @@ def transcribe_task(call_id: str, path: Path, sha256: str, settings: Settings, u
 
 
 @task(name="analyse", task_run_name="analyse-{result.call_id}")
-def analyse_task(result: CallTranscription, settings: Settings, policy: Policy, use_pool: bool) -> dict:
-    analysis = run_in_worker(settings, use_pool, analyse, result.transcript, AnalysisSettings(policy, settings.sentiment_model_dir))
-    return scored_record(result, settings, analysis, analysis_key(settings, policy))
+def analyse_task(result: CallTranscription, settings: Settings, policy: Policy, use_pool: bool) -> CallAnalysis:
+    return run_in_worker(settings, use_pool, analyse, result.transcript, AnalysisSettings(policy, settings.sentiment_model_dir))
 
 
-def analysis_key(settings: Settings, policy: Policy) -> str:
-    """What the analysis depends on beyond the transcript: a change re-analyses, it does not re-transcribe."""
-    return f"{__version__}:{rules_hash()}:{policy.source_hash}:{settings.sentiment_model_dir or 'default'}"
-
-
-@task(name="write-record", retries=2, retry_delay_seconds=1, task_run_name="write-{record[call_id]}")
-def write_task(out_dir: Path, record: dict) -> Path:
+@task(name="write-record", retries=2, retry_delay_seconds=1, task_run_name="write-{record.call_id}")
+def write_task(out_dir: Path, record: CallRecord) -> Path:
     return write_record(out_dir, record)
-
-
-@dataclass(frozen=True)
-class Outputs:
-    """Where a call's results go beside its JSON record."""
-
-    store: Store | None = None
-    manifest: Manifest | None = None
-    pattern: re.Pattern[str] | None = None
-
-
-def _metadata(call: CallInput, previous: dict | None, manifest: Manifest | None, pattern: re.Pattern[str] | None) -> tuple[CallMetadata, str | None]:
-    """The call's metadata, and what was wrong with its file name when the pattern did not fit."""
-    try:
-        before = record_metadata(previous) if previous else None
-    except MetadataError:
-        before = None  # a hand-edited record with bad metadata: the manifest and pattern still apply
-    try:
-        return resolve(call.call_id, call.path, manifest, pattern, before), None
-    except MetadataError as exc:
-        return resolve(call.call_id, call.path, manifest, None, before), str(exc)
-
-
-def _outcome(record: dict, skipped: bool = False, audio_s: float = 0.0, cached: bool = False, metadata_problem: str | None = None) -> CallOutcome:
-    return CallOutcome(
-        record["call_id"],
-        record.get("status", "failed"),
-        (record.get("score") or {}).get("value"),
-        tuple(f["code"] for f in record.get("flags") or []),
-        (record.get("error") or {}).get("code"),
-        skipped=skipped,
-        audio_s=audio_s,
-        cached=cached,
-        metadata_problem=metadata_problem,
-        record=record,
-    )
 
 
 @task(name="score-call", task_run_name="score-{call.call_id}", cache_policy=NO_CACHE)
@@ -201,54 +89,23 @@ def score_call_task(
     manifest: Manifest | None = None,
     pattern: re.Pattern[str] | None = None,
 ) -> CallOutcome:
-    """One call, start to record (written to disk; the earlier one when it still holds). Runs in a
-    thread of the flow that hands the heavy work to this machine's worker pool (use_pool), or
-    whole inside a Dask worker."""
+    """flows.call.score_call with Prefect-run steps. Runs in a thread of the flow that hands the
+    heavy work to this machine's worker pool (use_pool), or whole inside a Dask worker."""
     if not use_pool:
         configure_threads(settings.parallelism()[1])
-    previous = read_record(record_path(out_dir, call.call_id))
-    metadata, problem = _metadata(call, previous, manifest, pattern)
-    try:
-        sha = file_sha256(call.path) if call.path.is_file() else None
-    except OSError as exc:
-        record = failed_record(call.call_id, call.path, "unreadable_file", str(exc), settings) | {"metadata": metadata.to_dict()}
-        write_task(out_dir, record)
-        return _outcome(record, metadata_problem=problem)
-    if sha is not None and previous is not None and is_done(previous, sha, settings, analysis_key(settings, policy)):
-        # A new manifest or pattern, or the same recording now in another folder: nothing to
-        # redo, but the record (and so the store) says so too.
-        moved = previous["audio"].get("path") != str(call.path)
-        if previous.get("metadata") != metadata.to_dict() or moved:
-            previous["metadata"] = metadata.to_dict()
-            previous["audio"]["path"] = str(call.path)
-            write_task(out_dir, previous)
-        return _outcome(previous, skipped=True, metadata_problem=problem)
-    result: CallTranscription | None = None
-    cached, audio_s = False, 0.0
-    try:
-        if sha is None:
-            raise AudioError("file_not_found", f"{call.path} does not exist or is not a file")
+
+    def transcribe(call_id: str, path: Path, sha256: str) -> tuple[CallTranscription | CallFailure, bool]:
         state = transcribe_task.with_options(result_storage=settings.work_dir / "results")(
-            call.call_id, call.path, sha, settings, use_pool, return_state=True
+            call_id, path, sha256, settings, use_pool, return_state=True
         )
-        result = state.result()
-        if isinstance(result, CallFailure):
-            raise AudioError(result.code, result.message)
-        if result.audio.path != str(call.path):
-            # a cached transcript of the same bytes read from another folder: the record (and the
-            # review app's audio player) must name the file that is here now
-            result = replace(result, audio=replace(result.audio, path=str(call.path)))
-        record = analyse_task(result, settings, policy, use_pool)
-        cached = state.name == "Cached"
-        audio_s = 0.0 if cached else result.audio.duration_s
-    except AudioError as exc:
-        record = failed_record(call.call_id, call.path, exc.code, exc.message, settings, sha256=sha)
-    except Exception as exc:  # noqa: BLE001  one broken call must not stop the batch
-        code = "analysis_error" if result is not None else "internal_error"
-        record = failed_record(call.call_id, call.path, code, f"{type(exc).__name__}: {exc}", settings, sha256=sha, partial=result)
-    record["metadata"] = metadata.to_dict()
-    write_task(out_dir, record)
-    return _outcome(record, audio_s=audio_s, cached=cached, metadata_problem=problem)
+        return state.result(), state.name == "Cached"
+
+    steps = CallSteps(
+        transcribe=transcribe,
+        analyse=lambda result: analyse_task(result, settings, policy, use_pool),
+        write=lambda record: write_task(out_dir, record),
+    )
+    return score_call(call, out_dir, settings, policy, steps, manifest, pattern)
 
 
 def _result(future: PrefectFuture[CallOutcome], call: CallInput) -> CallOutcome:
@@ -258,15 +115,28 @@ def _result(future: PrefectFuture[CallOutcome], call: CallInput) -> CallOutcome:
         return CallOutcome(call.call_id, "failed", error="internal_error")
 
 
-def _store(record: dict, out_dir: Path, store: Store, summary: BatchSummary) -> None:
-    """Copy the record into the store. The JSON record is already on disk, so a failure here
-    loses nothing: it is reported, and `callqa ingest` loads the record later."""
+def _store(record: CallRecord, out_dir: Path, store: Store) -> str | None:
+    """Copy the record into the store; None when stored, else why not. The JSON record is
+    already on disk, so a failure here loses nothing: it is reported, and `callqa ingest`
+    loads the record later."""
     try:
         with store.session() as session:
-            save_record(session, record, record_path=record_path(out_dir, record["call_id"]).resolve())
-        summary.stored += 1
+            save_record(session, record, record_path=record_path(out_dir, record.call_id).resolve())
     except Exception as exc:  # noqa: BLE001  one call's store failure must not stop the batch
-        summary.store_failures[record["call_id"]] = error_line(exc)
+        return error_line(exc)
+    return None
+
+
+def _progress(show: bool) -> Progress:
+    return Progress(
+        TextColumn("[bold]scoring"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("calls · {task.fields[audio_min]:.1f} audio min · {task.fields[speed]:.1f}x real time"),
+        TimeElapsedColumn(),
+        disable=not show,
+        transient=False,
+    )
 
 
 @flow(name="score-calls", validate_parameters=False)
@@ -289,39 +159,38 @@ def score_flow(
     manifest = load_manifest(metadata_file) if metadata_file else None
     pattern = compile_pattern(settings.metadata_pattern) if settings.metadata_pattern else None
     # Opened last, and closed in the finally below whatever fails after it (discovery included).
-    outputs = Outputs(open_store(db or default_url(out_dir)) if store else None, manifest, pattern)
+    opened = open_store(db or default_url(out_dir)) if store else None
+    started = time.perf_counter()
+    outcomes: list[CallOutcome] = []
+    store_failures: dict[str, str] = {}
     try:
-        started = time.perf_counter()
         found = discover([Path(p) for p in inputs])
-        summary = BatchSummary(total=len(found.calls), ignored=len(found.ignored), store_url=outputs.store.display_url if outputs.store else None)
         use_pool = not uses_dask(settings)
-        with Progress(
-            TextColumn("[bold]scoring"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("calls · {task.fields[audio_min]:.1f} audio min · {task.fields[speed]:.1f}x real time"),
-            TimeElapsedColumn(),
-            disable=not show_progress,
-            transient=False,
-        ) as progress:
+        with _progress(show_progress) as progress:
             bar = progress.add_task("calls", total=len(found.calls), audio_min=0.0, speed=0.0)
             submitted = {}
             for call in found.calls:
-                future = score_call_task.submit(call, out_dir, settings, policy, use_pool, outputs.manifest, outputs.pattern)
+                future = score_call_task.submit(call, out_dir, settings, policy, use_pool, manifest, pattern)
                 submitted[future.task_run_id] = (future, call)
             for future in as_completed([f for f, _ in submitted.values()]):
-                outcome = _result(future, submitted[future.task_run_id][1])
-                summary.add(outcome)
-                if outputs.store is not None and outcome.record is not None:
-                    _store(outcome.record, out_dir, outputs.store, summary)
-                summary.wall_s = time.perf_counter() - started
-                progress.update(bar, advance=1, audio_min=summary.audio_s / 60, speed=summary.speed)
+                result = _result(future, submitted[future.task_run_id][1])
+                outcomes.append(result)
+                if opened is not None and result.record is not None:
+                    if (why := _store(result.record, out_dir, opened)) is not None:
+                        store_failures[result.call_id] = why
+                audio_s = sum(o.audio_s for o in outcomes if not o.skipped)
+                elapsed = time.perf_counter() - started
+                progress.update(bar, advance=1, audio_min=audio_s / 60, speed=audio_s / elapsed if elapsed else 0.0)
     finally:
-        if outputs.store is not None:
-            outputs.store.close()
-    summary.wall_s = time.perf_counter() - started
-    summary.artifact_error = publish_summary(summary)
-    return summary
+        if opened is not None:
+            opened.close()
+    report = StoreReport(
+        url=opened.display_url if opened else None,
+        stored=sum(1 for o in outcomes if o.record is not None and o.call_id not in store_failures) if opened else 0,
+        failures=store_failures,
+    )
+    summary = summarise(outcomes, len(found.ignored), time.perf_counter() - started, report)
+    return replace(summary, artifact_error=publish_summary(summary))
 
 
 def score_calls(

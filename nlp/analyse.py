@@ -2,7 +2,8 @@
 
 need -> offers, closing attempts, responses -> need fit -> disclosures and recap ->
 sentiment -> flags -> score. Each stage reads the parsed call and earlier findings; none
-changes the transcript.
+changes the transcript. The result is typed (nlp.findings.CallAnalysis): each stage's
+finding becomes its record part here, once, with the rounding the record uses.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from pathlib import Path
 
 from models.embeddings import model_name as embedding_model_name
 from nlp.disclosures import Disclosure, cost_recap, disclosures_for
+from nlp.contract import load
 from nlp.evidence import Evidence
+from nlp.findings import AnalysisInfo, CallAnalysis, ClosingAttempts, FlagPart, NeedPart, OfferPart, ScorePart, SentimentPart
 from nlp.flags import Flag, UpsetAtOffer, raise_flags
 from nlp.need import as_complaint_when_upset, classify_need
 from nlp.need_fit import judge_need_fit
@@ -22,7 +25,7 @@ from nlp.phrases import rules_hash
 from nlp.policy import Policy
 from nlp.sales import Offer, apply_need, find_offers
 from nlp.scorecard import score_call
-from nlp.sentiment import SentimentConfig, score_sentiment
+from nlp.sentiment import SentimentConfig, SentimentFinding, score_sentiment
 from nlp.transcript import Transcript
 
 UPSET_LOOKBACK_SEGMENTS = 2  # the customer's last turns before the pitch
@@ -34,9 +37,9 @@ class AnalysisSettings:
     sentiment_model_dir: Path | None = None
 
 
-def _offer_dict(offer: Offer, disclosures: dict[str, Disclosure], recap: Evidence | None) -> dict:
+def _offer_part(offer: Offer, disclosures: dict[str, Disclosure], recap: Evidence | None) -> OfferPart:
     response = offer.responses[-1].evidence.to_dict() if offer.responses else None
-    return {
+    return load(OfferPart, {
         "id": offer.id,
         "product": offer.product,
         "kind": offer.kind,
@@ -51,21 +54,19 @@ def _offer_dict(offer: Offer, disclosures: dict[str, Disclosure], recap: Evidenc
         "closing_attempts_after_decline": len(offer.closes_after_decline),
         "disclosures": {item: d.to_dict() for item, d in disclosures.items()},
         "cost_recap": recap.to_dict() if recap else None,
-    }
+    }, "offer")
 
 
-def _upset_at_offers(parsed: ParsedCall, offers: list[Offer], sentiment: dict, complaint_call: bool) -> list[UpsetAtOffer]:
+def _upset_at_offers(parsed: ParsedCall, offers: list[Offer], sentiment: SentimentFinding, complaint_call: bool) -> list[UpsetAtOffer]:
     """The customer's lowest state in their last turns before each offer; on a complaint call,
     anywhere before it, since selling on an unresolved complaint is selling to an upset customer."""
-    scores = {s["segment_id"]: s["score"] for s in sentiment["customer"]["segments"]}
     states = []
     for offer in offers:
-        before = [(i, s) for i, s in enumerate(parsed.segments) if s.speaker == "customer" and s.start < offer.start and s.id in scores]
-        recent = before if complaint_call else before[-UPSET_LOOKBACK_SEGMENTS:]
-        if not recent:
-            continue
-        index, segment = min(recent, key=lambda pair: scores[pair[1].id])
-        states.append(UpsetAtOffer(offer.id, scores[segment.id], parsed.whole(index, f"sentiment:{sentiment.get('model', '')}")))
+        low = sentiment.lowest_before(offer.start, "customer", None if complaint_call else UPSET_LOOKBACK_SEGMENTS)
+        if low is not None:
+            # the score as the record shows it (3 decimals), so the flag and the record agree
+            evidence = parsed.whole(_segment_index(parsed, low.segment_id), f"sentiment:{sentiment.model}")
+            states.append(UpsetAtOffer(offer.id, round(low.score, 3), evidence))
     return states
 
 
@@ -73,14 +74,15 @@ def _segment_index(parsed: ParsedCall, segment_id: str) -> int:
     return next(i for i, s in enumerate(parsed.segments) if s.id == segment_id)
 
 
-def analyse(transcript: Transcript, settings: AnalysisSettings) -> dict:
+def analyse(transcript: Transcript, settings: AnalysisSettings) -> CallAnalysis:
     """The record's analysis fields for one call."""
     started = time.perf_counter()
     policy = settings.policy
     parsed = parse(transcript)
     offers = find_offers(parsed, policy)
     first_offer = min((o.start for o in offers), default=None)
-    sentiment = score_sentiment(parsed, first_offer, SentimentConfig(model_dir=settings.sentiment_model_dir)).to_dict()
+    feeling = score_sentiment(parsed, first_offer, SentimentConfig(model_dir=settings.sentiment_model_dir))
+    sentiment = feeling.to_dict()
     # The need is what the customer said before the first pitch: after it, their questions are about the offer.
     need = classify_need(parsed, policy, until=first_offer)
     opening = sentiment["customer"]["start"]
@@ -90,27 +92,26 @@ def analyse(transcript: Transcript, settings: AnalysisSettings) -> dict:
         parsed.whole(_segment_index(parsed, opening["segment_id"]), "sentiment") if opening else None,
         policy.upset_threshold,
     )
-    apply_need(offers, need.label)
-    judge_need_fit(parsed, offers, need.label, policy)
+    offers = judge_need_fit(parsed, apply_need(offers, need.label), need.label, policy)
     disclosures = {o.id: disclosures_for(parsed, o, offers, policy.required_disclosures) for o in offers}
     recaps = {o.id: cost_recap(parsed, o, offers) for o in offers}
-    flags: list[Flag] = raise_flags(offers, disclosures, recaps, _upset_at_offers(parsed, offers, sentiment, need.label == "complaint"), policy)
+    flags: list[Flag] = raise_flags(offers, disclosures, recaps, _upset_at_offers(parsed, offers, feeling, need.label == "complaint"), policy)
     score = score_call(flags, bool(offers), any(o.customer_response == "accepted" for o in offers), policy)
-    return {
-        "need": need.to_dict(),
-        "offers": [_offer_dict(o, disclosures[o.id], recaps[o.id]) for o in offers],
-        "closing_attempts": {
-            "total": sum(len(o.closes) for o in offers),
-            "after_decline": sum(len(o.closes_after_decline) for o in offers),
-        },
-        "sentiment": sentiment,
-        "flags": [f.to_dict() for f in flags],
-        "score": score.to_dict(),
-        "analysis": {
-            "policy": policy.name,
-            "policy_hash": policy.source_hash,
-            "rules_hash": rules_hash(),
-            "nlp_models": {"spacy": SPACY_MODEL, "embeddings": embedding_model_name(), "sentiment": sentiment.get("model")},
-            "seconds": round(time.perf_counter() - started, 3),
-        },
-    }
+    return CallAnalysis(
+        need=load(NeedPart, need.to_dict(), "need"),
+        offers=tuple(_offer_part(o, disclosures[o.id], recaps[o.id]) for o in offers),
+        closing_attempts=ClosingAttempts(
+            total=sum(len(o.closes) for o in offers),
+            after_decline=sum(len(o.closes_after_decline) for o in offers),
+        ),
+        sentiment=load(SentimentPart, sentiment, "sentiment"),
+        flags=tuple(load(FlagPart, f.to_dict(), "flag") for f in flags),
+        score=load(ScorePart, score.to_dict(), "score"),
+        info=AnalysisInfo(
+            policy=policy.name,
+            policy_hash=policy.source_hash,
+            rules_hash=rules_hash(),
+            nlp_models={"spacy": SPACY_MODEL, "embeddings": embedding_model_name(), "sentiment": sentiment.get("model")},
+            seconds=round(time.perf_counter() - started, 3),
+        ),
+    )

@@ -8,6 +8,7 @@ from nlp.disclosures import Disclosure
 from nlp.evidence import Evidence
 from nlp.policy import Policy
 from nlp.sales import Offer
+from nlp.sentiment import is_upset
 from nlp.vocabulary import MISSING_FLAG, SEVERITY
 
 
@@ -84,7 +85,7 @@ def raise_flags(
             [c for o in offers for c in o.closes],
         )
     for state in upset:
-        if state.score <= policy.upset_threshold:
+        if is_upset(state.score, policy.upset_threshold):
             offer = next(o for o in offers if o.id == state.offer_id)
             add(
                 "OFFER_TO_UPSET_CUSTOMER",

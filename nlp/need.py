@@ -42,6 +42,7 @@ import numpy as np
 from spacy.tokens import Span
 
 from models.embeddings import embed
+from nlp.sentiment import is_upset
 from nlp.evidence import Evidence
 from nlp.parse import ParsedCall
 from nlp.phrases import PhraseRule, normalise
@@ -292,7 +293,7 @@ def as_complaint_when_upset(need: NeedFinding, opening_score: float | None, open
     policy's upset threshold and complaint was a live candidate, the need is a complaint, with
     the upset opening as its evidence.
     """
-    if need.label == COMPLAINT_LABEL or opening_score is None or opening_score > threshold:
+    if need.label == COMPLAINT_LABEL or opening_score is None or not is_upset(opening_score, threshold):
         return need
     if need.scores.get(COMPLAINT_LABEL, 0.0) < COMPLAINT_CANDIDATE_MIN:
         return need

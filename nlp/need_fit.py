@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -36,13 +36,14 @@ def fit_rules() -> FitRules:
     )
 
 
-def judge_need_fit(parsed: ParsedCall, offers: list[Offer], need_label: str | None, policy: Policy) -> None:
-    """Sets `need_fit` and the deciding rule on each offer (offers are still being built here)."""
+def judge_need_fit(parsed: ParsedCall, offers: list[Offer], need_label: str | None, policy: Policy) -> list[Offer]:
+    """The offers judged against the need: copies with `need_fit` and the deciding rule set."""
     rules = fit_rules()
+    judged = []
     for offer in offers:
         fit, why = _decide(parsed, offer, need_label, policy, rules)
-        offer.need_fit = fit
-        offer.need_fit_rule = why
+        judged.append(replace(offer, need_fit=fit, need_fit_rule=why))
+    return judged
 
 
 def _decide(parsed: ParsedCall, offer: Offer, need_label: str | None, policy: Policy, rules: FitRules) -> tuple[bool, str]:

@@ -10,7 +10,7 @@ customer sentences. Re-pitching a product already offered continues that offer.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz
 from spacy.tokens import Token
@@ -256,11 +256,14 @@ def product_words(product: str) -> set[str]:
     return words | {w[:-1] for w in words if w.endswith("s") and len(w) > 3}
 
 
-def apply_need(offers: list[Offer], need_label: str | None) -> None:
-    """An offer made on a cancellation call is a retention offer, whatever its wording."""
-    for offer in offers:
-        if need_label == "cancel_service" and (offer.catalog is None or offer.catalog.kind is None):
-            offer.kind = "retention"
+def apply_need(offers: list[Offer], need_label: str | None) -> list[Offer]:
+    """The offers with their kind judged against the need: an offer made on a cancellation call
+    is a retention offer, whatever its wording. Returns copies; the offers read are unchanged."""
+    return [
+        replace(offer, kind="retention")
+        if need_label == "cancel_service" and (offer.catalog is None or offer.catalog.kind is None) else offer
+        for offer in offers
+    ]
 
 
 def find_offers(parsed: ParsedCall, policy: Policy) -> list[Offer]:

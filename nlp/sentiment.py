@@ -186,13 +186,13 @@ class SentimentFinding:
                 return s
         raise KeyError(segment_id)
 
-    def score_at(self, time: float, role: Role) -> SegmentSentiment | None:
-        """The role's segment under `time`, else its last one that started before; None before it spoke."""
-        before = [s for s in self.role(role).segments if s.start <= time]
-        if not before:
-            return None
-        under = [s for s in before if s.end >= time]
-        return under[-1] if under else before[-1]
+    def lowest_before(self, time: float, role: Role, last: int | None = None) -> SegmentSentiment | None:
+        """How the party felt when something was said at `time`: its lowest-scoring segment
+        among its last `last` segments that started before then (all of them when None); None
+        when it had not spoken yet. The one definition of "upset before an offer"."""
+        before = [s for s in self.role(role).segments if s.start < time]
+        recent = before if last is None else before[-last:]
+        return min(recent, key=lambda s: s.score) if recent else None
 
     def state_before(self, time: float, role: Role) -> RoleState | None:
         """The role's state just before `time` (e.g. any offer, not only the first)."""

@@ -9,6 +9,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from callqa.env import configure_offline
+from callqa.settings import default_work_dir
+
+# The test session is an entry point: the offline environment is set before any test imports
+# Prefect or the models (which read it when first imported).
+configure_offline(default_work_dir())
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "audio_samples"
 SHARED_AUDIO = ROOT.parent / "shared" / "data" / "audio"

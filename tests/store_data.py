@@ -3,10 +3,12 @@ store reads, with values chosen by the test so the expected figures are known.""
 
 from __future__ import annotations
 
+import copy
 import random
 from collections.abc import Iterator
 from datetime import date, timedelta
 
+from callqa.record import CallRecord
 from nlp.vocabulary import DISCLOSURE_ITEMS, DISCLOSURE_STATUSES
 
 SCORE_ITEMS = {  # scorecard item -> the flags that fail it (as nlp/policy/default.yaml)
@@ -148,3 +150,34 @@ def synthetic_records(n: int, seed: int = 7) -> Iterator[dict]:
             need=rng.choice(SYNTHETIC_NEEDS), score=round(rng.uniform(0, 100), 1), offers=offers, flags=flags,
             segments=rng.randint(20, 60), status="failed" if rng.random() < 0.02 else "scored", team=f"Team {i % 5}",
         )
+
+
+def as_record(data: dict) -> CallRecord:
+    """A hand-made record dict as the typed record, with the fields a test left out filled in
+    (speaker cues, versions, processing, sentiment states...): tests write only what they check."""
+    d = copy.deepcopy(data)
+    d.setdefault("asr", None)
+    d.setdefault("warnings", [])
+    d.setdefault("processing", {"finished_at": "2026-11-23T10:00:00+00:00"})
+    if d.get("speakers") is not None:
+        d["speakers"] = {"reason": "test", "evidence": []} | d["speakers"]
+    d["versions"] = {"callqa": "test", "schema": "1", "asr_backend": None, "asr_model": None, "nlp_models": {},
+                     "policy": None, "policy_hash": None, "rules_hash": None} | d.get("versions", {})
+    d["metadata"] = {"agent": None, "team": None, "queue": None, "date": None, "time": None, "customer_account": None} | d.get("metadata", {})
+    for seg in d.get("transcript") or []:
+        seg["id"] = str(seg["id"])
+        seg.setdefault("channel", "left" if seg["speaker"] == "agent" else "right")
+    for o in d.get("offers") or []:
+        o.setdefault("need_fit_rule", None)
+        o.setdefault("response_evidence", None)
+        o.setdefault("cost_recap", None)
+    if d.get("sentiment") is not None:
+        for role in ("agent", "customer"):
+            part = {"start": None, "end": None, "min": None, "at_first_offer": None, "segments": []} | d["sentiment"].get(role, {})
+            part["segments"] = [{"rule": "test"} | s for s in part["segments"]]
+            d["sentiment"][role] = part
+        d["sentiment"].setdefault("model", "test")
+    if d.get("score") is not None:
+        for item in d["score"]["items"]:
+            item["evidence"] = [{"flag": ""} | e for e in item["evidence"]]
+    return CallRecord.from_dict(d)

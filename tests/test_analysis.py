@@ -7,10 +7,16 @@ import re
 import pytest
 
 from nlp.analyse import AnalysisSettings, analyse
+from nlp.contract import dump
 from nlp.policy import load_policy
 from nlp.transcript import Segment, Transcript, Word
 
 pytestmark = pytest.mark.slow  # loads spaCy and the embedding model (once per session)
+
+
+def _analyse(transcript, settings) -> dict:
+    """The analysis as the record will hold it (the typed findings, dumped)."""
+    return dump(analyse(transcript, settings))
 
 
 def _asr(text: str) -> str:
@@ -85,7 +91,7 @@ def _codes(result: dict) -> set[str]:
 
 @pytest.mark.parametrize("asr", [False, True], ids=["clean", "asr-text"])
 def test_pushy_unrelated_offer(settings: AnalysisSettings, asr: bool) -> None:
-    result = analyse(call(PUSHY, asr), settings)
+    result = _analyse(call(PUSHY, asr), settings)
     assert result["need"]["label"] == "technical_support"
     [offer] = result["offers"]
     assert offer["customer_response"] == "declined" and offer["kind"] == "cross_sell" and not offer["need_fit"]
@@ -96,7 +102,7 @@ def test_pushy_unrelated_offer(settings: AnalysisSettings, asr: bool) -> None:
 
 @pytest.mark.parametrize("asr", [False, True], ids=["clean", "asr-text"])
 def test_retention_fee_stated_after_consent(settings: AnalysisSettings, asr: bool) -> None:
-    result = analyse(call(RETENTION, asr), settings)
+    result = _analyse(call(RETENTION, asr), settings)
     assert result["need"]["label"] == "cancel_service"
     [offer] = result["offers"]
     assert offer["kind"] == "retention" and offer["customer_response"] == "accepted" and offer["need_fit"]
@@ -109,7 +115,7 @@ def test_retention_fee_stated_after_consent(settings: AnalysisSettings, asr: boo
 
 @pytest.mark.parametrize("asr", [False, True], ids=["clean", "asr-text"])
 def test_ethical_upsell_is_clean(settings: AnalysisSettings, asr: bool) -> None:
-    result = analyse(call(ETHICAL, asr), settings)
+    result = _analyse(call(ETHICAL, asr), settings)
     [offer] = result["offers"]
     assert offer["kind"] == "upsell" and offer["customer_response"] == "accepted"
     assert all(d["status"] == "disclosed_before_consent" for d in offer["disclosures"].values())
@@ -118,7 +124,7 @@ def test_ethical_upsell_is_clean(settings: AnalysisSettings, asr: bool) -> None:
 
 
 def test_service_call_without_offer(settings: AnalysisSettings) -> None:
-    result = analyse(call(PUSHY[:4] + [PUSHY[-1]]), settings)
+    result = _analyse(call(PUSHY[:4] + [PUSHY[-1]]), settings)
     assert result["offers"] == [] and result["flags"] == []
     assert result["closing_attempts"] == {"total": 0, "after_decline": 0}
     assert result["score"]["value"] is None
@@ -133,7 +139,7 @@ def test_selling_to_an_angry_customer(settings: AnalysisSettings) -> None:
         ("agent", "To avoid this in the future, we have Overdraft Protection Plus. It's five dollars a month. Would you like me to set that up?"),
         ("customer", "No. I want the fees refunded."),
     ]
-    result = analyse(call(turns), settings)
+    result = _analyse(call(turns), settings)
     assert "OFFER_TO_UPSET_CUSTOMER" in _codes(result)
     flag = next(f for f in result["flags"] if f["code"] == "OFFER_TO_UPSET_CUSTOMER")
     assert {e["speaker"] for e in flag["evidence"]} == {"customer", "agent"}
@@ -141,7 +147,7 @@ def test_selling_to_an_angry_customer(settings: AnalysisSettings) -> None:
 
 def test_every_piece_of_evidence_falls_on_the_segment_it_quotes(settings: AnalysisSettings) -> None:
     transcript = call(RETENTION)
-    result = analyse(transcript, settings)
+    result = _analyse(transcript, settings)
     segments = {s.id: s for s in transcript.segments}
     evidence = [result["need"]["evidence"]]
     for offer in result["offers"]:
@@ -163,7 +169,7 @@ def test_catalog_decides_need_fit_and_what_applies(tmp_path, settings: AnalysisS
             "    fits_needs: [new_purchase]\n    recurring: true\n    contract_months: 0\n",
         )
     )
-    result = analyse(call(PUSHY), AnalysisSettings(load_policy(policy_file)))
+    result = _analyse(call(PUSHY), AnalysisSettings(load_policy(policy_file)))
     [offer] = result["offers"]
     assert offer["need_fit_rule"] == "NEEDFIT-CATALOG" and not offer["need_fit"]
     assert offer["disclosures"]["contract_term"]["status"] == "not_applicable"

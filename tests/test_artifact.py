@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from flows.artifact import flag_totals, publish_summary, summary_markdown, worst_calls
-from flows.score import BatchSummary, CallOutcome
+from flows.summary import BatchSummary, CallOutcome, StoreReport, summarise
 
 
 def _summary() -> BatchSummary:
-    summary = BatchSummary(total=4, scored=3, failed=1, stored=4)
-    summary.outcomes = {
-        "good": CallOutcome("good", "scored", 100.0, (), None),
-        "pushy": CallOutcome("pushy", "scored", 20.0, ("EXCESSIVE_CLOSING_ATTEMPTS", "CONTINUED_AFTER_DECLINE", "CONTINUED_AFTER_DECLINE"), None),
-        "meh": CallOutcome("meh", "scored", 20.0, ("NO_COST_RECAP",), None),
-        "broken": CallOutcome("broken", "failed", None, (), "decode_error"),
-    }
-    summary.store_failures = {"meh": "OperationalError: database is locked"}
-    return summary
+    outcomes = [
+        CallOutcome("good", "scored", 100.0, (), None),
+        CallOutcome("pushy", "scored", 20.0, ("EXCESSIVE_CLOSING_ATTEMPTS", "CONTINUED_AFTER_DECLINE", "CONTINUED_AFTER_DECLINE"), None),
+        CallOutcome("meh", "scored", 20.0, ("NO_COST_RECAP",), None),
+        CallOutcome("broken", "failed", None, (), "decode_error"),
+    ]
+    return summarise(outcomes, store=StoreReport("sqlite:///x", 4, {"meh": "OperationalError: database is locked"}))
+
+
+def test_the_summary_counts_the_outcomes() -> None:
+    summary = _summary()
+    assert (summary.total, summary.scored, summary.failed, summary.skipped) == (4, 3, 1, 0)
+    assert summary.failures == {"broken": "decode_error"} and summary.stored == 4
 
 
 def test_summary_tables() -> None:

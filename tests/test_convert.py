@@ -262,7 +262,11 @@ def jfk_audio() -> Path:
 @pytest.fixture(scope="module")
 def openai_words(tiny_en_checkpoint: Path, jfk_audio: Path) -> list[dict[str, Any]]:
     model = load_openai_whisper(tiny_en_checkpoint)
-    result = model.transcribe(str(jfk_audio), language="en", temperature=0.0, beam_size=None, best_of=None,
+    # Decoded here (PyAV, as callqa does) rather than by openai-whisper's ffmpeg command, which a
+    # machine need not have.
+    from faster_whisper.audio import decode_audio
+
+    result = model.transcribe(decode_audio(str(jfk_audio)), language="en", temperature=0.0, beam_size=None, best_of=None,
                               word_timestamps=True, condition_on_previous_text=False, fp16=False)
     return [word for segment in result["segments"] for word in segment["words"]]
 

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from callqa.evaluation import Report, compare, evaluate_records, transcript_from_labels
+from callqa.eval.compare import Report, compare, evaluate_records, transcript_from_labels
+from callqa.record import CallRecord
+from store_data import as_record
 
 ITEMS = ("price", "recurring_charge", "cancellation_terms", "contract_term", "restrictions")
 
@@ -35,15 +37,28 @@ def _gold(call_id: str, offers: list[dict], flags: list[str], closes: int = 1) -
     }
 
 
-def _record(offers: list[dict], flags: list[str], closes: int = 1, need: str = "billing") -> dict:
-    return {
-        "status": "scored",
-        "need": {"label": need},
-        "offers": offers,
+def _ev(start: float) -> dict:
+    return {"segment_id": "s", "speaker": "agent", "start": start, "end": start + 4.0, "quote": "q", "rule": "r"}
+
+
+def _record(offers: list[dict], flags: list[str], closes: int = 1, need: str = "billing") -> CallRecord:
+    """A scored record holding just what the comparison reads."""
+    def state(label: str, score: float) -> dict:
+        return {"label": label, "score": score, "segment_id": "s", "segment_ids": ["s"]}
+
+    return as_record({
+        "schema_version": "1", "call_id": "x", "status": "scored", "error": None,
+        "audio": {"path": None, "sha256": None}, "speakers": None, "transcript": [],
+        "need": {"label": need, "confidence": 1.0, "evidence": None},
+        "offers": [{"id": f"o{i}", "product": "p", "closing_attempts": [], **o, "evidence": _ev(o["start"]),
+                    "disclosures": {k: {"status": v["status"], "evidence": None} for k, v in o["disclosures"].items()}}
+                   for i, o in enumerate(offers)],
         "closing_attempts": {"total": closes, "after_decline": 0},
-        "sentiment": {"customer": {"start": {"label": "negative", "score": -0.5}, "end": {"label": "positive", "score": 0.4}}},
-        "flags": [{"code": c} for c in flags],
-    }
+        "sentiment": {"customer": {"start": state("negative", -0.5), "end": state("positive", 0.4)}, "agent": {}},
+        "flags": [{"code": c, "severity": "high", "message": c, "offer_id": None, "evidence": []} for c in flags],
+        "score": None,
+        "versions": {"callqa": "test"},
+    })
 
 
 def test_offers_match_by_time_and_fields_are_tallied() -> None:
@@ -67,7 +82,7 @@ def test_failed_or_missing_records_count_as_misses(tmp_path: Path) -> None:
     report = evaluate_records([gold], tmp_path)  # no record written for "b"
     assert report.failed == ["b"] and report.flags["CONTINUED_AFTER_DECLINE"]["fn"] == 1
     (tmp_path / "records").mkdir()
-    (tmp_path / "records" / "b.json").write_text(json.dumps(_record([_offer(11.0)], ["CONTINUED_AFTER_DECLINE"])))
+    (tmp_path / "records" / "b.json").write_text(json.dumps(_record([_offer(11.0)], ["CONTINUED_AFTER_DECLINE"]).to_dict()))
     report = evaluate_records([gold], tmp_path)
     assert report.failed == [] and report.flag_prf()[2] == 1.0
 

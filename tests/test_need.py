@@ -203,7 +203,7 @@ def test_short_turns_do_not_use_up_the_budget() -> None:
 
 @pytest.mark.slow
 def test_banking77_mapped_sample_accuracy_floor(policy, model) -> None:
-    from callqa.public_eval import PublicDataMissing, banking77_need_accuracy
+    from callqa.eval.public import PublicDataMissing, banking77_need_accuracy
 
     try:
         result = banking77_need_accuracy(policy, "test", limit=BANKING77_SAMPLE)
@@ -217,7 +217,7 @@ def test_banking77_mapped_sample_accuracy_floor(policy, model) -> None:
 
 @pytest.mark.slow
 def test_abcd_chats(policy, model) -> None:
-    from callqa.public_eval import PublicDataMissing, abcd_need_accuracy
+    from callqa.eval.public import PublicDataMissing, abcd_need_accuracy
 
     try:
         result = abcd_need_accuracy(policy)
@@ -228,7 +228,7 @@ def test_abcd_chats(policy, model) -> None:
 
 
 def test_abcd_gold_strips_numbered_subflows() -> None:
-    from callqa.public_eval import abcd_gold
+    from callqa.eval.public import abcd_gold
 
     assert abcd_gold({"flow": "storewide_query", "subflow": "timing_4"}) == "general_inquiry"
     assert abcd_gold({"flow": "subscription_inquiry", "subflow": "manage_pay_bill"}) == "billing"
@@ -253,7 +253,7 @@ def test_needs_rule_file_is_sane(policy) -> None:
 
 
 def test_public_maps_use_known_labels_and_intents(policy) -> None:
-    from callqa.public_eval import PublicDataMissing, need_maps, shared_data_dir
+    from callqa.eval.public import PublicDataMissing, need_maps, shared_data_dir
 
     maps = need_maps()
     labels = set(maps["banking77"].values()) | set(maps["abcd"]["flows"].values()) | set(maps["abcd"]["subflows"].values())

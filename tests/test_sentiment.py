@@ -154,10 +154,11 @@ def test_finding_lookups() -> None:
         neutral_band=0.15,
         segments=customer[:1] + agent + customer[1:],
     )
-    assert finding.score_at(4.0, "customer").segment_id == "s0"  # under it
-    assert finding.score_at(15.0, "customer").segment_id == "s0"  # last one before
-    assert finding.score_at(25.0, "customer").segment_id == "s2"
-    assert finding.score_at(5.0, "agent") is None  # the agent had not spoken yet
+    assert finding.lowest_before(0.0, "customer") is None  # s0 starts at it, not before
+    assert finding.lowest_before(4.0, "customer").segment_id == "s0"
+    assert finding.lowest_before(25.0, "customer", last=1).segment_id == "s2"
+    assert finding.lowest_before(25.0, "customer").score == min(s.score for s in customer)
+    assert finding.lowest_before(5.0, "agent") is None  # the agent had not spoken yet
     assert finding.segment("s1").speaker == "agent"
     assert finding.state_before(20.0, "customer").label == "negative"
     record = finding.to_dict()

@@ -34,7 +34,7 @@ from callqa.store import (
 )
 from callqa.store.db import alembic_config
 from callqa.store.models import Base, Call, Disclosure, Evidence, Flag, Offer, ReviewDecision, ScoreItem, Segment
-from store_data import offer, record
+from store_data import as_record, offer, record
 
 TABLES = (Call, Segment, Offer, Disclosure, Flag, ScoreItem, Evidence)
 
@@ -59,11 +59,11 @@ def test_rerun_replaces_a_calls_rows_and_keeps_review_decisions(store) -> None:
         flags=(("EXCESSIVE_CLOSING_ATTEMPTS", "offer-1"), ("CONTINUED_AFTER_DECLINE", "offer-1")),
     )
     with store.session() as s:
-        assert save_record(s, first) is True
-        assert save_record(s, record("c2", agent="bob")) is True
+        assert save_record(s, as_record(first)) is True
+        assert save_record(s, as_record(record("c2", agent="bob"))) is True
         before = _counts(s)
         assert before["calls"] == 2 and before["flags"] == 2 and before["segments"] == 16
-        assert save_record(s, first) is False  # same record: nothing written
+        assert save_record(s, as_record(first)) is False  # same record: nothing written
         assert _counts(s) == before
         confirmed = add_decision(s, "c1", "flag", "CONTINUED_AFTER_DECLINE:offer-1", "confirm", "qa.lead", "heard it: pushed twice after no")
         add_decision(s, "c1", "score_item", "respects_decline", "overturn", "coach")
@@ -73,7 +73,7 @@ def test_rerun_replaces_a_calls_rows_and_keeps_review_decisions(store) -> None:
     rerun["flags"] = [f for f in rerun["flags"] if f["code"] != "EXCESSIVE_CLOSING_ATTEMPTS"]
     rerun["score"]["value"] = 55.0
     with store.session() as s:
-        assert save_record(s, rerun) is True
+        assert save_record(s, as_record(rerun)) is True
         after = _counts(s)
         assert after == before | {"flags": 1, "evidence": before["evidence"] - 1}
         assert s.scalar(select(func.count()).select_from(ReviewDecision)) == 3  # never touched by a write
@@ -86,12 +86,19 @@ def test_rerun_replaces_a_calls_rows_and_keeps_review_decisions(store) -> None:
     assert detail.decisions_for("flag", "EXCESSIVE_CLOSING_ATTEMPTS:offer-1")[0].note == "two of these were one question"
 
 
+def _broken(data: dict, segment: int):
+    """A record the contract would refuse to load (a segment without a start), to make the
+    database fail mid-write; only a test builds one, by going around the frozen dataclass."""
+    rec = as_record(data)
+    object.__setattr__(rec.transcript[segment], "start", None)
+    return rec
+
+
 def test_a_failed_write_leaves_the_calls_earlier_rows(store) -> None:
     good = record("c1", agent="ann", offers=(offer(),), flags=(("NO_COST_RECAP", "offer-1"),))
-    broken = record("c1", agent="bob")
-    broken["transcript"][3]["start"] = None  # NOT NULL: fails at insert, after the old rows were deleted
+    broken = _broken(record("c1", agent="bob"), 3)  # NOT NULL: fails at insert, after the old rows were deleted
     with store.session() as s:
-        save_record(s, good)
+        save_record(s, as_record(good))
         before = _counts(s)
         with pytest.raises(IntegrityError):
             save_record(s, broken)
@@ -106,7 +113,7 @@ def test_get_call_returns_every_part_of_the_record(store) -> None:
         flags=(("MISSING_CANCELLATION_DISCLOSURE", "offer-1"), ("NO_COST_RECAP", "offer-1"), ("NO_COST_RECAP", "offer-1")),
     )
     with store.session() as s:
-        save_record(s, rec, record_path="/out/records/c1.json")
+        save_record(s, as_record(rec), record_path="/out/records/c1.json")
         detail = get_call(s, "c1")
         assert get_call(s, "nope") is None
     call = detail.call
@@ -148,7 +155,7 @@ def _population() -> list[dict]:
 def population(store):
     with store.session() as s:
         for r in _population():
-            save_record(s, r)
+            save_record(s, as_record(r))
     return store
 
 
@@ -238,7 +245,7 @@ def _agents_set() -> list[dict]:
 def test_agent_summary_figures(store) -> None:
     with store.session() as s:
         for r in _agents_set():
-            save_record(s, r)
+            save_record(s, as_record(r))
         november = {a.agent: a for a in agent_summary(s, CallFilter(date_from=date(2026, 11, 1), date_to=date(2026, 11, 30)))}
         everything = {a.agent: a for a in agent_summary(s)}
     ann, bob = november["ann"], november["bob"]
@@ -257,7 +264,7 @@ def test_agent_summary_figures(store) -> None:
 def test_disclosure_rows_for_auditors(store) -> None:
     with store.session() as s:
         for r in _agents_set():
-            save_record(s, r)
+            save_record(s, as_record(r))
         add_decision(s, "a1", "flag", "MISSING_CANCELLATION_DISCLOSURE:offer-1", "confirm", "auditor", "never said")
         rows = disclosure_rows(s, CallFilter(agent="ann"))
         flagged = disclosure_rows(s, CallFilter(flag="DISCLOSURE_AFTER_CONSENT"))
@@ -274,7 +281,7 @@ def test_disclosure_rows_for_auditors(store) -> None:
 def test_filter_options_and_sales(store) -> None:
     with store.session() as s:
         for r in _agents_set():
-            save_record(s, r, CallMetadata.from_dict(r["metadata"] | {"customer_account": f"ACC-{r['call_id']}"}))
+            save_record(s, as_record(r), CallMetadata.from_dict(r["metadata"] | {"customer_account": f"ACC-{r['call_id']}"}))
         options = filter_options(s)
         sold = sales(s, CallFilter(agent="ann"))
     assert (options.agents, options.needs) == (["ann", "bob"], ["billing"])
@@ -296,7 +303,7 @@ def test_filter_options_and_sales(store) -> None:
 )
 def test_bad_decisions_are_refused(store, args, message) -> None:
     with store.session() as s:
-        save_record(s, _agents_set()[0])
+        save_record(s, as_record(_agents_set()[0]))
         with pytest.raises(DecisionError, match=message):
             add_decision(s, *args)
         assert s.scalar(select(func.count()).select_from(ReviewDecision)) == 0
@@ -308,7 +315,7 @@ def test_ingest_loads_records_and_reports_bad_files(store, tmp_path: Path) -> No
     folder = tmp_path / "records"
     folder.mkdir()
     for r in _agents_set():
-        (folder / f"{r['call_id']}.json").write_text(json.dumps(r))
+        (folder / f"{r['call_id']}.json").write_text(json.dumps(as_record(r).to_dict()))
     (folder / "broken.json").write_text("{not json")
     (folder / "old.json").write_text(json.dumps({"schema_version": "0", "call_id": "old", "status": "scored"}))
     manifest = Manifest({"n1": CallMetadata(agent="nina", team="care")}, {})
@@ -330,7 +337,7 @@ def test_ingest_command(store_url: str, tmp_path: Path) -> None:
     out = tmp_path / "out"
     (out / "records").mkdir(parents=True)
     for r in _agents_set():
-        (out / "records" / f"{r['call_id']}.json").write_text(json.dumps(r))
+        (out / "records" / f"{r['call_id']}.json").write_text(json.dumps(as_record(r).to_dict()))
     manifest = tmp_path / "meta.csv"
     manifest.write_text("call_id,agent,team\nn1,nina,care\n")
     result = CliRunner().invoke(app, ["ingest", str(out), "--db", store_url, "--metadata", str(manifest)])
@@ -346,16 +353,13 @@ def test_ingest_command(store_url: str, tmp_path: Path) -> None:
 
 def test_store_failure_for_one_call_is_reported_and_the_record_kept(store, tmp_path: Path) -> None:
     from callqa.record import write_record
-    from flows.score import BatchSummary, _store
+    from flows.score import _store
 
-    summary = BatchSummary()
-    broken = record("c1")
-    broken["transcript"][0]["start"] = None
-    write_record(tmp_path, broken)
-    _store(broken, tmp_path, store, summary)
-    _store(record("c2"), tmp_path, store, summary)
-    assert list(summary.store_failures) == ["c1"] and "IntegrityError" in summary.store_failures["c1"]
-    assert summary.stored == 1 and (tmp_path / "records" / "c1.json").is_file()
+    write_record(tmp_path, as_record(record("c1")))
+    failed = _store(_broken(record("c1"), 0), tmp_path, store)
+    assert failed is not None and "IntegrityError" in failed
+    assert _store(as_record(record("c2")), tmp_path, store) is None
+    assert (tmp_path / "records" / "c1.json").is_file()
 
 
 def test_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:

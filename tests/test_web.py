@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from callqa.store.db import default_url, open_store
 from callqa.store.write import save_record
+from store_data import as_record
 from callqa.web.app import ServeConfig, create_app
 from callqa.web.cancellations import Cancellation, load_cancellations, quick_cancels, rates_by_agent
 from callqa.web.users import add_user, load_users, verify_password
@@ -100,7 +101,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> dict:
     ]
     with store.session() as session:
         for r in records:
-            save_record(session, r)
+            save_record(session, as_record(r))
     store.close()
     return {"base": base, "roots": roots, "audio": audio, "url": default_url(base)}
 
@@ -146,7 +147,7 @@ def test_default_roots_are_the_folders_of_the_stored_audio(site: dict, tmp_path:
     url = default_url(tmp_path)
     store = open_store(url)
     with store.session() as session:
-        save_record(session, make_record("alpha", site["audio"], "Ann", "2026-11-02"))
+        save_record(session, as_record(make_record("alpha", site["audio"], "Ann", "2026-11-02")))
     app = create_app(ServeConfig(url))
     assert app.state.callqa.roots == [site["roots"].resolve()]
     client = TestClient(app)
@@ -157,7 +158,7 @@ def test_default_roots_are_the_folders_of_the_stored_audio(site: dict, tmp_path:
     audio = later / "late.wav"
     audio.write_bytes(site["audio"].read_bytes())
     with store.session() as session:
-        save_record(session, make_record("late", audio, "Cy", "2026-11-05"))
+        save_record(session, as_record(make_record("late", audio, "Cy", "2026-11-05")))
     store.close()
     assert client.get("/calls/late/audio", headers={"Range": "bytes=0-9"}).status_code == 206
 

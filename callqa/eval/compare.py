@@ -13,7 +13,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nlp.policy import DISCLOSURE_ITEMS, FLAG_CODES
+from callqa.record import CallRecord, read_record
+from nlp.findings import CallAnalysis, ClosingAttempts, OfferPart
+from nlp.vocabulary import DISCLOSURE_ITEMS, FLAG_CODES
 from nlp.transcript import Segment, Transcript
 
 OFFER_MATCH_TOLERANCE_S = 8.0  # a predicted offer within this of a gold offer's turn is the same offer
@@ -105,14 +107,7 @@ def _mean(values: list[int]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def _label(sentiment_value: object) -> str | None:
-    """A sentiment start/end as a label, whether stored as a label or as {score, label, ...}."""
-    if isinstance(sentiment_value, dict):
-        return sentiment_value.get("label")
-    return sentiment_value if isinstance(sentiment_value, str) else None
-
-
-def _match_offers(gold: list[dict], predicted: list[dict]) -> list[tuple[dict, dict]]:
+def _match_offers(gold: list[dict], predicted: tuple[OfferPart, ...]) -> list[tuple[dict, OfferPart]]:
     """Greedy one-to-one matching by time: a predicted offer belongs to the gold offer whose
     pitch turn it falls in (give or take the tolerance)."""
     pairs, used = [], set()
@@ -120,9 +115,9 @@ def _match_offers(gold: list[dict], predicted: list[dict]) -> list[tuple[dict, d
         turn_start = g["evidence"]["start"] if g.get("evidence") else g["start"]
         turn_end = g["evidence"]["end"] if g.get("evidence") else g["start"]
         candidates = [
-            (abs(p["start"] - g["start"]), i)
+            (abs(p.start - g["start"]), i)
             for i, p in enumerate(predicted)
-            if i not in used and turn_start - OFFER_MATCH_TOLERANCE_S <= p["start"] <= turn_end + OFFER_MATCH_TOLERANCE_S
+            if i not in used and turn_start - OFFER_MATCH_TOLERANCE_S <= p.start <= turn_end + OFFER_MATCH_TOLERANCE_S
         ]
         if candidates:
             _, best = min(candidates)
@@ -131,42 +126,44 @@ def _match_offers(gold: list[dict], predicted: list[dict]) -> list[tuple[dict, d
     return pairs
 
 
-def compare(report: Report, gold: dict, record: dict) -> None:
-    """Add one call's comparison to the report."""
+def compare(report: Report, gold: dict, predicted: CallAnalysis | CallRecord | None) -> None:
+    """Add one call's comparison to the report; `predicted` is None for a failed or missing record."""
     report.calls += 1
-    if record.get("status") != "scored":
+    if predicted is None:
         report.failed.append(gold["call_id"])
         for code in gold.get("flags", []):
             report.flags[code]["fn"] += 1
         return
-    report.tally("need", (record.get("need") or {}).get("label") == gold["need"]["label"])
+    report.tally("need", predicted.need is not None and predicted.need.label == gold["need"]["label"])
 
-    gold_offers, predicted = gold.get("offers", []), record.get("offers", [])
-    pairs = _match_offers(gold_offers, predicted)
+    gold_offers = gold.get("offers", [])
+    pairs = _match_offers(gold_offers, predicted.offers)
     report.offers_tp += len(pairs)
-    report.offers_fp += len(predicted) - len(pairs)
+    report.offers_fp += len(predicted.offers) - len(pairs)
     report.offers_fn += len(gold_offers) - len(pairs)
     for g, p in pairs:
-        report.tally("offer.kind", p["kind"] == g["kind"])
-        report.tally("offer.need_fit", p["need_fit"] == g["need_fit"])
-        report.tally("offer.customer_response", p["customer_response"] == g["customer_response"])
+        report.tally("offer.kind", p.kind == g["kind"])
+        report.tally("offer.need_fit", p.need_fit == g["need_fit"])
+        report.tally("offer.customer_response", p.customer_response == g["customer_response"])
         for item in DISCLOSURE_ITEMS:
-            report.tally(f"disclosure.{item}", p["disclosures"][item]["status"] == g["disclosures"][item]["status"])
+            report.tally(f"disclosure.{item}", p.disclosures[item].status == g["disclosures"][item]["status"])
 
-    gold_closes, pred_closes = gold["closing_attempts"], record.get("closing_attempts") or {"total": 0, "after_decline": 0}
-    report.tally("closing_attempts.total (exact)", pred_closes["total"] == gold_closes["total"])
-    report.tally("closing_attempts.after_decline (exact)", pred_closes["after_decline"] == gold_closes["after_decline"])
-    report.closes_abs_error.append(abs(pred_closes["total"] - gold_closes["total"]))
-    report.after_decline_abs_error.append(abs(pred_closes["after_decline"] - gold_closes["after_decline"]))
+    gold_closes = gold["closing_attempts"]
+    pred_closes = predicted.closing_attempts or ClosingAttempts(0, 0)
+    report.tally("closing_attempts.total (exact)", pred_closes.total == gold_closes["total"])
+    report.tally("closing_attempts.after_decline (exact)", pred_closes.after_decline == gold_closes["after_decline"])
+    report.closes_abs_error.append(abs(pred_closes.total - gold_closes["total"]))
+    report.after_decline_abs_error.append(abs(pred_closes.after_decline - gold_closes["after_decline"]))
 
     gold_sentiment = (gold.get("sentiment") or {}).get("customer") or {}
-    pred_sentiment = (record.get("sentiment") or {}).get("customer") or {}
+    customer = predicted.sentiment.customer if predicted.sentiment else None
     for point in ("start", "end"):
         if gold_sentiment.get(point):
-            report.tally(f"sentiment.customer.{point}", _label(pred_sentiment.get(point)) == gold_sentiment[point])
+            state = getattr(customer, point) if customer else None
+            report.tally(f"sentiment.customer.{point}", (state.label if state else None) == gold_sentiment[point])
 
     gold_flags = set(gold.get("flags", []))
-    pred_flags = {f["code"] for f in record.get("flags", [])}
+    pred_flags = {f.code for f in predicted.flags}
     for code in FLAG_CODES:
         if code in gold_flags and code in pred_flags:
             report.flags[code]["tp"] += 1
@@ -183,8 +180,8 @@ def evaluate_records(labels: list[dict], records_dir: Path) -> Report:
         path = records_dir / "records" / f"{gold['call_id']}.json"
         if not path.exists():
             path = records_dir / f"{gold['call_id']}.json"
-        record = json.loads(path.read_text()) if path.exists() else {"status": "missing"}
-        compare(report, gold, record)
+        record = read_record(path) if path.exists() else None
+        compare(report, gold, record if record is not None and record.status == "scored" else None)
     return report
 
 
@@ -196,8 +193,7 @@ def evaluate_text(labels: list[dict], policy_path: Path | None = None) -> Report
     settings = AnalysisSettings(cached_policy(str(policy_path) if policy_path else None))
     report = Report()
     for gold in labels:
-        record = {"status": "scored", **analyse(transcript_from_labels(gold), settings)}
-        compare(report, gold, record)
+        compare(report, gold, analyse(transcript_from_labels(gold), settings))
     return report
 
 

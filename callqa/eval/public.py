@@ -7,7 +7,7 @@ Gold labels come from nlp/rules/public_need_maps.yaml; intents it leaves out are
 (`skipped` says how many). The data is read from ../shared/data (see its README); it is
 never copied into the project.
 
-    python -m callqa.public_eval [--split test|train] [--limit N]
+    python -m callqa.eval.public [--split test|train] [--limit N]
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from callqa.evaluation import Report
+from callqa.eval.compare import Report
 from nlp.policy import FLAG_CODES
 
 

@@ -1,0 +1,2 @@
+"""Evaluation: labelled calls against records or the analysis (compare), the report tables
+(report), and need accuracy on public corpora (public)."""

@@ -1,0 +1,1 @@
+"""The review app (callqa serve): routes, templates, static files, users and auth."""

@@ -1,0 +1,143 @@
+"""What the analysis returns for one call: typed, frozen, in the record's shape (schema v1).
+
+The stages keep their own working types; `analyse` ends by turning them into these parts, and
+the record contract (callqa.record) holds them as they are. They become JSON only where the
+record is written (nlp.contract.dump).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nlp.evidence import Evidence
+from nlp.vocabulary import DisclosureItem, DisclosureStatus, OfferKind, Response, ScoreResult, SentimentLabel, Severity
+
+
+@dataclass(frozen=True, kw_only=True)
+class NeedPart:
+    label: str
+    confidence: float
+    evidence: Evidence | None
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DisclosurePart:
+    status: DisclosureStatus
+    evidence: Evidence | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfferPart:
+    id: str
+    product: str
+    kind: OfferKind
+    need_fit: bool
+    need_fit_rule: str | None = None
+    customer_response: Response
+    response_evidence: Evidence | None = None
+    consent_time: float | None = None
+    start: float
+    evidence: Evidence
+    closing_attempts: tuple[Evidence, ...]
+    closing_attempts_after_decline: int = 0
+    disclosures: dict[DisclosureItem, DisclosurePart]
+    cost_recap: Evidence | None = None
+
+
+@dataclass(frozen=True)
+class ClosingAttempts:
+    total: int
+    after_decline: int
+
+
+@dataclass(frozen=True)
+class SentimentState:
+    score: float
+    label: SentimentLabel
+    segment_id: str  # the segment that weighs most in the state
+    segment_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SegmentSentimentPart:
+    segment_id: str
+    label: SentimentLabel
+    score: float
+    rule: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoleSentimentPart:
+    start: SentimentState | None = None
+    end: SentimentState | None = None
+    min: SentimentState | None = None
+    at_first_offer: SentimentState | None = None
+    segments: tuple[SegmentSentimentPart, ...] = ()
+
+
+@dataclass(frozen=True)
+class SentimentPart:
+    agent: RoleSentimentPart
+    customer: RoleSentimentPart
+    model: str
+
+
+@dataclass(frozen=True)
+class FlagPart:
+    code: str
+    severity: Severity
+    message: str
+    offer_id: str | None
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True)
+class FlagEvidence:
+    """A score item's evidence: the evidence of a flag that failed it, with the flag's code."""
+
+    flag: str
+    segment_id: str
+    speaker: str
+    start: float
+    end: float
+    quote: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class ScoreItemPart:
+    id: str
+    question: str
+    result: ScoreResult
+    weight: float
+    auto_fail: bool
+    evidence: tuple[FlagEvidence, ...]
+
+
+@dataclass(frozen=True)
+class ScorePart:
+    value: float | None
+    items: tuple[ScoreItemPart, ...]
+
+
+@dataclass(frozen=True)
+class AnalysisInfo:
+    """Which policy, rules and models produced the findings, and how long it took."""
+
+    policy: str
+    policy_hash: str
+    rules_hash: str
+    nlp_models: dict[str, str | None]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class CallAnalysis:
+    need: NeedPart
+    offers: tuple[OfferPart, ...]
+    closing_attempts: ClosingAttempts
+    sentiment: SentimentPart
+    flags: tuple[FlagPart, ...]
+    score: ScorePart
+    info: AnalysisInfo = field(compare=False)
