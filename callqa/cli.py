@@ -383,6 +383,7 @@ def serve(
     cancel_window_days: Annotated[int, typer.Option("--cancel-window-days", min=0, help="A cancellation this many days after the sale or fewer is a quick cancel.")] = 30,
     ssl_certfile: Annotated[Optional[Path], typer.Option("--ssl-certfile", help="Serve HTTPS with this certificate (PEM).")] = None,
     ssl_keyfile: Annotated[Optional[Path], typer.Option("--ssl-keyfile", help="The certificate's private key (PEM).")] = None,
+    allowed_host: Annotated[Optional[list[str]], typer.Option("--allowed-host", help="A Host name the app answers besides 127.0.0.1, localhost and [::1] (repeatable; the name users type in the browser).")] = None,
     work_dir: WorkDirOpt = None,
 ) -> None:
     """The review web app: calls, call pages with audio at every piece of evidence, disclosure audit, agents."""
@@ -412,7 +413,10 @@ def serve(
         # to `callqa ingest` could name any folder: off the machine, the roots must be explicit.
         err.print(f"[red]refusing to serve on {host} without --recordings-root[/red]: name the folders the recordings live in")
         raise typer.Exit(2)
-    config = ServeConfig(db or default_url(out), tuple(recordings_root or ()), accounts, cancelled, cancel_window_days)
+    hosts = list(allowed_host or [])
+    if host not in ("0.0.0.0", "::", "") and not is_loopback(host):
+        hosts.append(f"[{host}]" if ":" in host else host)  # the address it binds, typed in a browser
+    config = ServeConfig(db or default_url(out), tuple(recordings_root or ()), accounts, cancelled, cancel_window_days, tuple(hosts))
     try:
         web = create_app(config)
     except StoreError as exc:
@@ -421,6 +425,7 @@ def serve(
     roots = web.state.callqa.roots
     scheme = "https" if ssl_certfile else "http"
     console.print(f"callqa review app on {scheme}://{host}:{port}/  (store {safe_url(config.db_url)})")
+    console.print(f"  Host names answered: 127.0.0.1, localhost, [::1]{''.join(', ' + h for h in hosts)}")
     console.print(f"  audio served only from: {', '.join(map(str, roots)) or '(no recordings)'}")
     console.print(f"  {'login required: ' + str(len(accounts.hashes)) + ' user(s) in ' + str(users_path) if accounts.hashes else 'no login (loopback only)'}")
     uvicorn.run(

@@ -14,6 +14,7 @@ from fastapi import FastAPI, Form, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from fastapi.templating import Jinja2Templates
 
 from callqa.store.db import Store, open_store
@@ -39,6 +40,7 @@ from callqa.web.callview import ITEM_NAMES, clock, closing_attempts, segment_vie
 from callqa.web.cancellations import Cancellation, quick_cancels, rates_by_agent
 from callqa.web.charts import Bar, bar_chart
 from callqa.web.media import AudioRefused, default_roots, media_type, resolve_audio
+from callqa.web.security import SecurityHeadersMiddleware, allowed_hosts
 from callqa.web.params import DISCLOSURE_ITEMS, KNOWN_FLAGS, DisclosureParams, Filters, ListParams
 from callqa.web.users import Users
 
@@ -54,6 +56,7 @@ class ServeConfig:
     users: Users = field(default_factory=lambda: Users({}))
     cancellations: tuple[Cancellation, ...] | None = None
     cancel_window_days: int = 30
+    allowed_hosts: tuple[str, ...] = ()  # Host names besides the loopback ones (--allowed-host)
 
 
 @dataclass
@@ -74,8 +77,12 @@ def create_app(config: ServeConfig) -> FastAPI:
             roots = default_roots(audio_paths(session))
     app = FastAPI(title="callqa review", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.callqa = AppState(store, roots, config)
+    # Starlette runs the last added middleware first: headers on every answer, then the Host
+    # check (DNS rebinding), then the login.
     if config.users.hashes:
         app.add_middleware(BasicAuthMiddleware, users=config.users)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(config.allowed_hosts), www_redirect=False)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals.update(clock=clock, item_names=ITEM_NAMES, items=DISCLOSURE_ITEMS, has_cancellations=config.cancellations is not None)
@@ -157,11 +164,13 @@ def create_app(config: ServeConfig) -> FastAPI:
                 with store.session() as session:
                     state.roots = default_roots(audio_paths(session))
                 path = resolve_audio(audio_path, state.roots)
+            kind = media_type(path)
         except AudioRefused as exc:
             return PlainTextResponse(exc.reason, status_code=exc.status)
         # Starlette's FileResponse answers Range requests (206 + Content-Range), so the
-        # browser seeks in long recordings without downloading them.
-        return FileResponse(path, media_type=media_type(path))
+        # browser seeks in long recordings without downloading them. Inline, never a download
+        # name taken from the file.
+        return FileResponse(path, media_type=kind)
 
     @app.post("/calls/{call_id}/decisions")
     def decide(
