@@ -35,6 +35,18 @@ MetadataOpt = Annotated[Optional[Path], typer.Option("--metadata", help="Call me
 WorkDirOpt = Annotated[Optional[Path], typer.Option("--work-dir", help="Model cache and Prefect state (env CALLQA_HOME, default ./.callqa).")]
 
 
+def _private_files() -> None:
+    """Files callqa creates from here on (records, the SQLite store, journals, users) are the
+    owner's only: they hold customers' words, account numbers and password hashes."""
+    os.umask(0o077)
+
+
+@app.callback()
+def _entry() -> None:
+    """Score every recorded contact-centre call, offline."""
+    _private_files()
+
+
 def _settings(config: Path | None, work_dir: Path | None, **overrides: object) -> Settings:
     if work_dir is not None:
         # Read by callqa.env before Prefect is imported, so Prefect's home follows too.
@@ -346,19 +358,46 @@ def users_add(
     name: Annotated[str, typer.Argument(help="The reviewer's login name (shown on their review decisions).")],
     users: UsersOpt = None,
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
+    role: Annotated[str, typer.Option("--role", help="admin (manages users), reviewer (confirms/overturns) or auditor (reads and exports only).")] = "reviewer",
     work_dir: WorkDirOpt = None,
 ) -> None:
-    """Add a reviewer (or set a new password); prompts for the password."""
-    from callqa.web.users import UsersError, add_user
+    """Add a user (or set a new password and role); prompts for the password."""
+    from callqa.web.users import ROLES, UsersError, add_user
 
+    if role not in ROLES:
+        err.print(f"[red]--role is one of {', '.join(ROLES)}, not {role!r}[/red]")
+        raise typer.Exit(2)
+    _private_files()
     path = _users_file(users, work_dir)
     password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt("password", hide_input=True, confirmation_prompt=True)
     try:
-        is_new = add_user(path, name, password)
+        is_new = add_user(path, name, password, role)
     except UsersError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
-    console.print(f"{'added' if is_new else 'updated'} {name} in {path}")
+    console.print(f"{'added' if is_new else 'updated'} {name} ({role}) in {path}")
+
+
+@users_app.command("remove")
+def users_remove(
+    name: Annotated[str, typer.Argument(help="The login name to remove.")],
+    users: UsersOpt = None,
+    work_dir: WorkDirOpt = None,
+) -> None:
+    """Remove a user (their past review decisions keep their name)."""
+    from callqa.web.users import UsersError, remove_user
+
+    _private_files()
+    path = _users_file(users, work_dir)
+    try:
+        removed = remove_user(path, name)
+    except UsersError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    if not removed:
+        err.print(f"[red]no user {name!r} in {path}[/red]")
+        raise typer.Exit(1)
+    console.print(f"removed {name} from {path}; a running `callqa serve` keeps its users until restarted")
 
 
 @users_app.command("list")
@@ -367,8 +406,9 @@ def users_list(users: UsersOpt = None, work_dir: WorkDirOpt = None) -> None:
     from callqa.web.users import load_users
 
     path = _users_file(users, work_dir)
-    for name in sorted(load_users(path).hashes):
-        console.print(name)
+    accounts = load_users(path)
+    for name in sorted(accounts.hashes):
+        console.print(f"{name}\t{accounts.role(name)}")
 
 
 @app.command()
@@ -383,6 +423,7 @@ def serve(
     cancel_window_days: Annotated[int, typer.Option("--cancel-window-days", min=0, help="A cancellation this many days after the sale or fewer is a quick cancel.")] = 30,
     ssl_certfile: Annotated[Optional[Path], typer.Option("--ssl-certfile", help="Serve HTTPS with this certificate (PEM).")] = None,
     ssl_keyfile: Annotated[Optional[Path], typer.Option("--ssl-keyfile", help="The certificate's private key (PEM).")] = None,
+    insecure_http: Annotated[bool, typer.Option("--insecure-http", help="Serve off loopback over plain HTTP anyway (passwords in the clear: only behind a TLS proxy).")] = False,
     allowed_host: Annotated[Optional[list[str]], typer.Option("--allowed-host", help="A Host name the app answers besides 127.0.0.1, localhost and [::1] (repeatable; the name users type in the browser).")] = None,
     work_dir: WorkDirOpt = None,
 ) -> None:
@@ -416,6 +457,11 @@ def serve(
     hosts = list(allowed_host or [])
     if host not in ("0.0.0.0", "::", "") and not is_loopback(host):
         hosts.append(f"[{host}]" if ":" in host else host)  # the address it binds, typed in a browser
+    if not is_loopback(host) and not (ssl_certfile and ssl_keyfile) and not insecure_http:
+        # Basic credentials and the calls themselves would cross the network in the clear.
+        err.print(f"[red]refusing to serve on {host} without TLS[/red]: give --ssl-certfile and --ssl-keyfile, "
+                  "or --insecure-http when a TLS proxy on this machine terminates HTTPS")
+        raise typer.Exit(2)
     config = ServeConfig(db or default_url(out), tuple(recordings_root or ()), accounts, cancelled, cancel_window_days, tuple(hosts))
     try:
         web = create_app(config)

