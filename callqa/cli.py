@@ -203,15 +203,21 @@ def ingest(
         raise typer.Exit(2)
     url = db or _default_db(folder.parent if folder.name == "records" else folder)
     manifest = _check_outputs(url, metadata)
+    from callqa.store import journal as journals
+
     store = open_store(url)
+    journal = journals.journal_path(folder)
     try:
         with store.session() as session:
             result = ingest_records(session, sorted(folder.glob("*.json")), manifest)
+            replayed = journals.replay(session, journal)
     finally:
         store.close()
     for path, problem in result.errors.items():
         err.print(f"[red]skipped[/red] {path}: {problem}")
     console.print(f"{result.written} records written, {result.unchanged} unchanged, {len(result.errors)} skipped; store: {store.display_url}")
+    if replayed.restored or replayed.present:
+        console.print(f"review decisions from {journal}: {replayed.restored} restored, {replayed.present} already stored")
     raise typer.Exit(1 if result.errors else 0)
 
 
@@ -462,7 +468,10 @@ def serve(
         err.print(f"[red]refusing to serve on {host} without TLS[/red]: give --ssl-certfile and --ssl-keyfile, "
                   "or --insecure-http when a TLS proxy on this machine terminates HTTPS")
         raise typer.Exit(2)
-    config = ServeConfig(db or default_url(out), tuple(recordings_root or ()), accounts, cancelled, cancel_window_days, tuple(hosts))
+    from callqa.store.journal import journal_path
+
+    journal = journal_path(out) if out.is_dir() else None
+    config = ServeConfig(db or default_url(out), tuple(recordings_root or ()), accounts, cancelled, cancel_window_days, tuple(hosts), journal)
     try:
         web = create_app(config)
     except StoreError as exc:
@@ -472,6 +481,7 @@ def serve(
     scheme = "https" if ssl_certfile else "http"
     console.print(f"callqa review app on {scheme}://{host}:{port}/  (store {safe_url(config.db_url)})")
     console.print(f"  Host names answered: 127.0.0.1, localhost, [::1]{''.join(', ' + h for h in hosts)}")
+    console.print(f"  review decisions journalled in {journal}" if journal else f"  [yellow]no decisions journal[/yellow]: {out} does not exist (give --out DIR beside the records)")
     console.print(f"  audio served only from: {', '.join(map(str, roots)) or '(no recordings)'}")
     console.print(f"  {'login required: ' + str(len(accounts.hashes)) + ' user(s) in ' + str(users_path) if accounts.hashes else 'no login (loopback only)'}")
     uvicorn.run(

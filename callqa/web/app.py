@@ -57,6 +57,7 @@ class ServeConfig:
     cancellations: tuple[Cancellation, ...] | None = None
     cancel_window_days: int = 30
     allowed_hosts: tuple[str, ...] = ()  # Host names besides the loopback ones (--allowed-host)
+    journal: Path | None = None  # decisions journal beside the records (callqa.store.journal)
 
 
 @dataclass
@@ -193,7 +194,7 @@ def create_app(config: ServeConfig) -> FastAPI:
         user = getattr(request.state, "user", None)
         who = user or reviewer.strip()
         with store.session() as session:
-            add_decision(session, call_id, target_kind, target_key, decision, who, note)
+            add_decision(session, call_id, target_kind, target_key, decision, who, note, journal=config.journal)
         response = RedirectResponse(f"/calls/{call_id}#decisions", status_code=303)
         if user is None:
             response.set_cookie(REVIEWER_COOKIE, who, max_age=180 * 86400, httponly=True, samesite="strict")
