@@ -221,6 +221,88 @@ def ingest(
     raise typer.Exit(1 if result.errors else 0)
 
 
+ByOpt = Annotated[Optional[str], typer.Option("--by", help="Who deletes, for the audit trail [default: the login name].")]
+
+
+def _forget_calls(call_ids: list[str], out: Path, db: str | None, work_dir: Path | None, by: str | None, reason: str) -> None:
+    import getpass
+
+    from callqa.retention import forget
+    from callqa.store import StoreError, open_store
+
+    who = by or getpass.getuser()
+    url = db or (_default_db(out) if (out / "callqa.db").is_file() else None)
+    try:
+        store = open_store(url) if url else None
+    except StoreError as exc:
+        err.print(f"[red]store error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    settings = _settings(None, work_dir)
+    missing = 0
+    try:
+        for call_id in call_ids:
+            done = forget(call_id, out, store, settings.work_dir, who, reason)
+            if not done.removed and not done.store_rows:
+                missing += 1
+                err.print(f"[yellow]{call_id}[/yellow]: nothing found (deletion still noted in the journal)")
+                continue
+            console.print(f"forgot {call_id}: {len(done.removed)} file(s){', store rows' if done.store_rows else ''}")
+    finally:
+        if store is not None:
+            store.close()
+    console.print(f"{len(call_ids) - missing} call(s) deleted by {who}; their review decisions stay in the audit trail")
+    raise typer.Exit(1 if missing else 0)
+
+
+@app.command("forget")
+def forget_cmd(
+    call_ids: Annotated[list[str], typer.Argument(help="Call ids to delete.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The `callqa score --out` folder.")] = Path("out"),
+    db: DbOpt = None,
+    work_dir: WorkDirOpt = None,
+    by: ByOpt = None,
+) -> None:
+    """Delete calls: record, store rows, cached transcription, redacted audio (review decisions are kept, with the deletion)."""
+    _forget_calls(call_ids, out, db, work_dir, by, "forget")
+
+
+@app.command()
+def purge(
+    older_than: Annotated[str, typer.Option("--older-than", help="Delete calls older than this: 90d, 12w.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The `callqa score --out` folder.")] = Path("out"),
+    db: DbOpt = None,
+    work_dir: WorkDirOpt = None,
+    by: ByOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List the calls, delete nothing.")] = False,
+) -> None:
+    """Delete every call older than the retention period (by metadata.date, else the record's file time)."""
+    from callqa.retention import RetentionError, expired, parse_age
+    from callqa.store import StoreError, open_store
+
+    try:
+        age = parse_age(older_than)
+    except RetentionError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    url = db or (_default_db(out) if (out / "callqa.db").is_file() else None)
+    try:
+        store = open_store(url) if url else None
+    except StoreError as exc:
+        err.print(f"[red]store error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    try:
+        call_ids = expired(out, store, age)
+    finally:
+        if store is not None:
+            store.close()
+    if dry_run or not call_ids:
+        for call_id in call_ids:
+            console.print(call_id)
+        console.print(f"{len(call_ids)} call(s) older than {older_than}{' (dry run: nothing deleted)' if dry_run else ''}")
+        raise typer.Exit(0)
+    _forget_calls(call_ids, out, db, work_dir, by, f"purge older than {older_than}")
+
+
 def _print_calls(out: Path) -> None:
     """One line per call of the output folder: what a QA lead scans first."""
     import json as jsonlib
