@@ -49,6 +49,7 @@ DOB_CONTEXT = re.compile(r"\b(date of birth|birth ?date|birthday|born|d\.?o\.?b\
 VERIFY_CONTEXT = re.compile(r"\b(verify|verification|confirm|security|identity|on file)\b", re.I)
 SSN_CONTEXT = re.compile(r"\b(social|ssn|s s n|social security)\b", re.I)
 PHONE_CONTEXT = re.compile(r"\b(phone|cell|mobile|call ?back|reach you|number to call|contact number|landline|text you)\b", re.I)
+ACCOUNT_WORDS = re.compile(r"\b(account|member|policy|order|reference|ref|case|ticket|customer id|customer number|id)\b")
 EMAIL_TLDS = {"com", "net", "org", "edu", "gov", "io", "co", "uk", "us", "ca", "info", "biz", "me"}
 WRITTEN_EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
 WRITTEN_SSN = re.compile(r"^\d{3}-\d{2}-\d{4}$")
@@ -174,7 +175,8 @@ def _digit_runs(tokens: list[_Tok]) -> list[tuple[int, int, str, bool]]:
             t = tokens[j]
             raw = t.raw.strip()
             n = t.norm
-            if raw.startswith(("$", "£", "€")) or "." in n.strip(".") or "," in raw.strip(","):
+            dotted_phone = re.fullmatch(r"\d{3}\.\d{3}\.\d{4}", n)
+            if raw.startswith(("$", "£", "€")) or ("." in n.strip(".") and not dotted_phone) or "," in raw.strip(","):
                 break
             if n in REPEAT and j + 1 < len(tokens) and tokens[j + 1].norm in DIGIT_WORDS:
                 pending_repeat = REPEAT[n]
@@ -182,6 +184,8 @@ def _digit_runs(tokens: list[_Tok]) -> list[tuple[int, int, str, bool]]:
                 continue
             if n in DIGIT_WORDS:
                 digits += DIGIT_WORDS[n] * pending_repeat
+            elif dotted_phone:
+                digits += n.replace(".", "")
             elif DIGITS_TOKEN.match(n) and not re.fullmatch(r"\d+(st|nd|rd|th)", n):
                 if j == first and _money_before(tokens, j):
                     break
@@ -270,7 +274,7 @@ def _find(tokens: list[_Tok], texts: Sequence[str]) -> list[tuple[int, int, str]
             kind = "SSN"
         elif 6 <= n <= 8 and _context(texts, seg, DOB_CONTEXT):
             kind = "DOB"
-        elif n in (10, 11) and (n == 10 or digits[0] == "1") and not _context(texts, seg, re.compile(r"\baccount|member|policy|order|reference|customer (id|number)", re.I), back=0):
+        elif n in (10, 11) and (n == 10 or digits[0] in "01") and not ACCOUNT_WORDS.search(" ".join(t.norm for t in tokens[max(0, first - 4):first])):
             kind = "PHONE"
         elif n == 7 and _context(texts, seg, PHONE_CONTEXT, back=1):
             kind = "PHONE"
