@@ -15,6 +15,7 @@ import fcntl
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,24 +36,36 @@ def journal_path(out_or_records: Path) -> Path:
     return folder / JOURNAL_FILE
 
 
-def append(path: Path, entry: dict) -> None:
-    """Append one line and fsync it (and the folder, when the file is new)."""
-    line = (json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n").encode()
+@contextmanager
+def locked(path: Path) -> Iterator[int]:
+    """The journal opened for appending, under an exclusive flock. A decision is journalled
+    and committed to the store under this lock, and `replay` holds it too: replay never sees a
+    journalled decision that a running server is about to commit (and so never doubles it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     is_new = not path.exists()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # writers in several processes: whole lines, never interleaved
-        os.write(fd, line)
-        os.fsync(fd)
+        if is_new:
+            dir_fd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        yield fd
     finally:
-        os.close(fd)
-    if is_new:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        os.close(fd)  # releases the flock
+
+
+def write_line(fd: int, entry: dict) -> None:
+    """Append one line to a journal opened by `locked`, and fsync it."""
+    os.write(fd, (json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n").encode())
+    os.fsync(fd)
+
+
+def append(path: Path, entry: dict) -> None:
+    with locked(path) as fd:
+        write_line(fd, entry)
 
 
 def decision_entry(row: ReviewDecision) -> dict:
@@ -98,7 +111,15 @@ class ReplayResult:
 
 def replay(session: Session, path: Path) -> ReplayResult:
     """Put back into the store every journalled decision it lacks (committed here)."""
+    if not path.is_file():
+        return ReplayResult()
+    with locked(path):
+        return _replay(session, path)
+
+
+def _replay(session: Session, path: Path) -> ReplayResult:
     result = ReplayResult()
+    session.rollback()  # read the store as it is now, under the lock
     have = {
         _key(r.call_id, r.target_kind, r.target_key, r.decision, r.reviewer, r.created_at)
         for r in session.scalars(select(ReviewDecision))

@@ -515,12 +515,20 @@ def add_decision(
         machine_verdict=verdict,
         created_at=datetime.now(timezone.utc),
     )
-    if journal is not None:
-        from callqa.store import journal as journals
-
-        journals.append(journal, journals.decision_entry(row))
     session.add(row)
-    session.commit()
+    if journal is None:
+        session.commit()
+        return row
+    from callqa.store import journal as journals
+
+    # Journalled first (fsynced), then committed, both under the journal's lock (see journals.locked).
+    with journals.locked(journal) as fd:
+        try:
+            journals.write_line(fd, journals.decision_entry(row))
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()
     return row
 
 
