@@ -82,7 +82,7 @@ def main() -> None:
         url = args.db or f"sqlite:///{Path(tmp) / 'callqa.db'}"
         build_s = build(url, args.calls)
         print(f"built a {args.calls}-call store in {build_s:.0f} s ({args.calls / build_s:.0f} calls/s)")
-        client = TestClient(create_app(ServeConfig(url, (Path(tmp),))))
+        client = TestClient(create_app(ServeConfig(url, (Path(tmp),))), base_url="http://127.0.0.1")
         results = [(name, *time_page(client, path, args.repeat)) for name, path in PAGES]
     baseline = results[0][1]
     print(f"\n{'page':32} {'median ms':>10} {'x baseline':>11} {'KB':>7}")

@@ -37,6 +37,18 @@ MetadataOpt = Annotated[Optional[Path], typer.Option("--metadata", help="Call me
 WorkDirOpt = Annotated[Optional[Path], typer.Option("--work-dir", help="Model cache and Prefect state (env CALLQA_HOME, default ./.callqa).")]
 
 
+def _private_files() -> None:
+    """Files callqa creates from here on (records, the SQLite store, journals, users) are the
+    owner's only: they hold customers' words, account numbers and password hashes."""
+    os.umask(0o077)
+
+
+@app.callback()
+def _entry() -> None:
+    """Score every recorded contact-centre call, offline."""
+    _private_files()
+
+
 def _settings(config: Path | None, work_dir: Path | None, **overrides: object) -> Settings:
     if work_dir is not None:
         # Read by callqa.env before Prefect is imported, so Prefect's home follows too.
@@ -195,16 +207,104 @@ def ingest(
         raise typer.Exit(2)
     url = db or _default_db(folder.parent if folder.name == "records" else folder)
     manifest = _check_outputs(url, metadata)
+    from callqa.store import journal as journals
+
     store = open_store(url)
+    journal = journals.journal_path(folder)
     try:
         with store.session() as session:
             result = ingest_records(session, sorted(folder.glob("*.json")), manifest)
+            replayed = journals.replay(session, journal)
     finally:
         store.close()
     for path, problem in result.errors.items():
         err.print(f"[red]skipped[/red] {path}: {problem}")
     console.print(f"{result.written} records written, {result.unchanged} unchanged, {len(result.errors)} skipped; store: {store.display_url}")
+    if replayed.restored or replayed.present:
+        console.print(f"review decisions from {journal}: {replayed.restored} restored, {replayed.present} already stored")
     raise typer.Exit(1 if result.errors else 0)
+
+
+ByOpt = Annotated[Optional[str], typer.Option("--by", help="Who deletes, for the audit trail [default: the login name].")]
+
+
+def _forget_calls(call_ids: list[str], out: Path, db: str | None, work_dir: Path | None, by: str | None, reason: str) -> None:
+    import getpass
+
+    from callqa.retention import forget
+    from callqa.store import StoreError, open_store
+
+    who = by or getpass.getuser()
+    url = db or (_default_db(out) if (out / "callqa.db").is_file() else None)
+    try:
+        store = open_store(url) if url else None
+    except StoreError as exc:
+        err.print(f"[red]store error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    settings = _settings(None, work_dir)
+    missing = 0
+    try:
+        for call_id in call_ids:
+            done = forget(call_id, out, store, settings.work_dir, who, reason)
+            if not done.removed and not done.store_rows:
+                missing += 1
+                err.print(f"[yellow]{call_id}[/yellow]: nothing found (deletion still noted in the journal)")
+                continue
+            console.print(f"forgot {call_id}: {len(done.removed)} file(s){', store rows' if done.store_rows else ''}")
+    finally:
+        if store is not None:
+            store.close()
+    console.print(f"{len(call_ids) - missing} call(s) deleted by {who}; their review decisions stay in the audit trail")
+    raise typer.Exit(1 if missing else 0)
+
+
+@app.command("forget")
+def forget_cmd(
+    call_ids: Annotated[list[str], typer.Argument(help="Call ids to delete.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The `callqa score --out` folder.")] = Path("out"),
+    db: DbOpt = None,
+    work_dir: WorkDirOpt = None,
+    by: ByOpt = None,
+) -> None:
+    """Delete calls: record, store rows, cached transcription, redacted audio (review decisions are kept, with the deletion)."""
+    _forget_calls(call_ids, out, db, work_dir, by, "forget")
+
+
+@app.command()
+def purge(
+    older_than: Annotated[str, typer.Option("--older-than", help="Delete calls older than this: 90d, 12w.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The `callqa score --out` folder.")] = Path("out"),
+    db: DbOpt = None,
+    work_dir: WorkDirOpt = None,
+    by: ByOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List the calls, delete nothing.")] = False,
+) -> None:
+    """Delete every call older than the retention period (by metadata.date, else the record's file time)."""
+    from callqa.retention import RetentionError, expired, parse_age
+    from callqa.store import StoreError, open_store
+
+    try:
+        age = parse_age(older_than)
+    except RetentionError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    url = db or (_default_db(out) if (out / "callqa.db").is_file() else None)
+    try:
+        store = open_store(url) if url else None
+    except StoreError as exc:
+        err.print(f"[red]store error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    try:
+        call_ids = expired(out, store, age)
+    finally:
+        if store is not None:
+            store.close()
+    if dry_run or not call_ids:
+        for call_id in call_ids:
+            console.print(call_id)
+        console.print(f"{len(call_ids)} call(s) older than {older_than}{' (dry run: nothing deleted)' if dry_run else ''}")
+        raise typer.Exit(0)
+    _forget_calls(call_ids, out, db, work_dir, by, f"purge older than {older_than}")
 
 
 def _print_calls(summary: BatchSummary, out: Path) -> None:
@@ -345,19 +445,46 @@ def users_add(
     name: Annotated[str, typer.Argument(help="The reviewer's login name (shown on their review decisions).")],
     users: UsersOpt = None,
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
+    role: Annotated[str, typer.Option("--role", help="admin (manages users), reviewer (confirms/overturns) or auditor (reads and exports only).")] = "reviewer",
     work_dir: WorkDirOpt = None,
 ) -> None:
-    """Add a reviewer (or set a new password); prompts for the password."""
-    from callqa.web.users import UsersError, add_user
+    """Add a user (or set a new password and role); prompts for the password."""
+    from callqa.web.users import ROLES, UsersError, add_user
 
+    if role not in ROLES:
+        err.print(f"[red]--role is one of {', '.join(ROLES)}, not {role!r}[/red]")
+        raise typer.Exit(2)
+    _private_files()
     path = _users_file(users, work_dir)
     password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt("password", hide_input=True, confirmation_prompt=True)
     try:
-        is_new = add_user(path, name, password)
+        is_new = add_user(path, name, password, role)
     except UsersError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
-    console.print(f"{'added' if is_new else 'updated'} {name} in {path}")
+    console.print(f"{'added' if is_new else 'updated'} {name} ({role}) in {path}")
+
+
+@users_app.command("remove")
+def users_remove(
+    name: Annotated[str, typer.Argument(help="The login name to remove.")],
+    users: UsersOpt = None,
+    work_dir: WorkDirOpt = None,
+) -> None:
+    """Remove a user (their past review decisions keep their name)."""
+    from callqa.web.users import UsersError, remove_user
+
+    _private_files()
+    path = _users_file(users, work_dir)
+    try:
+        removed = remove_user(path, name)
+    except UsersError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    if not removed:
+        err.print(f"[red]no user {name!r} in {path}[/red]")
+        raise typer.Exit(1)
+    console.print(f"removed {name} from {path}; a running `callqa serve` keeps its users until restarted")
 
 
 @users_app.command("list")
@@ -366,8 +493,9 @@ def users_list(users: UsersOpt = None, work_dir: WorkDirOpt = None) -> None:
     from callqa.web.users import load_users
 
     path = _users_file(users, work_dir)
-    for name in sorted(load_users(path).hashes):
-        console.print(name)
+    accounts = load_users(path)
+    for name in sorted(accounts.hashes):
+        console.print(f"{name}\t{accounts.role(name)}")
 
 
 @app.command()
@@ -382,6 +510,8 @@ def serve(
     cancel_window_days: Annotated[int, typer.Option("--cancel-window-days", min=0, help="A cancellation this many days after the sale or fewer is a quick cancel.")] = 30,
     ssl_certfile: Annotated[Optional[Path], typer.Option("--ssl-certfile", help="Serve HTTPS with this certificate (PEM).")] = None,
     ssl_keyfile: Annotated[Optional[Path], typer.Option("--ssl-keyfile", help="The certificate's private key (PEM).")] = None,
+    insecure_http: Annotated[bool, typer.Option("--insecure-http", help="Serve off loopback over plain HTTP anyway (passwords in the clear: only behind a TLS proxy).")] = False,
+    allowed_host: Annotated[Optional[list[str]], typer.Option("--allowed-host", help="A Host name the app answers besides 127.0.0.1, localhost and [::1] (repeatable; the name users type in the browser).")] = None,
     work_dir: WorkDirOpt = None,
 ) -> None:
     """The review web app: calls, call pages with audio at every piece of evidence, disclosure audit, agents."""
@@ -411,7 +541,18 @@ def serve(
         # to `callqa ingest` could name any folder: off the machine, the roots must be explicit.
         err.print(f"[red]refusing to serve on {host} without --recordings-root[/red]: name the folders the recordings live in")
         raise typer.Exit(2)
-    config = ServeConfig(db or default_url(out), tuple(recordings_root or ()), accounts, cancelled, cancel_window_days)
+    hosts = list(allowed_host or [])
+    if host not in ("0.0.0.0", "::", "") and not is_loopback(host):
+        hosts.append(f"[{host}]" if ":" in host else host)  # the address it binds, typed in a browser
+    if not is_loopback(host) and not (ssl_certfile and ssl_keyfile) and not insecure_http:
+        # Basic credentials and the calls themselves would cross the network in the clear.
+        err.print(f"[red]refusing to serve on {host} without TLS[/red]: give --ssl-certfile and --ssl-keyfile, "
+                  "or --insecure-http when a TLS proxy on this machine terminates HTTPS")
+        raise typer.Exit(2)
+    from callqa.store.journal import journal_path
+
+    journal = journal_path(out) if out.is_dir() else None
+    config = ServeConfig(db or default_url(out), tuple(recordings_root or ()), accounts, cancelled, cancel_window_days, tuple(hosts), journal)
     try:
         web = create_app(config)
     except StoreError as exc:
@@ -420,6 +561,8 @@ def serve(
     roots = web.state.callqa.roots
     scheme = "https" if ssl_certfile else "http"
     console.print(f"callqa review app on {scheme}://{host}:{port}/  (store {safe_url(config.db_url)})")
+    console.print(f"  Host names answered: 127.0.0.1, localhost, [::1]{''.join(', ' + h for h in hosts)}")
+    console.print(f"  review decisions journalled in {journal}" if journal else f"  [yellow]no decisions journal[/yellow]: {out} does not exist (give --out DIR beside the records)")
     console.print(f"  audio served only from: {', '.join(map(str, roots)) or '(no recordings)'}")
     console.print(f"  {'login required: ' + str(len(accounts.hashes)) + ' user(s) in ' + str(users_path) if accounts.hashes else 'no login (loopback only)'}")
     uvicorn.run(

@@ -23,6 +23,7 @@ from callqa.web.cancellations import Cancellation, load_cancellations, quick_can
 from callqa.web.users import add_user, load_users, verify_password
 
 FLAG_KEY = "CONTINUED_AFTER_DECLINE:offer-1"
+BASE = "http://127.0.0.1"  # a loopback Host: any other name is refused (DNS rebinding)
 
 
 def _ev(seg: str, speaker: str, start: float, end: float, quote: str, rule: str) -> dict:
@@ -108,7 +109,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 @pytest.fixture(scope="module")
 def client(site: dict) -> TestClient:
-    return TestClient(create_app(ServeConfig(site["url"], (site["roots"],))))
+    return TestClient(create_app(ServeConfig(site["url"], (site["roots"],))), base_url=BASE)
 
 
 def test_audio_range_requests_seek(client: TestClient, site: dict) -> None:
@@ -150,7 +151,7 @@ def test_default_roots_are_the_folders_of_the_stored_audio(site: dict, tmp_path:
         save_record(session, as_record(make_record("alpha", site["audio"], "Ann", "2026-11-02")))
     app = create_app(ServeConfig(url))
     assert app.state.callqa.roots == [site["roots"].resolve()]
-    client = TestClient(app)
+    client = TestClient(app, base_url=BASE)
     assert client.get("/calls/alpha/audio", headers={"Range": "bytes=0-9"}).status_code == 206
     # A call stored after startup, from a new folder, is served too (the default roots follow the store).
     later = tmp_path / "later"
@@ -232,7 +233,7 @@ def test_cross_site_decision_posts_are_refused(client: TestClient, headers: dict
     response = client.post("/calls/alpha/decisions", headers=headers,
                            data={"target_kind": "flag", "target_key": FLAG_KEY, "decision": "confirm", "reviewer": "x"})
     assert response.status_code == 403
-    same_origin = client.post("/calls/alpha/decisions", headers={"Origin": "http://testserver"}, follow_redirects=False,
+    same_origin = client.post("/calls/alpha/decisions", headers={"Origin": BASE}, follow_redirects=False,
                               data={"target_kind": "flag", "target_key": FLAG_KEY, "decision": "confirm", "reviewer": "x"})
     assert same_origin.status_code == 303
 
@@ -270,7 +271,7 @@ def test_quick_cancellations_join(tmp_path: Path, site: dict) -> None:
     cancellations = load_cancellations(csv_path)
     assert cancellations[0] == Cancellation("ACC-1", __import__("datetime").date(2026, 11, 9), "Device Protection Plan")
     app = create_app(ServeConfig(site["url"], (site["roots"],), cancellations=tuple(cancellations), cancel_window_days=14))
-    client = TestClient(app)
+    client = TestClient(app, base_url=BASE)
     page = client.get("/cancellations").text
     assert 'href="/calls/alpha#offers"' in page and "beta" not in page.split("Sales cancelled")[1]
     agents = client.get("/agents").text
@@ -302,10 +303,10 @@ def test_every_request_needs_login_when_users_exist(tmp_path: Path, site: dict) 
     users_file = tmp_path / "users.json"
     assert add_user(users_file, "auditor", "correct horse battery")
     assert (users_file.stat().st_mode & 0o777) == 0o600
-    stored = json.loads(users_file.read_text())["users"]["auditor"]
+    stored = json.loads(users_file.read_text())["users"]["auditor"]["hash"]
     assert stored.startswith("scrypt$") and "correct horse" not in users_file.read_text()
     assert verify_password("correct horse battery", stored) and not verify_password("wrong", stored)
-    client = TestClient(create_app(ServeConfig(site["url"], (site["roots"],), users=load_users(users_file))))
+    client = TestClient(create_app(ServeConfig(site["url"], (site["roots"],), users=load_users(users_file))), base_url=BASE)
     for path in ["/calls", "/calls/alpha", "/calls/alpha/audio", "/disclosures.csv", "/agents", "/static/app.css", "/nope"]:
         response = client.get(path)
         assert response.status_code == 401, path

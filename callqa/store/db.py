@@ -9,6 +9,7 @@ migrations run from an installed package without an alembic.ini on disk.
 from __future__ import annotations
 
 import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,20 +80,28 @@ def alembic_config() -> Config:
 _MIGRATING = threading.Lock()
 
 
+LOCK_SUFFIX = ".lock"
+
+
 @contextmanager
 def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
-    """Across processes, for a SQLite file: flock on the database file itself (SQLite's own
-    locks are fcntl locks, which flock does not touch)."""
+    """Across processes, for a SQLite file: flock on `<database>.lock`, a file of its own.
+
+    Never on the database file itself: SQLite's locks are POSIX (fcntl) locks, which belong to
+    the process, and closing *any* descriptor of the file drops all of them. A second handle on
+    callqa.db opened and closed here let another process take the exclusive lock, checkpoint
+    the WAL and delete -wal/-shm under a running server: review decisions were lost and the
+    file corrupted (issue 10)."""
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         yield
         return
-    with open(database, "ab") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    fd = os.open(database + LOCK_SUFFIX, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the flock
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:

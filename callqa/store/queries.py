@@ -31,6 +31,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timezone
+from pathlib import Path
 
 from sqlalchemy import Select, and_, case, exists, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -483,8 +484,12 @@ def add_decision(
     decision: str,
     reviewer: str,
     note: str = "",
+    journal: Path | None = None,
 ) -> ReviewDecision:
-    """Record (and commit) a reviewer's verdict on a flag or score item of a stored call."""
+    """Record (and commit) a reviewer's verdict on a flag or score item of a stored call.
+
+    With `journal` (callqa.store.journal), the decision is first appended and fsynced there,
+    beside the records, so a store rebuilt from the records keeps it."""
     if target_kind not in TARGET_KINDS:
         raise DecisionError(f"target_kind must be one of {', '.join(TARGET_KINDS)}, not {target_kind!r}")
     if decision not in DECISIONS:
@@ -512,7 +517,19 @@ def add_decision(
         created_at=datetime.now(timezone.utc),
     )
     session.add(row)
-    session.commit()
+    if journal is None:
+        session.commit()
+        return row
+    from callqa.store import journal as journals
+
+    # Journalled first (fsynced), then committed, both under the journal's lock (see journals.locked).
+    with journals.locked(journal) as fd:
+        try:
+            journals.write_line(fd, journals.decision_entry(row))
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()
     return row
 
 

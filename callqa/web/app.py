@@ -14,6 +14,7 @@ from fastapi import FastAPI, Form, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from fastapi.templating import Jinja2Templates
 
 from callqa.store.db import Store, open_store
@@ -39,8 +40,9 @@ from callqa.web.callview import ITEM_NAMES, clock, closing_attempts, segment_vie
 from callqa.web.cancellations import Cancellation, quick_cancels, rates_by_agent
 from callqa.web.charts import Bar, bar_chart
 from callqa.web.media import AudioRefused, default_roots, media_type, resolve_audio
+from callqa.web.security import SecurityHeadersMiddleware, allowed_hosts
 from callqa.web.params import DISCLOSURE_ITEMS, KNOWN_FLAGS, DisclosureParams, Filters, ListParams
-from callqa.web.users import Users
+from callqa.web.users import MAY_DECIDE, Users
 
 HERE = Path(__file__).parent
 REVIEWER_COOKIE = "callqa_reviewer"
@@ -54,6 +56,8 @@ class ServeConfig:
     users: Users = field(default_factory=lambda: Users({}))
     cancellations: tuple[Cancellation, ...] | None = None
     cancel_window_days: int = 30
+    allowed_hosts: tuple[str, ...] = ()  # Host names besides the loopback ones (--allowed-host)
+    journal: Path | None = None  # decisions journal beside the records (callqa.store.journal)
 
 
 @dataclass
@@ -74,8 +78,12 @@ def create_app(config: ServeConfig) -> FastAPI:
             roots = default_roots(audio_paths(session))
     app = FastAPI(title="callqa review", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.callqa = AppState(store, roots, config)
+    # Starlette runs the last added middleware first: headers on every answer, then the Host
+    # check (DNS rebinding), then the login.
     if config.users.hashes:
         app.add_middleware(BasicAuthMiddleware, users=config.users)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(config.allowed_hosts), www_redirect=False)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals.update(clock=clock, item_names=ITEM_NAMES, items=DISCLOSURE_ITEMS, has_cancellations=config.cancellations is not None)
@@ -93,6 +101,8 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     def page(request: Request, name: str, status_code: int = 200, **context: object) -> HTMLResponse:
         user = getattr(request.state, "user", None)
+        context.setdefault("may_decide", _may_decide(request))
+        context.setdefault("role", getattr(request.state, "role", None))
         if "params" in context:  # a page with the filter form: offer the values the store holds
             options = _options()
             context["options"] = options
@@ -157,11 +167,13 @@ def create_app(config: ServeConfig) -> FastAPI:
                 with store.session() as session:
                     state.roots = default_roots(audio_paths(session))
                 path = resolve_audio(audio_path, state.roots)
+            kind = media_type(path)
         except AudioRefused as exc:
             return PlainTextResponse(exc.reason, status_code=exc.status)
         # Starlette's FileResponse answers Range requests (206 + Content-Range), so the
-        # browser seeks in long recordings without downloading them.
-        return FileResponse(path, media_type=media_type(path))
+        # browser seeks in long recordings without downloading them. Inline, never a download
+        # name taken from the file.
+        return FileResponse(path, media_type=kind)
 
     @app.post("/calls/{call_id}/decisions")
     def decide(
@@ -177,10 +189,12 @@ def create_app(config: ServeConfig) -> FastAPI:
         origin = request.headers.get("origin")
         if request.headers.get("sec-fetch-site") == "cross-site" or (origin and urlsplit(origin).netloc != request.headers.get("host")):
             return PlainTextResponse("cross-site form posts are refused", status_code=403)
+        if not _may_decide(request):  # the auth middleware refuses it first; checked here too
+            return PlainTextResponse("this role cannot change anything", status_code=403)
         user = getattr(request.state, "user", None)
         who = user or reviewer.strip()
         with store.session() as session:
-            add_decision(session, call_id, target_kind, target_key, decision, who, note)
+            add_decision(session, call_id, target_kind, target_key, decision, who, note, journal=config.journal)
         response = RedirectResponse(f"/calls/{call_id}#decisions", status_code=303)
         if user is None:
             response.set_cookie(REVIEWER_COOKIE, who, max_age=180 * 86400, httponly=True, samesite="strict")
@@ -236,6 +250,12 @@ def create_app(config: ServeConfig) -> FastAPI:
                     rates=rates_by_agent(sold, quick))
 
     return app
+
+
+def _may_decide(request: Request) -> bool:
+    """Without users (loopback, no login) the local session reviews; with users, by role."""
+    role = getattr(request.state, "role", None)
+    return getattr(request.state, "user", None) is None or role in MAY_DECIDE
 
 
 def _all_disclosures(store: Store, params: DisclosureParams) -> list:

@@ -3,12 +3,12 @@ decisions taken on each offer's flags (the audit trail travels with the evidence
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import asdict, fields
 from datetime import date, datetime
 
+from callqa.csvsafe import SafeDictWriter
 from callqa.store.queries import DisclosureRow
 
 COLUMNS = [f.name for f in fields(DisclosureRow)]
@@ -32,7 +32,7 @@ def to_json(rows: list[DisclosureRow], filters: dict) -> str:
 
 def to_csv(rows: list[DisclosureRow]) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
+    writer = SafeDictWriter(buffer, fieldnames=COLUMNS)  # formula-looking cells neutralised
     writer.writeheader()
     for row in rows_as_dicts(rows):
         row["decisions"] = " | ".join(row["decisions"])

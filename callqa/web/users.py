@@ -2,6 +2,11 @@
 
 hashlib.scrypt is in the standard library and is a memory-hard KDF, so no extra dependency
 is needed for it; parameters are stored with each hash so they can be raised later.
+
+Each user has a role: `admin` (manages users, and may review), `reviewer` (may confirm or
+overturn), `auditor` (reads everything and exports, changes nothing). The file maps a name to
+`{"hash": ..., "role": ...}`; a users file from before roles maps names to bare hash strings,
+and those users are reviewers.
 """
 
 from __future__ import annotations
@@ -14,13 +19,16 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 SCRYPT_N = 2**14
 SCRYPT_R = 8
 SCRYPT_P = 1
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
+ROLES = ("admin", "reviewer", "auditor")
+DEFAULT_ROLE = "reviewer"  # users files written before roles existed
+MAY_DECIDE = frozenset({"admin", "reviewer"})
 
 
 class UsersError(ValueError):
@@ -53,6 +61,10 @@ class Users:
     """name -> stored hash. Empty means no accounts are configured."""
 
     hashes: dict[str, str]
+    roles: dict[str, str] = field(default_factory=dict)  # name -> role; missing: DEFAULT_ROLE
+
+    def role(self, name: str) -> str:
+        return self.roles.get(name, DEFAULT_ROLE)
 
     def verify(self, name: str, password: str) -> bool:
         stored = self.hashes.get(name)
@@ -68,37 +80,69 @@ def _dummy_hash() -> str:
     return hash_password("not-a-password")
 
 
-def load_users(path: Path | None) -> Users:
+def _entries(path: Path | None) -> dict[str, dict[str, str]]:
+    """name -> {"hash", "role"}, from either file format."""
     if path is None or not path.exists():
-        return Users({})
+        return {}
     try:
         data = json.loads(path.read_text())
         users = data["users"]
-        if not isinstance(users, dict) or not all(isinstance(v, str) for v in users.values()):
-            raise TypeError("users must map names to hash strings")
+        if not isinstance(users, dict):
+            raise TypeError("users must map names to entries")
+        entries = {}
+        for name, value in users.items():
+            if isinstance(value, str):
+                value = {"hash": value, "role": DEFAULT_ROLE}
+            if not isinstance(value, dict) or not isinstance(value.get("hash"), str):
+                raise TypeError(f"user {name!r}: an entry is a hash string or {{hash, role}}")
+            role = value.get("role", DEFAULT_ROLE)
+            if role not in ROLES:
+                raise ValueError(f"user {name!r}: unknown role {role!r} (one of {', '.join(ROLES)})")
+            entries[name] = {"hash": value["hash"], "role": role}
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UsersError(f"cannot read users file {path}: {exc}") from exc
-    return Users(dict(users))
+    return entries
 
 
-def add_user(path: Path, name: str, password: str) -> bool:
-    """Add or replace one user; True if the name was new. The file is written atomically, mode 0600."""
-    if not NAME_PATTERN.match(name):
-        raise UsersError("a user name is 1-64 letters, digits or . _ @ -")
-    if len(password) < 8:
-        raise UsersError("a password needs at least 8 characters")
-    users = dict(load_users(path).hashes)
-    is_new = name not in users
-    users[name] = hash_password(password)
+def load_users(path: Path | None) -> Users:
+    entries = _entries(path)
+    return Users({n: e["hash"] for n, e in entries.items()}, {n: e["role"] for n, e in entries.items()})
+
+
+def _write(path: Path, entries: dict[str, dict[str, str]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".users-", suffix=".json")
     try:
         with os.fdopen(fd, "w") as fh:
-            json.dump({"users": users}, fh, indent=2)
+            json.dump({"users": entries}, fh, indent=2)
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except BaseException:
         # A full disk or an interrupt: leave no stray copy of the password hashes behind.
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def add_user(path: Path, name: str, password: str, role: str = DEFAULT_ROLE) -> bool:
+    """Add or replace one user; True if the name was new. The file is written atomically, mode 0600."""
+    if not NAME_PATTERN.match(name):
+        raise UsersError("a user name is 1-64 letters, digits or . _ @ -")
+    if len(password) < 8:
+        raise UsersError("a password needs at least 8 characters")
+    if role not in ROLES:
+        raise UsersError(f"a role is one of {', '.join(ROLES)}, not {role!r}")
+    entries = _entries(path)
+    is_new = name not in entries
+    entries[name] = {"hash": hash_password(password), "role": role}
+    _write(path, entries)
     return is_new
+
+
+def remove_user(path: Path, name: str) -> bool:
+    """Remove one user; False if there was no such user."""
+    entries = _entries(path)
+    if name not in entries:
+        return False
+    del entries[name]
+    _write(path, entries)
+    return True
