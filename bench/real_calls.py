@@ -13,7 +13,8 @@ Runs callqa's transcription on each and reports per call and overall:
     words (jiwer), each matched word (hit or substitution) counted right when its speaker
     role is the reference segment's;
   - the one-voice case: share of the agent file's words given to the agent, and whether the
-    speaker decision says one voice.
+    speaker decision says one voice (and, with --only caller_only, the same for the caller's
+    file: words given to the customer).
 Every figure says how many calls and words it rests on. Ends with one RESULT line.
 
     PYTHONPATH=. .venv/bin/python bench/real_calls.py --model tiny.en --beam 5
@@ -84,6 +85,8 @@ def write_inputs(call: RealCall, folder: Path, agent_left: bool) -> dict[str, Pa
     sf.write(paths["stereo"], stereo, RATE, subtype="PCM_16")
     sf.write(paths["mono"], mono, RATE, subtype="PCM_16")
     sf.write(paths["agent_only"], call.agent, RATE, subtype="PCM_16")
+    paths["caller_only"] = folder / f"{call.sid}_caller_only.wav"
+    sf.write(paths["caller_only"], call.customer, RATE, subtype="PCM_16")
     return paths
 
 
@@ -175,7 +178,7 @@ def main() -> None:
     parser.add_argument("--beam", type=int, default=5)
     parser.add_argument("--vad-threshold", type=float, default=None)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--only", choices=("stereo", "mono", "agent_only"), action="append", default=[], help="run only these inputs")
+    parser.add_argument("--only", choices=("stereo", "mono", "agent_only", "caller_only"), action="append", default=[], help="run only these inputs")
     parser.add_argument("--asr-cache", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--work-dir", default=os.environ.get("CALLQA_HOME", str(Path(__file__).resolve().parents[1] / ".callqa")))
     args = parser.parse_args()
@@ -191,9 +194,10 @@ def main() -> None:
     settings = Settings(model=args.model, beam_size=args.beam, threads=args.threads, work_dir=Path(args.work_dir))
     if args.vad_threshold is not None:
         settings = replace(settings, vad_threshold=args.vad_threshold, vad_fallback_threshold=min(settings.vad_fallback_threshold, args.vad_threshold))
-    kinds = args.only or ["stereo", "mono", "agent_only"]
+    kinds = args.only or ["stereo", "mono", "agent_only"]  # caller_only on request
     totals = {k: Score() for k in ("stereo", "mono")}
     one_voice = {"words": 0, "agent": 0, "calls": 0, "said_one": 0}
+    caller_alone = {"words": 0, "customer": 0, "calls": 0, "said_one": 0}
     audio_s = wall_s = 0.0
     print(f"model={args.model} beam={args.beam} vad_threshold={settings.vad_threshold} calls={len(CALLS)}")
     print("| call | input | ref words | WER | ins/ref | ins share | who-spoke | speakers |")
@@ -210,6 +214,14 @@ def main() -> None:
                 hyp = hyp_words(result)
                 sp = result.speakers
                 how = f"{sp.method} {sp.confidence:.2f}: {sp.reason}"
+                if kind == "caller_only":
+                    given = sum(r == "customer" for _, r in hyp)
+                    caller_alone["words"] += len(hyp)
+                    caller_alone["customer"] += given
+                    caller_alone["calls"] += 1
+                    caller_alone["said_one"] += "one voice" in sp.reason
+                    print(f"| {sid} | caller alone | - | - | - | - | {given}/{len(hyp)} to customer | {how} |", flush=True)
+                    continue
                 if kind == "agent_only":
                     given = sum(r == "agent" for _, r in hyp)
                     one_voice["words"] += len(hyp)
@@ -230,6 +242,9 @@ def main() -> None:
     share = one_voice["agent"] / one_voice["words"] if one_voice["words"] else float("nan")
     if one_voice["calls"]:
         print(f"one voice (agent file alone): {one_voice['calls']} calls, {one_voice['words']} words, {share:.3f} given to the agent, one voice said on {one_voice['said_one']}/{one_voice['calls']}")
+    if caller_alone["calls"]:
+        c = caller_alone
+        print(f"one voice (caller file alone): {c['calls']} calls, {c['words']} words, {c['customer'] / max(c['words'], 1):.3f} given to the customer, one voice said on {c['said_one']}/{c['calls']}")
     print(f"speed: {audio_s:.0f} s of audio in {wall_s:.0f} s ({audio_s / max(wall_s, 1e-9):.1f}x real time)")
     st, mo = totals["stereo"], totals["mono"]
     print(

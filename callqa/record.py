@@ -61,6 +61,8 @@ def warnings_for(result: CallTranscription) -> list[dict]:
                     f"{ch.vad.energy_speech_s:.0f} s that sound voiced; speech may be missing from the transcript",
                 }
             )
+    for message in result.speakers.warnings:
+        found.append({"code": "ONE_VOICE", "message": message})
     if result.speakers.confidence < LOW_SPEAKER_CONFIDENCE:
         found.append(
             {
