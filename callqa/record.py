@@ -64,11 +64,14 @@ class SpeakerCue:
 
 @dataclass(frozen=True, kw_only=True)
 class Speakers:
-    method: Literal["channel", "text", "given"]
+    method: Literal["channel", "text", "voice", "given"]
     agent_channel: str | None
     confidence: float
     reason: str = ""
     evidence: tuple[SpeakerCue, ...] = ()
+    voices: int | None = field(default=None, metadata=OMIT_NONE)  # mono: voices heard
+    segment_confidence: dict[str, float] | None = field(default=None, metadata=OMIT_NONE)  # mono: per segment
+    warnings: tuple[str, ...] | None = field(default=None, metadata=OMIT_NONE)
 
 
 @dataclass(frozen=True)

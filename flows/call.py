@@ -70,6 +70,7 @@ def warnings_for(result: CallTranscription) -> tuple[Warning, ...]:
                 f"{ch.channel} channel: the VAD kept {ch.vad.coverage:.0%} of the "
                 f"{ch.vad.energy_speech_s:.0f} s that sound voiced; speech may be missing from the transcript",
             ))
+    found.extend(Warning("ONE_VOICE", message) for message in result.speakers.warnings)
     if result.speakers.confidence < LOW_SPEAKER_CONFIDENCE:
         found.append(Warning(
             "LOW_SPEAKER_CONFIDENCE",

@@ -99,7 +99,7 @@ def _role_accuracy(result, labels: dict) -> tuple[int, int]:
 def test_mono_call_gets_roles_from_text_and_voices(settings) -> None:
     audio, labels = mono_call()
     result = transcribe_call(audio, settings)
-    assert result.speakers.method == "text" and result.speakers.agent_channel is None
+    assert result.speakers.method == "voice" and result.speakers.agent_channel is None and result.speakers.voices == 2
     assert {s.channel for s in result.transcript.segments} == {"mono"}
     assert "two voices" in result.speakers.reason
     agree, total = _role_accuracy(result, labels)
@@ -116,7 +116,7 @@ def test_stereo_call_mixed_down_to_mono_keeps_its_roles(tmp_path: Path, settings
     mixed = tmp_path / "mixed.wav"
     sf.write(mixed, 0.5 * (decoded.samples[0] + decoded.samples[1]), 16000)
     result = transcribe_call(mixed, settings)
-    assert result.speakers.method == "text"
+    assert result.speakers.method == "voice" and result.speakers.voices == 2
     agree, total = _role_accuracy(result, labels)
     assert agree / total >= 0.85, (agree, total)
 

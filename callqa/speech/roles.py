@@ -54,21 +54,43 @@ class VoiceGroups:
 
 
 @dataclass(frozen=True)
+class VoiceSplit:
+    """Which of two unnamed voices said each word of a mono call (callqa.speech.voices)."""
+
+    labels: tuple[int, ...]  # 0 or 1 per word, in time order
+    posterior: tuple[float, ...]  # per word: probability of its label
+    similarity: float  # cosine similarity of the two voices' centroids (1.0: the same voice)
+    minor_share: float  # the smaller group's share of windows
+    coherence: float  # how often neighbouring windows of one stretch of speech share a group
+    windows: int
+
+
+@dataclass(frozen=True)
 class SpeakerDecision:
-    method: Literal["channel", "text"]
+    method: Literal["channel", "text", "voice"]
     agent_channel: str | None  # "left" | "right" for stereo, None for mono
     confidence: float
     reason: str
     evidence: tuple[Cue, ...]
+    voices: int | None = None  # mono: how many voices were heard (None: not told)
+    segment_confidence: dict[str, float] | None = None  # mono: segment id -> confidence in its speaker
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "method": self.method,
             "agent_channel": self.agent_channel,
             "confidence": round(self.confidence, 3),
             "reason": self.reason,
             "evidence": [c.to_dict() for c in self.evidence],
         }
+        if self.voices is not None:
+            out["voices"] = self.voices
+        if self.segment_confidence is not None:
+            out["segment_confidence"] = {k: round(v, 3) for k, v in self.segment_confidence.items()}
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
+        return out
 
 
 @functools.lru_cache(maxsize=1)
@@ -196,3 +218,115 @@ def assign_mono_roles(segments: list[Segment], voices: VoiceGroups | None = None
     elif total:
         reason += ", turn-taking between"
     return path, SpeakerDecision("text", None, confidence, reason, evidence)
+
+
+# One voice or two, from the voice windows of a mono call (callqa.speech.voices.separate_voices).
+# Measured on 3 real Harper Valley calls (each party's file alone, and the two mixed) and the 24
+# bundled synthetic calls: two distinct voices have centroids below ~0.76 cosine similarity on
+# the synthetic calls but up to 0.86 on real ones, where one real voice alone also reaches
+# 0.75-0.94; what tells them apart there is that two people's windows stay in their group
+# through a stretch of speech (coherence 1.0 on the real mixes, >= 0.85 on the synthetic ones)
+# while one voice split in two flips between groups (0.43-0.67), and that the two groups' text
+# points to different roles.
+DISTINCT_VOICES = 0.76  # below: two voices on the sound alone
+SAME_VOICE = 0.88  # at or above: one voice on the sound alone
+MIN_SIDE_WEIGHT = 3.0
+MIN_COHERENCE = 0.8
+MIN_MINOR_SHARE = 0.05
+
+
+def _as_segment(piece: Segment, words: list, number: int) -> Segment:
+    text = " ".join(w.text for w in words if w.text).strip()
+    return Segment(
+        id=f"{piece.id}.{number}",
+        speaker=piece.speaker,
+        channel=piece.channel,
+        start=words[0].start,
+        end=words[-1].end,
+        text=text,
+        confidence=round(sum(w.prob for w in words) / len(words), 3),
+        words=tuple(words),
+    )
+
+
+def split_at_voice_changes(pieces: list[Segment], split: VoiceSplit) -> tuple[list[Segment], list[int], list[float]]:
+    """Pieces cut wherever the voice of consecutive words changes: (pieces, voice group per
+    piece, mean word posterior per piece). Pieces without words keep their own group."""
+    out: list[Segment] = []
+    groups: list[int] = []
+    conf: list[float] = []
+    k = 0
+    for piece in pieces:
+        if not piece.words:
+            out.append(piece)
+            groups.append(split.labels[k - 1] if k else 0)
+            conf.append(0.5)
+            continue
+        run: list = []
+        run_post: list[float] = []
+        number = 1
+        for w in piece.words:
+            label = split.labels[k]
+            if run and label != run_label:
+                out.append(_as_segment(piece, run, number))
+                groups.append(run_label)
+                conf.append(sum(run_post) / len(run_post))
+                run, run_post, number = [], [], number + 1
+            if not run:
+                run_label = label
+            run.append(w)
+            run_post.append(split.posterior[k])
+            k += 1
+        out.append(_as_segment(piece, run, number))
+        groups.append(run_label)
+        conf.append(sum(run_post) / len(run_post))
+    return out, groups, conf
+
+
+def assign_by_voices(pieces: list[Segment], split: VoiceSplit) -> tuple[list[Segment], list[Role], list[float], SpeakerDecision] | None:
+    """Roles for a mono call from who spoke each word: the pieces cut where the voice changes,
+    each voice named by what it says. One voice heard: every word to the party its text
+    supports, with a warning. None when the voices are neither clearly one nor clearly two
+    (the caller falls back to cues and turn-taking)."""
+    cut, groups, conf = split_at_voice_changes(pieces, split)
+    cues = [cues_in(p) for p in cut]
+    evidence = tuple(c for found in cues for c in found)
+    by_group = [sum(agent_score(c) for c, g in zip(cues, groups) if g == group) for group in (0, 1)]
+    sound = (
+        f"voice similarity {split.similarity:.2f}, coherence {split.coherence:.2f}, {split.windows} windows, "
+        f"agent cue weight per group {by_group[0]:g}/{by_group[1]:g}"
+    )
+    # Both groups saying the same party's things is one party, split by what was said.
+    # (a lone weak cue, such as a customer's "thank you for your help", is not a side).
+    same_side = min(abs(by_group[0]), abs(by_group[1])) >= MIN_SIDE_WEIGHT and (by_group[0] > 0) == (by_group[1] > 0)
+    if split.similarity >= SAME_VOICE or split.minor_share < MIN_MINOR_SHARE:
+        one = True
+    elif split.similarity < DISTINCT_VOICES:
+        one = False
+    else:  # the sound alone cannot tell: two voices must take turns and say different things
+        one = split.coherence < MIN_COHERENCE or same_side
+    if one:
+        margin = sum(by_group)
+        role: Role = "customer" if margin < 0 else "agent"
+        confidence = _confidence(margin) if margin else 0.5
+        why = f"its text supports the {role} (cue weight margin {abs(margin):g})" if margin else "no role cues: taken as the agent"
+        reason = f"one voice heard ({sound}): every word given to the {role}; {why}"
+        warning = f"only one voice was heard in this mono recording: every word is given to the {role}"
+        roles: list[Role] = [role] * len(pieces)
+        return list(pieces), roles, [1.0] * len(pieces), SpeakerDecision(
+            "voice", None, confidence, reason, evidence, voices=1, warnings=(warning,)
+        )
+    margin = by_group[0] - by_group[1]
+    if margin == 0:
+        agent_group = groups[0]  # agents open inbound calls
+        naming = "no role cues tell the voices apart: the first to speak taken as the agent"
+        name_conf = 0.5
+    else:
+        agent_group = 0 if margin > 0 else 1
+        naming = f"the voices named by their text (cue weight margin {abs(margin):g})"
+        name_conf = _confidence(margin)
+    roles = ["agent" if g == agent_group else "customer" for g in groups]
+    words = sum(len(p.words) for p in cut) or 1
+    mean_post = sum(c * len(p.words) for c, p in zip(conf, cut)) / words
+    reason = f"two voices told apart word by word ({sound}), cut where the voice changes; {naming}"
+    return cut, roles, conf, SpeakerDecision("voice", None, name_conf * mean_post, reason, evidence, voices=2)

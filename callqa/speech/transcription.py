@@ -34,8 +34,8 @@ from callqa.speech.guard import Dropped, why_drop
 from callqa.parallel import release_memory
 from callqa.settings import Settings
 from callqa.speech.vad import FRAME_S, VadReport, detect_speech, frame_energy_db, voiced_support
-from callqa.speech.voices import cluster_voices, voice_features
-from callqa.speech.roles import SpeakerDecision, assign_mono_roles, choose_agent_channel
+from callqa.speech.voices import VoiceWindows, separate_voices, voice_windows
+from callqa.speech.roles import SpeakerDecision, assign_by_voices, assign_mono_roles, choose_agent_channel
 from nlp.transcript import Segment, Transcript, Word
 
 
@@ -205,6 +205,22 @@ def merge_turns(call_id: str, pieces: list[Segment], roles: list[str], gap_s: fl
     return turns
 
 
+def _turn_confidence(turns: list[Segment], pieces: list[Segment], piece_conf: list[float]) -> dict[str, float]:
+    """Turn id -> confidence in its speaker: the word-weighted mean over the pieces it joined
+    (merge_turns keeps their order)."""
+    out: dict[str, float] = {}
+    k = 0
+    for turn in turns:
+        need, total, weight = len(turn.words), 0.0, 0
+        while weight < need and k < len(pieces):
+            n = max(1, len(pieces[k].words))
+            total += piece_conf[k] * n
+            weight += n
+            k += 1
+        out[turn.id] = round(total / weight, 3) if weight else 0.0
+    return out
+
+
 def _quiet_cut(block: np.ndarray) -> int:
     """Where to end a block that is not the last: the start of its quietest 30 ms frame (summed
     over channels) in the final CUT_SEARCH_S seconds."""
@@ -261,7 +277,7 @@ def transcribe_call(path: Path, settings: Settings, call_id: str | None = None) 
     segments: dict[str, list[Segment]] = {}
     reports: dict[str, list[VadReport]] = {}
     dropped: dict[str, list[Dropped]] = {}
-    voices: list[np.ndarray | None] = []  # mono: each piece's voice summary, for grouping at the end
+    windows = VoiceWindows.empty()  # mono: voice embeddings of short windows over the speech, for who-spoke at the end
     decoded = 0  # samples
     for block, last in _cut_at_quiet(decode_blocks(path, stereo)):
         if not names:
@@ -278,7 +294,7 @@ def transcribe_call(path: Path, settings: Settings, call_id: str | None = None) 
             reports.setdefault(name, []).append(report.vad)
             dropped.setdefault(name, []).extend(report.dropped)
             if name == "mono":
-                voices += voice_features(samples, [(s.start, s.end) for s in found], offset_s)
+                windows = windows + voice_windows(samples, [(w.start, w.end) for s in found for w in s.words], offset_s)
         decoded += block.shape[1]
         del block, samples
         release_memory()
@@ -296,8 +312,15 @@ def transcribe_call(path: Path, settings: Settings, call_id: str | None = None) 
 
     if "mono" in per_channel:
         pieces = per_channel["mono"]
-        roles, speakers = assign_mono_roles(pieces, cluster_voices(voices, [(p.start, p.end) for p in pieces]))
+        split = separate_voices(windows, [(w.start, w.end) for p in pieces for w in p.words])
+        by_voice = assign_by_voices(pieces, split) if split is not None else None
+        if by_voice is None:
+            roles, speakers = assign_mono_roles(pieces, None)
+            piece_conf = [speakers.confidence] * len(pieces)
+        else:
+            pieces, roles, piece_conf, speakers = by_voice
         labelled = merge_turns(call_id, pieces, list(roles), settings.turn_gap_s)
+        speakers = replace(speakers, segment_confidence=_turn_confidence(labelled, pieces, piece_conf))
     else:
         speakers = choose_agent_channel(per_channel["left"], per_channel["right"], settings.agent_channel)
         labelled = [
