@@ -16,6 +16,7 @@ from callqa.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from callqa.metadata import Manifest
+    from callqa.store import Store
     from flows.summary import BatchSummary
 
 app = typer.Typer(help="Score every recorded contact-centre call, offline.", no_args_is_help=True, add_completion=False)
@@ -228,19 +229,25 @@ def ingest(
 ByOpt = Annotated[Optional[str], typer.Option("--by", help="Who deletes, for the audit trail [default: the login name].")]
 
 
+def _existing_store(out: Path, db: str | None) -> Store | None:
+    """The store of --db, else the one under OUT if there is one (none: records only)."""
+    from callqa.store import StoreError, open_store
+
+    url = db or (_default_db(out) if (out / "callqa.db").is_file() else None)
+    try:
+        return open_store(url) if url else None
+    except StoreError as exc:
+        err.print(f"[red]store error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
 def _forget_calls(call_ids: list[str], out: Path, db: str | None, work_dir: Path | None, by: str | None, reason: str) -> None:
     import getpass
 
     from callqa.retention import forget
-    from callqa.store import StoreError, open_store
 
     who = by or getpass.getuser()
-    url = db or (_default_db(out) if (out / "callqa.db").is_file() else None)
-    try:
-        store = open_store(url) if url else None
-    except StoreError as exc:
-        err.print(f"[red]store error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    store = _existing_store(out, db)
     settings = _settings(None, work_dir)
     missing = 0
     try:
@@ -281,19 +288,13 @@ def purge(
 ) -> None:
     """Delete every call older than the retention period (by metadata.date, else the record's file time)."""
     from callqa.retention import RetentionError, expired, parse_age
-    from callqa.store import StoreError, open_store
 
     try:
         age = parse_age(older_than)
     except RetentionError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
-    url = db or (_default_db(out) if (out / "callqa.db").is_file() else None)
-    try:
-        store = open_store(url) if url else None
-    except StoreError as exc:
-        err.print(f"[red]store error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    store = _existing_store(out, db)
     try:
         call_ids = expired(out, store, age)
     finally:
