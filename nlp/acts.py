@@ -446,6 +446,10 @@ def _ci(ci: tuple[float, float]) -> str:
 
 
 def _setup() -> tuple[list[Sentence], np.ndarray]:
+    # One BLAS/torch thread: on these 2 shared cores, threaded BLAS makes each LR fit ~100x slower.
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
     try:
         import torch
 
