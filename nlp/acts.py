@@ -21,6 +21,7 @@ import hashlib
 import importlib.util
 import json
 import math
+import os
 import re
 import sys
 import time
@@ -172,10 +173,11 @@ def _key(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def embed_cached(texts: list[str], cache: Path = CACHE_FILE) -> np.ndarray:
-    """MiniLM embeddings, cached in .callqa/ by text hash so reruns do not re-embed."""
+def embed_cached(texts: list[str], cache: Path | None = CACHE_FILE) -> np.ndarray:
+    """MiniLM embeddings, cached in .callqa/ by text hash so reruns do not re-embed (no cache:
+    embed only, nothing written)."""
     store: dict[str, np.ndarray] = {}
-    if cache.exists():
+    if cache is not None and cache.exists():
         z = np.load(cache)
         store = dict(zip(z["keys"].tolist(), z["vecs"]))
     keys = [_key(t) for t in texts]
@@ -186,9 +188,12 @@ def embed_cached(texts: list[str], cache: Path = CACHE_FILE) -> np.ndarray:
         vecs = embed([t for _, t in missing])
         for (k, _), v in zip(missing, vecs):
             store[k] = v.astype(np.float32)
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        ks = list(store)
-        np.savez(cache, keys=np.array(ks), vecs=np.stack([store[k] for k in ks]))
+        if cache is not None:  # write then rename: a concurrent reader never sees half a file
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            ks = list(store)
+            tmp = cache.with_name(f"{cache.stem}.{os.getpid()}.tmp.npz")
+            np.savez(tmp, keys=np.array(ks), vecs=np.stack([store[k] for k in ks]))
+            os.replace(tmp, cache)
     out = np.zeros((len(texts), 384), dtype=np.float32)
     for i, (k, t) in enumerate(zip(keys, texts)):
         if t:
@@ -209,8 +214,9 @@ def lexical(speaker: str, text: str, context: str) -> list[float]:
             float(bool(_YES.search(text))), float(bool(_NO.search(text))), float(not context)]
 
 
-def features(speakers: list[str], texts: list[str], contexts: list[str]) -> np.ndarray:
-    e = embed_cached(list(texts) + list(contexts))
+def features(speakers: list[str], texts: list[str], contexts: list[str],
+             cache: Path | None = CACHE_FILE) -> np.ndarray:
+    e = embed_cached(list(texts) + list(contexts), cache)
     n = len(texts)
     lex = np.array([lexical(s, t, c) for s, t, c in zip(speakers, texts, contexts)], dtype=np.float32)
     return np.hstack([e[:n], e[n:], lex]).astype(np.float32)
@@ -416,7 +422,7 @@ class TurnActs:
         sents = sentences_of_turns(turns)
         if not sents:
             return []
-        X = features([s[1] for s in sents], [s[2] for s in sents], [s[3] for s in sents])
+        X = features([s[1] for s in sents], [s[2] for s in sents], [s[3] for s in sents], cache=None)
         S = self.scores(X)
         out = []
         for (ti, speaker, text, ctx, span), row in zip(sents, S):
