@@ -81,3 +81,12 @@ def test_shipped_model_matches_corpus_and_reads_a_service_question():
     assert "service_question" in out[0]["acts"]
     assert "pitch" not in out[0]["acts"]
     assert np.isfinite(list(out[0]["scores"].values())).all()
+
+
+def test_unpunctuated_copies_keep_labels_and_are_marked():
+    assert acts.strip_punctuation("Can I have your name, please? It's £5.") == "can i have your name please it's £5"
+    rows = [acts.Sentence("formal", "c", 0, "agent", "Can I have your name?", "Hello.", {"service_question"}),
+            acts.Sentence("asr", "d", 0, "agent", "can i have your name", "", {"service_question"})]
+    out = acts.augment(rows)
+    assert len(out) == 3 and out[2].augmented and out[2].text == "can i have your name" and out[2].context == "hello"
+    assert out[2].acts == {"service_question"}
