@@ -561,7 +561,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for s in styles + ["all"]:
         m, b = results["model"][s], results["baseline"][s]
-        ma = m["acts"]
+        na = {"p": float("nan"), "r": float("nan"), "f1": float("nan"), "p_ci": (float("nan"),) * 2,
+              "r_ci": (float("nan"),) * 2}
+        ma = {a: m["acts"].get(a, na) for a in ACTS}
         print(f"| {s} | {m['sentences']} | {m['calls']} | {_fmt(ma['pitch']['p'])}{_ci(ma['pitch']['p_ci'])} | "
               f"{_fmt(ma['pitch']['r'])}{_ci(ma['pitch']['r_ci'])} | {_fmt(ma['accept']['f1'])} | "
               f"{_fmt(ma['decline']['f1'])} | {_fmt(ma['undecided']['f1'])} | {_fmt(m['micro']['f1'])}{_ci(m['micro']['f1_ci'])} | "
@@ -590,12 +592,47 @@ def cmd_eval(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
     m, b = results["model"]["all"], results["baseline"]["all"]
+    _record_in_card(results, styles)
     print(f"\nRESULT turn_acts loso micro_f1={m['micro']['f1']:.3f} [{m['micro']['f1_ci'][0]:.3f},{m['micro']['f1_ci'][1]:.3f}] "
           f"pitch_p={m['acts']['pitch']['p']:.3f} pitch_r={m['acts']['pitch']['r']:.3f} "
           f"accept_f1={m['acts']['accept']['f1']:.3f} decline_f1={m['acts']['decline']['f1']:.3f} "
           f"undecided_f1={m['acts']['undecided']['f1']:.3f} baseline_micro_f1={b['micro']['f1']:.3f} "
           f"sentences={m['sentences']} calls={m['calls']} data={data_hash()[:8]}")
     return 0
+
+
+def _record_in_card(results: dict[str, Any], styles: list[str]) -> None:
+    """Put the leave-one-style-out summary into the shipped model's card when it was trained on
+    this very corpus (same data hash) and the run held out every style."""
+    card_path = MODEL_DIR / "model_card.json"
+    if not card_path.exists() or set(styles) != set(STYLES):
+        return
+    card = json.loads(card_path.read_text())
+    if card.get("data_sha256") != data_hash():
+        print("# model card not updated: models/turn_acts was trained on other data", file=sys.stderr)
+        return
+
+    def brief(r: dict[str, Any]) -> dict[str, Any]:
+        return {"sentences": r["sentences"], "calls": r["calls"],
+                "micro": {k: _round(r["micro"][k]) for k in ("p", "r", "f1", "f1_ci")},
+                "acts": {a: {k: _round(v[k]) for k in ("p", "r", "f1", "tp", "fp", "fn")} for a, v in r["acts"].items()}}
+
+    card["accuracy_leave_one_style_out"] = {
+        "command": "python -m nlp.acts eval",
+        "method": "train on 6 styles (thresholds by leave-one-style-out inside them), test on the 7th; "
+                  "micro over (sentence, act) pairs, 95% bootstrap over calls",
+        "held_out": {s: brief(results["model"][s]) for s in styles + ["all"]},
+        "keyword_baseline_all": brief(results["baseline"]["all"]),
+    }
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
+
+
+def _round(v: Any) -> Any:
+    if isinstance(v, float):
+        return None if v != v else round(v, 4)
+    if isinstance(v, (tuple, list)):
+        return [_round(x) for x in v]
+    return v
 
 
 def main(argv: list[str] | None = None) -> int:
