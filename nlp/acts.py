@@ -588,6 +588,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
             cells.append("n/a" if m is None else f"{_fmt(m['f1'])} / {_fmt(b['f1'])} (n={m['tp'] + m['fn']})")
         print(f"| {a} | " + " | ".join(cells) + " |")
 
+    # The trust question for pitch: service questions read as pitches.
+    gold_q = np.array([("service_question" in r.acts) and not ("pitch" in r.acts) for r in rows]) & sel
+    fp_q = int((pooled["model"]["pitch"] & gold_q).sum())
+    fp_q_base = int((baseline_matrix(rows)["pitch"] & gold_q).sum()) if gold_q.any() else 0
+    lo, hi = wilson(fp_q, int(gold_q.sum()))
+    results["pitch_on_service_questions"] = {"questions": int(gold_q.sum()), "read_as_pitch": fp_q,
+                                             "ci": [lo, hi], "baseline_read_as_pitch": fp_q_base}
+    print(f"\nService questions (not pitches) read as pitch: {fp_q}/{int(gold_q.sum())} "
+          f"= {fp_q / max(1, gold_q.sum()):.3f} [{lo:.3f},{hi:.3f}] (keyword baseline: {fp_q_base})")
+
     out = ROOT / ".callqa" / "turn_acts_eval.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
@@ -623,6 +633,7 @@ def _record_in_card(results: dict[str, Any], styles: list[str]) -> None:
                   "micro over (sentence, act) pairs, 95% bootstrap over calls",
         "held_out": {s: brief(results["model"][s]) for s in styles + ["all"]},
         "keyword_baseline_all": brief(results["baseline"]["all"]),
+        "pitch_on_service_questions": results.get("pitch_on_service_questions"),
     }
     card_path.write_text(json.dumps(card, indent=2) + "\n")
 
