@@ -1,0 +1,92 @@
+"""Turn acts: splitter, tag->sentence mapping, corpus labels (fast); the shipped model (slow)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nlp import acts
+
+
+def _texts(text: str) -> list[str]:
+    return [text[a:b] for a, b in acts.split_sentences(text)]
+
+
+def test_splitter_splits_on_end_punctuation_and_keeps_amounts():
+    assert _texts("Thank you. The price is £9.99 a month! Shall I add it?") == [
+        "Thank you.", "The price is £9.99 a month!", "Shall I add it?"]
+
+
+def test_splitter_turn_without_punctuation_is_one_unit():
+    text = "okay and were you thinking cash or monthly"
+    assert acts.split_sentences(text) == [(0, len(text))]
+    assert acts.split_sentences("") == [(0, 0)]
+
+
+def test_quote_marks_only_overlapping_sentences():
+    render = acts._render_module()
+    text = "I can check that for you. Would you like our premium plan? It is ten pounds a month."
+    tags = [render.parse_tag({"offer": "p", "quote": "Would you like our premium plan?"}, text),
+            render.parse_tag({"disclose": {"offer": "p", "items": ["price", "recurring_charge"]},
+                              "quote": "ten pounds a month"}, text),
+            render.parse_tag("question", text)]  # no quote: the whole turn
+    got = acts.map_tags(text, acts.split_sentences(text), tags)
+    assert got == [{"service_question"}, {"pitch", "service_question"},
+                   {"price", "recurring_charge", "service_question"}]
+
+
+def test_quote_across_a_sentence_boundary_marks_both():
+    render = acts._render_module()
+    text = "No. Not today, thanks."
+    tags = [render.parse_tag({"decline": "x", "quote": "No. Not today"}, text)]
+    assert acts.map_tags(text, acts.split_sentences(text), tags) == [{"decline"}, {"decline"}]
+
+
+def test_context_is_other_partys_previous_sentence():
+    turns = [("agent", "Hello. Can I have your name?"), ("customer", "Sam."), ("customer", "Sam Jones."),
+             ("agent", "Thanks. Anything else?")]
+    got = [(s[1], s[2], s[3]) for s in acts.sentences_of_turns(turns)]
+    assert got == [("agent", "Hello.", ""), ("agent", "Can I have your name?", ""),
+                   ("customer", "Sam.", "Can I have your name?"), ("customer", "Sam Jones.", "Can I have your name?"),
+                   ("agent", "Thanks.", "Sam Jones."), ("agent", "Anything else?", "Sam Jones.")]
+
+
+def test_label_set_and_speakers():
+    assert len(acts.ACTS) == 15 and len(set(acts.ACTS)) == 15
+    assert set(acts.TAG_ACT.values()) | set(acts.ITEM_ACT.values()) == set(acts.ACTS)
+    assert acts.ACT_SPEAKER["pitch"] == "agent" and acts.ACT_SPEAKER["accept"] == "customer"
+
+
+def test_corpus_labels_respect_speakers():
+    rows = acts.load_corpus()
+    assert {r.style for r in rows} == set(acts.STYLES)
+    for r in rows:
+        assert all(acts.ACT_SPEAKER[a] == r.speaker for a in r.acts), r
+
+
+def test_wilson_interval():
+    lo, hi = acts.wilson(8, 10)
+    assert 0.44 < lo < 0.5 and 0.94 < hi < 0.98
+
+
+@pytest.mark.slow
+def test_shipped_model_matches_corpus_and_reads_a_service_question():
+    model = acts.load()
+    dhash = acts.data_hash()
+    assert model.card["data_sha256"] == dhash, "models/turn_acts is stale: run python -m nlp.acts train"
+    assert model.id == acts.model_id(dhash)
+    assert list(model.card["acts"]) == list(acts.ACTS)
+    out = model.tag_turns([("agent", "Can I have your name please?")])
+    assert len(out) == 1
+    assert "service_question" in out[0]["acts"]
+    assert "pitch" not in out[0]["acts"]
+    assert np.isfinite(list(out[0]["scores"].values())).all()
+
+
+def test_unpunctuated_copies_keep_labels_and_are_marked():
+    assert acts.strip_punctuation("Can I have your name, please? It's £5.") == "can i have your name please it's £5"
+    rows = [acts.Sentence("formal", "c", 0, "agent", "Can I have your name?", "Hello.", {"service_question"}),
+            acts.Sentence("asr", "d", 0, "agent", "can i have your name", "", {"service_question"})]
+    out = acts.augment(rows)
+    assert len(out) == 3 and out[2].augmented and out[2].text == "can i have your name" and out[2].context == "hello"
+    assert out[2].acts == {"service_question"}
