@@ -59,7 +59,7 @@ def test_score_writes_records_and_exits_nonzero_on_failures(tmp_path: Path, work
     assert result.exit_code == 1, result.output
     assert "1 scored, 1 failed" in result.output and "not_audio" in result.output
     record = json.loads((out / "records" / f"{audio.stem}.json").read_text())
-    assert record["status"] == "scored" and record["speakers"]["method"] == "text"
+    assert record["status"] == "scored" and record["speakers"]["method"] == "voice"  # mono: told apart by voice
 
 
 @pytest.mark.slow

@@ -1,0 +1,207 @@
+"""Accuracy per writing style, with how sure we are: `callqa eval-styles`.
+
+Each style of the corpus (corpus/styles/<style>/, each written by its own author, plus the
+development corpus and bundled samples as the style "dev") is scored on its own, so a figure
+says how the reading does on wording it was not written against. A reader is any function from
+a transcript to the analysis: today's rules, or a learned model trained without the held-out
+style (leave-one-style-out). Every figure comes with the number of calls it rests on and a 95 %
+interval: Wilson's for proportions, a seeded bootstrap over calls for F1.
+
+No-sale calls (no gold offer) measure false alarms: the share of them on which an offer was
+found, and on which any flag was raised. The real bank calls in ../shared/data/real_calls
+(human transcripts, no sale in any) are controls of the same kind.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from callqa.eval.compare import OFFER_MATCH_TOLERANCE_S, load_labels, transcript_from_labels
+from nlp.findings import CallAnalysis
+from nlp.transcript import Segment, Transcript
+
+Reader = Callable[[Transcript], CallAnalysis]
+BOOTSTRAP_ROUNDS = 1000
+Z95 = 1.959964
+
+
+def wilson(successes: int, n: int) -> tuple[float, float]:
+    """95 % Wilson score interval of a proportion (0, 1 when n is 0)."""
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = (p + Z95 ** 2 / (2 * n)) / (1 + Z95 ** 2 / n)
+    half = Z95 * math.sqrt(p * (1 - p) / n + Z95 ** 2 / (4 * n * n)) / (1 + Z95 ** 2 / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+@dataclass(frozen=True)
+class CallScore:
+    """One call's comparison, in counts that add up over calls."""
+
+    call_id: str
+    need_right: bool
+    gold_offers: int
+    found_offers: int
+    matched_offers: int
+    closes_exact: bool
+    flags_tp: int
+    flags_fp: int
+    flags_fn: int
+    no_sale: bool  # no gold offer
+    any_flag: bool
+
+
+def _matched(gold: list[dict], found: Sequence) -> int:
+    used: set[int] = set()
+    for g in sorted(gold, key=lambda o: o["start"]):
+        ev = g.get("evidence") or {}
+        lo, hi = ev.get("start", g["start"]) - OFFER_MATCH_TOLERANCE_S, ev.get("end", g["start"]) + OFFER_MATCH_TOLERANCE_S
+        options = [(abs(p.start - g["start"]), i) for i, p in enumerate(found) if i not in used and lo <= p.start <= hi]
+        if options:
+            used.add(min(options)[1])
+    return len(used)
+
+
+def score_call(gold: dict, found: CallAnalysis) -> CallScore:
+    gold_flags, found_flags = set(gold.get("flags", [])), {f.code for f in found.flags}
+    closes = found.closing_attempts.total if found.closing_attempts else 0
+    return CallScore(
+        call_id=gold["call_id"],
+        need_right=found.need is not None and found.need.label == gold["need"]["label"],
+        gold_offers=len(gold.get("offers", [])),
+        found_offers=len(found.offers),
+        matched_offers=_matched(gold.get("offers", []), found.offers),
+        closes_exact=closes == gold["closing_attempts"]["total"],
+        flags_tp=len(gold_flags & found_flags),
+        flags_fp=len(found_flags - gold_flags),
+        flags_fn=len(gold_flags - found_flags),
+        no_sale=not gold.get("offers"),
+        any_flag=bool(found_flags),
+    )
+
+
+def _f1(tp: int, fp: int, fn: int) -> float:
+    return 2 * tp / (2 * tp + fp + fn) if tp else (1.0 if not fp and not fn else 0.0)
+
+
+def _bootstrap_f1(calls: Sequence[CallScore], seed: int = 7) -> tuple[float, float]:
+    if not calls:
+        return 0.0, 1.0
+    rng = random.Random(seed)
+    values = []
+    for _ in range(BOOTSTRAP_ROUNDS):
+        sample = [calls[rng.randrange(len(calls))] for _ in calls]
+        values.append(_f1(sum(c.flags_tp for c in sample), sum(c.flags_fp for c in sample), sum(c.flags_fn for c in sample)))
+    values.sort()
+    return values[int(0.025 * len(values))], values[int(0.975 * len(values)) - 1]
+
+
+@dataclass(frozen=True)
+class Figure:
+    value: float | None
+    n: int
+    low: float
+    high: float
+
+    def text(self) -> str:
+        if self.value is None:
+            return f"- (n={self.n})"
+        return f"{self.value:.2f} [{self.low:.2f}-{self.high:.2f}] n={self.n}"
+
+
+def _proportion(successes: int, n: int) -> Figure:
+    low, high = wilson(successes, n)
+    return Figure(successes / n if n else None, n, low, high)
+
+
+@dataclass(frozen=True)
+class StyleResult:
+    style: str
+    calls: int
+    need: Figure
+    offer_precision: Figure
+    offer_recall: Figure
+    closes_exact: Figure
+    flags_precision: Figure
+    flags_recall: Figure
+    flags_f1: Figure
+    no_sale_offer: Figure  # share of no-sale calls with an offer found (lower is better)
+    no_sale_flag: Figure  # share of no-sale calls with a flag raised (lower is better)
+
+    def to_dict(self) -> dict:
+        return {k: (v.__dict__ if isinstance(v, Figure) else v) for k, v in self.__dict__.items()}
+
+
+def summarise(style: str, calls: Sequence[CallScore]) -> StyleResult:
+    tp, fp, fn = sum(c.flags_tp for c in calls), sum(c.flags_fp for c in calls), sum(c.flags_fn for c in calls)
+    low, high = _bootstrap_f1(calls)
+    no_sale = [c for c in calls if c.no_sale]
+    return StyleResult(
+        style=style,
+        calls=len(calls),
+        need=_proportion(sum(c.need_right for c in calls), len(calls)),
+        offer_precision=_proportion(sum(c.matched_offers for c in calls), sum(c.found_offers for c in calls)),
+        offer_recall=_proportion(sum(c.matched_offers for c in calls), sum(c.gold_offers for c in calls)),
+        closes_exact=_proportion(sum(c.closes_exact for c in calls), len(calls)),
+        flags_precision=_proportion(tp, tp + fp),
+        flags_recall=_proportion(tp, tp + fn),
+        flags_f1=Figure(_f1(tp, fp, fn), len(calls), low, high),
+        no_sale_offer=_proportion(sum(c.found_offers > 0 for c in no_sale), len(no_sale)),
+        no_sale_flag=_proportion(sum(c.any_flag for c in no_sale), len(no_sale)),
+    )
+
+
+def style_labels(corpus: Path, samples: Path | None = None) -> dict[str, list[dict]]:
+    """Labels per style: corpus/styles/<style>/text, and "dev" (corpus/dev plus the bundled samples)."""
+    styles = {d.name: load_labels(d / "text") for d in sorted((corpus / "styles").iterdir()) if (d / "text").is_dir()}
+    dev = load_labels(corpus / "dev") + (load_labels(samples) if samples else [])
+    return styles | {"dev": dev}
+
+
+def real_call_controls(real_calls: Path) -> list[Transcript]:
+    """The Harper Valley bank calls' human transcripts as timed transcripts (no sale in any)."""
+    out = []
+    for path in sorted((real_calls / "hvb_src").glob("*.transcript_human.json")):
+        call_id = path.name.split(".")[0]
+        data = json.loads(path.read_text())
+        rows = data if isinstance(data, list) else data.get("segments") or data.get("transcript") or []
+        segments = []
+        for i, row in enumerate(sorted(rows, key=lambda r: r["offset_ms"])):
+            text = (row.get("human_transcript") or "").strip()
+            if not text:
+                continue
+            speaker = "agent" if row.get("speaker_role") == "agent" else "customer"
+            start = row["offset_ms"] / 1000
+            segments.append(Segment(f"{call_id}-{speaker}-{i:04d}", speaker, "left" if speaker == "agent" else "right",
+                                    start, start + row.get("duration_ms", 1000) / 1000, text, 1.0))
+        out.append(Transcript.merged(call_id, segments))
+    return out
+
+
+def evaluate_styles(reader_for: Callable[[str], Reader], labels: dict[str, list[dict]]) -> list[StyleResult]:
+    """Each style scored with the reader `reader_for(style)` gives for it (for a learned reader:
+    one trained without that style)."""
+    results = []
+    for style, calls in labels.items():
+        reader = reader_for(style)
+        results.append(summarise(style, [score_call(gold, reader(transcript_from_labels(gold))) for gold in calls]))
+    return results
+
+
+def markdown(title: str, results: Sequence[StyleResult], controls: tuple[int, int, int] | None = None) -> str:
+    head = "| style | calls | need | offers P | offers R | closes exact | flags P | flags R | flags F1 | no-sale: offer found | no-sale: flag raised |"
+    lines = [f"**{title}**", "", head, "|" + "---|" * 11]
+    for r in results:
+        cells = [r.need, r.offer_precision, r.offer_recall, r.closes_exact, r.flags_precision, r.flags_recall, r.flags_f1, r.no_sale_offer, r.no_sale_flag]
+        lines.append(f"| {r.style} | {r.calls} | " + " | ".join(c.text() for c in cells) + " |")
+    if controls is not None:
+        n, offers, flags = controls
+        lines += ["", f"Real bank calls (human transcripts, no sale): offer found on {_proportion(offers, n).text()}, "
+                      f"flag raised on {_proportion(flags, n).text()}."]
+    return "\n".join(lines) + "\n"
