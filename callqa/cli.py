@@ -395,6 +395,7 @@ def evaluate_public(
     policy: PolicyOpt = None,
 ) -> None:
     """Need accuracy on public customer-service data (banking77, ABCD in ../shared/data), mapped to the taxonomy."""
+    _settings(None, None)
     from callqa.eval.public import PublicDataMissing, abcd_need_accuracy, banking77_need_accuracy
     from nlp.policy import load_policy
 
@@ -411,6 +412,49 @@ def evaluate_public(
     for r in results:
         per_label = ", ".join(f"{label} {c['correct']}/{c['n']}" for label, c in sorted(r.per_label.items()))
         console.print(f"  {r.dataset} by label: {per_label}")
+
+
+@app.command("eval-styles")
+def evaluate_styles_cmd(
+    corpus: Annotated[Path, typer.Option(help="Corpus folder: styles/<style>/text and dev/.")] = Path("corpus"),
+    samples: Annotated[Optional[Path], typer.Option(help="Bundled samples, scored with the dev style.")] = Path("audio_samples"),
+    real_calls: Annotated[Optional[Path], typer.Option(help="Real calls with human transcripts (no sale): controls.")] = Path("../shared/data/real_calls"),
+    reading: Annotated[str, typer.Option(help="rules (callqa's reading before the turn-act model), combined (rules + the model, leave-one-style-out), or both.")] = "both",
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the figures as JSON here.")] = None,
+) -> None:
+    """Accuracy per writing style with 95 % intervals, and false alarms on no-sale calls; the
+    learned reading is trained without the style it is scored on (leave-one-style-out)."""
+    settings = _settings(None, None)
+    import json as jsonlib
+
+    from callqa.eval.styles import evaluate_styles, markdown, real_call_controls, style_labels
+    from nlp.acts import shipped, train_reader
+    from nlp.analyse import AnalysisSettings, analyse
+    from nlp.policy import cached_policy
+
+    if reading not in ("rules", "combined", "both"):
+        err.print("[red]--reading must be rules, combined or both[/red]")
+        raise typer.Exit(2)
+    policy = cached_policy(str(settings.policy) if settings.policy else None)
+    labels = style_labels(corpus, samples if samples and samples.is_dir() else None)
+    controls = real_call_controls(real_calls) if real_calls and (real_calls / "hvb_src").is_dir() else []
+    readers = {"rules": lambda style: None, "combined": train_reader}
+    chosen = ["rules", "combined"] if reading == "both" else [reading]
+    figures = {}
+    for name in chosen:
+        def reader_for(style: str, make=readers[name]):
+            turn_acts = make(style)
+            return lambda transcript: analyse(transcript, AnalysisSettings(policy, turn_acts=turn_acts))
+
+        results = evaluate_styles(reader_for, labels)
+        # The real calls are in no style the model was trained on: the shipped model reads them.
+        control_settings = AnalysisSettings(policy, turn_acts=shipped() if name == "combined" else None)
+        found = [analyse(t, control_settings) for t in controls]
+        counts = (len(found), sum(bool(a.offers) for a in found), sum(bool(a.flags) for a in found)) if controls else None
+        console.print(markdown(f"{name} reading", results, counts))
+        figures[name] = {"styles": [r.to_dict() for r in results], "real_calls": counts}
+    if json_out is not None:
+        json_out.write_text(jsonlib.dumps(figures, indent=2) + "\n")
 
 
 @app.command("models")

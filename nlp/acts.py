@@ -17,6 +17,7 @@ without one marks every sentence of its turn.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import importlib.util
 import json
@@ -680,3 +681,71 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+# ---------------------------------------------------------------- the reading the analysis uses
+
+def _as_reader(model: dict[str, Any], card: dict[str, Any]) -> TurnActs:
+    """A fitted model (fit()) as the TurnActs the analysis reads, without writing it anywhere."""
+    coef = np.zeros((len(ACTS), model["dim"]), dtype=np.float32)
+    icpt = np.full(len(ACTS), -30.0, dtype=np.float32)
+    for i, a in enumerate(ACTS):
+        if model["models"][a] is not None:
+            coef[i], icpt[i] = model["models"][a].coef_[0], model["models"][a].intercept_[0]
+    return TurnActs(coef, icpt, np.array([model["thresholds"][a] for a in ACTS], dtype=np.float32), card)
+
+
+def train_reader(exclude: str | None = None) -> TurnActs:
+    """A model trained on every style but `exclude` (leave-one-style-out evaluation), in memory."""
+    _setup_threads()
+    rows = [r for r in augment(load_corpus()) if r.style != exclude]
+    X = features([r.speaker for r in rows], [r.text for r in rows], [r.context for r in rows])
+    model = fit(rows, X)
+    model["dim"] = X.shape[1]
+    return _as_reader(model, {"model_id": f"turn-acts-lr@without-{exclude}" if exclude else model_id(data_hash())})
+
+
+def _setup_threads() -> None:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
+@functools.lru_cache(maxsize=1)
+def shipped() -> TurnActs:
+    """The packaged model (models/turn_acts), loaded once per process."""
+    return load()
+
+
+@dataclass(frozen=True)
+class SentenceActs:
+    """The model's reading of one sentence of a call."""
+
+    acts: frozenset[str]
+    scores: dict[str, float]
+
+    def has(self, act: str) -> bool:
+        return act in self.acts
+
+    def score(self, act: str) -> float:
+        return self.scores.get(act, 0.0)
+
+
+def read_sentences(reader: TurnActs, sentences: list[tuple[str, str]]) -> list[SentenceActs]:
+    """Acts of each (speaker, text) sentence of a call in order, each with the other party's
+    previous sentence as context (as the model was trained)."""
+    if not sentences:
+        return []
+    contexts, last = [], {"agent": "", "customer": ""}
+    for speaker, text in sentences:
+        other = "customer" if speaker == "agent" else "agent"
+        contexts.append(last[other])
+        last[speaker] = text
+    X = features([s for s, _ in sentences], [t for _, t in sentences], contexts, cache=None)
+    S = reader.scores(X)
+    out = []
+    for (speaker, _), row in zip(sentences, S):
+        mine = {a: float(row[i]) for i, a in enumerate(ACTS) if ACT_SPEAKER[a] == speaker}
+        acts = frozenset(a for i, a in enumerate(ACTS) if ACT_SPEAKER[a] == speaker and row[i] >= reader.thresholds[i])
+        out.append(SentenceActs(acts, {a: round(v, 3) for a, v in mine.items()}))
+    return out

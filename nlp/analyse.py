@@ -14,6 +14,8 @@ from pathlib import Path
 
 from models.embeddings import model_name as embedding_model_name
 from nlp.disclosures import Disclosure, cost_recap, disclosures_for
+from nlp.acts import TurnActs, read_sentences
+from nlp.acts import shipped as shipped_turn_acts
 from nlp.contract import load
 from nlp.evidence import Evidence
 from nlp.findings import AnalysisInfo, CallAnalysis, ClosingAttempts, FlagPart, NeedPart, OfferPart, ScorePart, SentimentPart
@@ -35,6 +37,14 @@ UPSET_LOOKBACK_SEGMENTS = 2  # the customer's last turns before the pitch
 class AnalysisSettings:
     policy: Policy
     sentiment_model_dir: Path | None = None
+    # The turn-act model read with the rules: the packaged one by default ("shipped"), another
+    # (a leave-one-style-out evaluation's), or None for the rules alone (callqa's reading before it).
+    turn_acts: TurnActs | str | None = "shipped"
+
+    def reader(self) -> TurnActs | None:
+        if self.turn_acts == "shipped":
+            return shipped_turn_acts()
+        return self.turn_acts if isinstance(self.turn_acts, TurnActs) else None
 
 
 def _offer_part(offer: Offer, disclosures: dict[str, Disclosure], recap: Evidence | None) -> OfferPart:
@@ -54,6 +64,7 @@ def _offer_part(offer: Offer, disclosures: dict[str, Disclosure], recap: Evidenc
         "closing_attempts_after_decline": len(offer.closes_after_decline),
         "disclosures": {item: d.to_dict() for item, d in disclosures.items()},
         "cost_recap": recap.to_dict() if recap else None,
+        **({"booked_without_consent": [e.to_dict() for e in offer.unconsented]} if offer.unconsented else {}),
     }, "offer")
 
 
@@ -79,7 +90,9 @@ def analyse(transcript: Transcript, settings: AnalysisSettings) -> CallAnalysis:
     started = time.perf_counter()
     policy = settings.policy
     parsed = parse(transcript)
-    offers = find_offers(parsed, policy)
+    reader = settings.reader()
+    reading = read_sentences(reader, [(s.speaker, s.text) for s in parsed.sentences]) if reader else None
+    offers = find_offers(parsed, policy, reading, reader.id if reader else "")
     first_offer = min((o.start for o in offers), default=None)
     feeling = score_sentiment(parsed, first_offer, SentimentConfig(model_dir=settings.sentiment_model_dir))
     sentiment = feeling.to_dict()
@@ -111,7 +124,8 @@ def analyse(transcript: Transcript, settings: AnalysisSettings) -> CallAnalysis:
             policy=policy.name,
             policy_hash=policy.source_hash,
             rules_hash=rules_hash(),
-            nlp_models={"spacy": SPACY_MODEL, "embeddings": embedding_model_name(), "sentiment": sentiment.get("model")},
+            nlp_models={"spacy": SPACY_MODEL, "embeddings": embedding_model_name(), "sentiment": sentiment.get("model"),
+                        "turn_acts": reader.id if reader else None},
             seconds=round(time.perf_counter() - started, 3),
         ),
     )

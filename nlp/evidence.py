@@ -6,7 +6,7 @@ them) and the id of the rule or model that fired. Frozen: findings never change 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,12 @@ class Evidence:
     start: float
     end: float
     quote: str
-    rule: str
+    rule: str  # the rule id, or the model id when a model decided
+    model_score: float | None = field(default=None, metadata={"omit_none": True})  # the model's score for its verdict
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {k: v for k, v in asdict(self).items() if v is not None or k != "model_score"}
+
+    def decided_by(self, model: str, score: float) -> Evidence:
+        """The same quote, decided by a model: its id in place of the rule, with its score."""
+        return replace(self, rule=model, model_score=round(score, 3))

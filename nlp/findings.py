@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from nlp.contract import OMIT_NONE
 from nlp.evidence import Evidence
 from nlp.vocabulary import DisclosureItem, DisclosureStatus, OfferKind, Response, ScoreResult, SentimentLabel, Severity
 
@@ -43,6 +44,8 @@ class OfferPart:
     closing_attempts_after_decline: int = 0
     disclosures: dict[DisclosureItem, DisclosurePart]
     cost_recap: Evidence | None = None
+    # the agent booked it before any yes (SALE_WITHOUT_CONSENT); left out of the JSON when none
+    booked_without_consent: tuple[Evidence, ...] | None = field(default=None, metadata=OMIT_NONE)
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ class FlagEvidence:
     end: float
     quote: str
     rule: str
+    model_score: float | None = field(default=None, metadata=OMIT_NONE)
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,8 @@ def raise_flags(
         flags.append(Flag(code, SEVERITY[code], message, tuple(e for e in evidence if e is not None), offer_id))
 
     for offer in offers:
+        if offer.unconsented:
+            add("SALE_WITHOUT_CONSENT", f"{offer.product} was booked without the customer's yes", [offer.evidence, *offer.unconsented], offer.id)
         if not offer.need_fit:
             add("OFFER_WITHOUT_NEED", f"{offer.product} was offered without a stated need it serves ({offer.need_fit_rule})", [offer.evidence], offer.id)
         after = offer.closes_after_decline

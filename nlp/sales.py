@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from rapidfuzz import fuzz
 from spacy.tokens import Token
 
+from nlp.acts import SentenceActs
 from nlp.evidence import Evidence
 from nlp.numbers import money_amounts
 from nlp.parse import ParsedCall, Sentence
@@ -127,6 +128,7 @@ class Offer:
     responses: list[Response] = field(default_factory=list)
     need_fit: bool = False
     need_fit_rule: str = ""
+    unconsented: list[Evidence] = field(default_factory=list)  # the agent booked it without the customer's yes
 
     @property
     def customer_response(self) -> str:
@@ -266,8 +268,11 @@ def apply_need(offers: list[Offer], need_label: str | None) -> list[Offer]:
     ]
 
 
-def find_offers(parsed: ParsedCall, policy: Policy) -> list[Offer]:
-    reader = _OfferReader(parsed, policy, sales_rules())
+def find_offers(parsed: ParsedCall, policy: Policy, reading: list[SentenceActs] | None = None, model_id: str = "") -> list[Offer]:
+    """The offers of a call, with their closes and answers. `reading` (the turn-act model's acts
+    for each of parsed.sentences, in order) vetoes service questions and decides consent at a booking."""
+    by_start = None if reading is None else {s.char_start: acts for s, acts in zip(parsed.sentences, reading, strict=True)}
+    reader = _OfferReader(parsed, policy, sales_rules(), reading=by_start, model_id=model_id)
     for sentence in parsed.sentences:
         if sentence.speaker == "agent":
             reader.agent_said(sentence)
@@ -300,11 +305,23 @@ class _OfferReader:
     customer_spoke: bool = True  # since the last closing attempt
     last_customer: Sentence | None = None
     agent_sentences: list[Sentence] = field(default_factory=list)
+    # The turn-act model's reading of each sentence (by its start in the Doc); None reads the
+    # call with the rules alone, as callqa did before the model (and books count as consent).
+    reading: dict[int, SentenceActs] | None = None
+    model_id: str = ""
+
+    def _acts(self, sentence: Sentence | None) -> SentenceActs | None:
+        if sentence is None or self.reading is None:
+            return None
+        return self.reading.get(sentence.char_start)
 
     def agent_said(self, sentence: Sentence) -> None:
         self.agent_sentences.append(sentence)
         if self._books_sale(sentence):
             return
+        acts = self._acts(sentence)
+        if acts is not None and acts.has("service_question") and not (acts.has("pitch") or acts.has("close")):
+            return  # "which card needs replacing?", "shall I send it to the address on file?": sells nothing
         cues = self._cues(sentence)
         if cues is None:
             return
@@ -334,15 +351,40 @@ class _OfferReader:
                 return
 
     def _books_sale(self, sentence: Sentence) -> bool:
-        """The agent books the sale ("I've put that on"): the customer's last answer was a yes."""
+        """The agent books the sale ("I've put that on", "I've gone ahead and added it").
+
+        With the rules alone (no reading), the booking stands for the customer's yes, as callqa
+        read calls before the turn-act model. With the model, a booking is consent only when the
+        customer's last answer since the pitch was a yes (the rules' or the model's); otherwise it
+        is a sale without consent, and a yes after it does not repair it."""
         pitch = self.last_pitch
-        confirmed = first_match(self.rules.agent_confirms, sentence.norm)
-        if confirmed is None or pitch is None or _answered_since_pitch(pitch):
+        if pitch is None:
             return False
-        last = self.last_customer
-        answer = last if last is not None and last.start > pitch.pitches[-1].start else sentence
-        pitch.responses.append(Response("accepted", answer.start, answer.evidence(self.parsed, confirmed.id)))
-        return True
+        confirmed = first_match(self.rules.agent_confirms, sentence.norm)
+        acts = self._acts(sentence)
+        by_model = confirmed is None and acts is not None and acts.has("book")
+        if confirmed is None and not by_model:
+            return False
+        rule = confirmed.id if confirmed is not None else self.model_id
+        answered = _answered_since_pitch(pitch)
+        if self.reading is None:
+            if answered:
+                return False
+            last = self.last_customer
+            answer = last if last is not None and last.start > pitch.pitches[-1].start else sentence
+            pitch.responses.append(Response("accepted", answer.start, answer.evidence(self.parsed, rule)))
+            return True
+        if answered and pitch.responses[-1].kind == "accepted":
+            return False
+        last = self.last_customer if self.last_customer is not None and self.last_customer.start > pitch.pitches[-1].start else None
+        said = self._acts(last)
+        if not answered and last is not None and said is not None and said.has("accept"):
+            evidence = last.evidence(self.parsed, self.model_id).decided_by(self.model_id, said.score("accept"))
+            pitch.responses.append(Response("accepted", last.start, evidence))
+            return True
+        booking = sentence.evidence(self.parsed, rule)
+        pitch.unconsented.append(booking.decided_by(self.model_id, acts.score("book")) if by_model and acts is not None else booking)
+        return not answered
 
     def _cues(self, sentence: Sentence) -> _Cues | None:
         parsed, rules, pitch = self.parsed, self.rules, self.last_pitch
