@@ -2,11 +2,24 @@
 
 Every finding carries the quote, who said it, when (word-level times where the transcript has
 them) and the id of the rule or model that fired. Frozen: findings never change afterwards.
+
+How sure the transcription is under the quote travels with it: `asr_min_prob` is the lowest
+word probability of the ASR words the quote covers (absent when the transcript has no word
+probabilities, e.g. a given transcript, which counts as confident), and `garbled_amount` is
+true when a money amount in the quote sits on a low-probability word or shows Whisper's known
+garbling of amounts ("$19 and $19" for "$19.99").
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import re
+from dataclasses import dataclass, field
+
+from nlp.contract import OMIT_NONE, dump
+
+# Whisper writes "$19.99" as "$19 and $19" or "19 and 19 dollars": the same amount twice around "and".
+_GARBLED_REPEAT = re.compile(r"(\$?\d+(?:\.\d+)?)\s*(?:dollars?\s+)?and\s+\$?\1\b(?!\.\d)", re.IGNORECASE)
+_AMOUNT_WORD = re.compile(r"[$£€]|\d|\b(?:dollars?|bucks|cents|pounds?|euros?|quid)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -17,6 +30,16 @@ class Evidence:
     end: float
     quote: str
     rule: str
+    asr_min_prob: float | None = field(default=None, metadata=OMIT_NONE)
+    garbled_amount: bool | None = field(default=None, metadata=OMIT_NONE)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return dump(self)
+
+
+def garbled_amount(quote: str, words: list[tuple[str, float]], low_prob: float) -> bool:
+    """True when an amount in `quote` is garbled the way Whisper garbles amounts, or one of the
+    quoted words that carries an amount ($, digits, "dollars") has a probability under `low_prob`."""
+    if _GARBLED_REPEAT.search(quote):
+        return True
+    return any(prob < low_prob and _AMOUNT_WORD.search(text) for text, prob in words)
