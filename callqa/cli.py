@@ -153,6 +153,9 @@ def score(
         raise typer.Exit(2) from exc
     _print_calls(summary, out)
     console.print(summary.line())
+    if summary.needs_review:
+        unsure = ", ".join(f"{code} {n}" for code, n in summary.review_totals().items())
+        console.print(f"[yellow]needs review:[/yellow] {summary.needs_review} call(s)" + (f" (unsure flags, not in the score: {unsure})" if unsure else ""))
     for call_id, code in summary.failures.items():
         console.print(f"  [red]failed[/red] {call_id}: {code}")
     for call_id, problem in summary.metadata_problems.items():
@@ -310,12 +313,13 @@ def purge(
 
 def _print_calls(summary: BatchSummary, out: Path) -> None:
     """One line per call of the batch, as the flow returned it: what a QA lead scans first."""
-    table = Table("call", "status", "score", "need", "offers", "closes", "flags", title=f"calls in {out}")
+    table = Table("call", "status", "score", "need", "offers", "closes", "flags", "review", title=f"calls in {out}")
     for call_id, o in sorted(summary.outcomes.items()):
         if o.status != "scored":
-            table.add_row(call_id, f"[red]failed[/red] {o.error}", "", "", "", "", "")
+            table.add_row(call_id, f"[red]failed[/red] {o.error}", "", "", "", "", "", "")
             continue
         flags = ", ".join(o.flags) or "-"
+        review = ", ".join([*o.review_flags, *(["LOW_TRANSCRIPT_QUALITY"] if o.low_transcript_quality else [])]) or "-"
         table.add_row(
             call_id,
             "scored",
@@ -324,6 +328,7 @@ def _print_calls(summary: BatchSummary, out: Path) -> None:
             ", ".join(o.offers) or "-",
             str(o.closing_attempts),
             f"[yellow]{flags}[/yellow]" if o.flags else flags,
+            review,
         )
     console.print(table)
 

@@ -19,7 +19,7 @@ from typing import Literal
 
 from callqa.metadata import CallMetadata, MetadataError
 from nlp.contract import OMIT_NONE, ContractError, dump, load
-from nlp.findings import CallAnalysis, ClosingAttempts, FlagPart, NeedPart, OfferPart, ScorePart, SentimentPart
+from nlp.findings import CallAnalysis, ClosingAttempts, FlagPart, NeedPart, OfferPart, ScorePart, SentimentPart, TranscriptQualityPart
 from nlp.transcript import Segment
 from nlp.vocabulary import RecordStatus, Role
 
@@ -160,6 +160,7 @@ class CallRecord:
     flags: tuple[FlagPart, ...]
     score: ScorePart | None
     warnings: tuple[Warning, ...] = ()
+    transcript_quality: TranscriptQualityPart | None = field(default=None, metadata=OMIT_NONE)
     asr: AsrPart | None = None
     versions: Versions
     processing: Processing
@@ -189,6 +190,16 @@ class CallRecord:
         return tuple(f.code for f in self.flags)
 
     @property
+    def review_flags(self) -> tuple[FlagPart, ...]:
+        """Flags too unsure to count in the score, waiting for a reviewer."""
+        return tuple(f for f in self.flags if f.status == "needs_review")
+
+    @property
+    def needs_review(self) -> bool:
+        """Whether a reviewer should look before the score is trusted: unsure flags or a poor transcript."""
+        return bool(self.review_flags) or any(w.code == "LOW_TRANSCRIPT_QUALITY" for w in self.warnings)
+
+    @property
     def score_value(self) -> float | None:
         return self.score.value if self.score else None
 
@@ -212,6 +223,7 @@ def analysis_fields(analysis: CallAnalysis | None) -> dict:
     if analysis is None:
         return {"need": None, "offers": (), "closing_attempts": None, "sentiment": None, "flags": (), "score": None}
     return {
+        "transcript_quality": analysis.transcript_quality,
         "need": analysis.need,
         "offers": analysis.offers,
         "closing_attempts": analysis.closing_attempts,
@@ -219,6 +231,13 @@ def analysis_fields(analysis: CallAnalysis | None) -> dict:
         "flags": analysis.flags,
         "score": analysis.score,
     }
+
+
+def analysis_warnings(analysis: CallAnalysis | None) -> tuple[Warning, ...]:
+    """Warnings the analysis raises about the call (LOW_TRANSCRIPT_QUALITY)."""
+    if analysis is None or analysis.quality_warning is None:
+        return ()
+    return (Warning("LOW_TRANSCRIPT_QUALITY", analysis.quality_warning),)
 
 
 def record_path(out_dir: Path, call_id: str) -> Path:
@@ -278,6 +297,6 @@ def is_done(record: CallRecord | None, sha256: str, transcription_key: str, anal
 __all__ = [
     "SCHEMA_VERSION", "RETRYABLE_ERRORS", "RecordError", "MetadataError", "ErrorInfo", "AudioPart", "SpeakerCue",
     "Speakers", "Warning", "VadPart", "DroppedPart", "ChannelPart", "AsrPart", "Versions", "Processing",
-    "CallRecord", "analysis_fields", "now", "record_path", "write_record", "load_record", "read_record",
+    "CallRecord", "analysis_fields", "analysis_warnings", "now", "record_path", "write_record", "load_record", "read_record",
     "record_metadata", "is_done",
 ]

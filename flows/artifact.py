@@ -46,6 +46,14 @@ def summary_markdown(summary: BatchSummary) -> str:
         "| flag | calls |",
         "|---|---|",
         *[f"| {code} | {n} |" for code, n in flag_totals(summary).items()],
+        "",
+        f"## Needs review: {summary.needs_review} call(s)",
+        "",
+        "Flags too unsure to count in the score (calls):",
+        "",
+        "| flag | calls |",
+        "|---|---|",
+        *[f"| {code} | {n} |" for code, n in summary.review_totals().items()],
     ]
     failed = {call_id: o.error for call_id, o in summary.outcomes.items() if o.status != "scored"}
     for title, errors in (("Failed calls", failed), ("Not in the store", summary.store_failures)):

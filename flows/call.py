@@ -26,6 +26,7 @@ from callqa.record import (
     Versions,
     Warning,
     analysis_fields,
+    analysis_warnings,
     is_done,
     now,
     read_record,
@@ -111,7 +112,7 @@ def scored_record(result: CallTranscription, settings: Settings, analysis: CallA
         error=None,
         **_transcription_parts(result),
         **analysis_fields(analysis),
-        warnings=warnings_for(result),
+        warnings=warnings_for(result) + analysis_warnings(analysis),
         versions=_versions(result.asr, analysis),
         processing=Processing(
             finished_at=now(),

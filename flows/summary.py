@@ -17,7 +17,7 @@ class CallOutcome:
     call_id: str
     status: str  # the record's: scored | failed
     score: float | None = None
-    flags: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()  # raised flags (the verdicts)
     error: str | None = None  # error code of a failed record
     skipped: bool = False  # the record of an earlier run still holds
     audio_s: float = 0.0  # transcribed in this run
@@ -26,6 +26,8 @@ class CallOutcome:
     need: str | None = None
     offers: tuple[str, ...] = ()  # "product (response)"
     closing_attempts: int = 0
+    review_flags: tuple[str, ...] = ()  # needs_review flags: too unsure to count, listed for a reviewer
+    low_transcript_quality: bool = False  # LOW_TRANSCRIPT_QUALITY: review before trusting the score
     record: CallRecord | None = field(default=None, compare=False, repr=False)  # for the store; None when it could not be written
 
 
@@ -34,7 +36,7 @@ def outcome(record: CallRecord, skipped: bool = False, audio_s: float = 0.0, cac
         record.call_id,
         record.status,
         record.score_value,
-        record.flag_codes,
+        tuple(f.code for f in record.flags if f.status == "raised"),
         record.error.code if record.error else None,
         skipped=skipped,
         audio_s=audio_s,
@@ -43,6 +45,8 @@ def outcome(record: CallRecord, skipped: bool = False, audio_s: float = 0.0, cac
         need=record.need.label if record.need else None,
         offers=tuple(f"{o.product} ({o.customer_response})" for o in record.offers),
         closing_attempts=record.closing_attempts.total if record.closing_attempts else 0,
+        review_flags=tuple(f.code for f in record.review_flags),
+        low_transcript_quality=any(w.code == "LOW_TRANSCRIPT_QUALITY" for w in record.warnings),
         record=record,
     )
 
@@ -96,6 +100,16 @@ class BatchSummary:
             f"{f', {self.ignored} non-audio files ignored' if self.ignored else ''}; "
             f"{self.audio_s / 60:.1f} audio min in {self.wall_s:.0f} s ({self.speed:.1f}x real time)"
         )
+
+    @property
+    def needs_review(self) -> int:
+        """Calls a reviewer should look at first: needs_review flags or a poor transcript."""
+        return sum(1 for o in self.outcomes.values() if o.review_flags or o.low_transcript_quality)
+
+    def review_totals(self) -> dict[str, int]:
+        """needs_review flag code -> calls of the batch with it, most frequent first."""
+        counts = Counter(code for o in self.outcomes.values() for code in set(o.review_flags))
+        return dict(counts.most_common())
 
     def flag_totals(self) -> dict[str, int]:
         """Flag code -> calls of the batch with it, most frequent first."""

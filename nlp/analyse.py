@@ -18,10 +18,11 @@ from nlp.acts import TurnActs, read_sentences
 from nlp.acts import shipped as shipped_turn_acts
 from nlp.contract import load
 from nlp.evidence import Evidence
-from nlp.findings import AnalysisInfo, CallAnalysis, ClosingAttempts, FlagPart, NeedPart, OfferPart, ScorePart, SentimentPart
+from nlp.confidence import transcript_quality
+from nlp.findings import AnalysisInfo, CallAnalysis, ClosingAttempts, FlagPart, NeedPart, OfferPart, ScorePart, SentimentPart, TranscriptQualityPart
 from nlp.flags import Flag, UpsetAtOffer, raise_flags
 from nlp.need import as_complaint_when_upset, classify_need
-from nlp.need_fit import judge_need_fit
+from nlp.need_fit import fit_rules, judge_need_fit
 from nlp.parse import SPACY_MODEL, ParsedCall, parse
 from nlp.phrases import rules_hash
 from nlp.policy import Policy
@@ -108,8 +109,10 @@ def analyse(transcript: Transcript, settings: AnalysisSettings) -> CallAnalysis:
     offers = judge_need_fit(parsed, apply_need(offers, need.label), need.label, policy)
     disclosures = {o.id: disclosures_for(parsed, o, offers, policy.required_disclosures) for o in offers}
     recaps = {o.id: cost_recap(parsed, o, offers) for o in offers}
-    flags: list[Flag] = raise_flags(offers, disclosures, recaps, _upset_at_offers(parsed, offers, feeling, need.label == "complaint"), policy)
+    upset = _upset_at_offers(parsed, offers, feeling, need.label == "complaint")
+    flags: list[Flag] = raise_flags(offers, disclosures, recaps, upset, policy, fit_rules().min_similarity)
     score = score_call(flags, bool(offers), any(o.customer_response == "accepted" for o in offers), policy)
+    quality = transcript_quality([w.prob for s in transcript.segments for w in s.words], policy.asr_review_prob)
     return CallAnalysis(
         need=load(NeedPart, need.to_dict(), "need"),
         offers=tuple(_offer_part(o, disclosures[o.id], recaps[o.id]) for o in offers),
@@ -128,4 +131,17 @@ def analyse(transcript: Transcript, settings: AnalysisSettings) -> CallAnalysis:
                         "turn_acts": reader.id if reader else None},
             seconds=round(time.perf_counter() - started, 3),
         ),
+        transcript_quality=load(TranscriptQualityPart, quality, "transcript_quality") if quality else None,
+        quality_warning=_quality_warning(quality, policy),
+    )
+
+
+def _quality_warning(quality: dict | None, policy: Policy) -> str | None:
+    """LOW_TRANSCRIPT_QUALITY's message when the ASR was unsure over the call as a whole."""
+    if quality is None or quality["mean_word_prob"] >= policy.min_transcript_quality:
+        return None
+    return (
+        f"mean word probability {quality['mean_word_prob']:.2f} is under {policy.min_transcript_quality:.2f} "
+        f"({quality['low_confidence_share']:.0%} of {quality['words']} words under {policy.asr_review_prob:.2f}): "
+        "review the call before trusting its score"
     )

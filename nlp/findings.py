@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from nlp.contract import OMIT_NONE
 from nlp.evidence import Evidence
-from nlp.vocabulary import DisclosureItem, DisclosureStatus, OfferKind, Response, ScoreResult, SentimentLabel, Severity
+from nlp.vocabulary import DisclosureItem, DisclosureStatus, FlagStatus, OfferKind, Response, ScoreResult, SentimentLabel, Severity
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,6 +93,12 @@ class FlagPart:
     message: str
     offer_id: str | None
     evidence: tuple[Evidence, ...]
+    # raised: counts in the score; needs_review: confidence under the policy's review_threshold,
+    # listed for a reviewer and left out of the score. Records written before these fields were
+    # added read as raised with confidence 1.
+    status: FlagStatus = "raised"
+    confidence: float = 1.0
+    confidence_basis: str | None = field(default=None, metadata=OMIT_NONE)  # what lowered it, for reviewers
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,8 @@ class FlagEvidence:
     end: float
     quote: str
     rule: str
+    asr_min_prob: float | None = field(default=None, metadata=OMIT_NONE)
+    garbled_amount: bool | None = field(default=None, metadata=OMIT_NONE)
     model_score: float | None = field(default=None, metadata=OMIT_NONE)
 
 
@@ -137,6 +145,15 @@ class AnalysisInfo:
 
 
 @dataclass(frozen=True)
+class TranscriptQualityPart:
+    """How sure the ASR was over the whole call (absent when the transcript has no word probabilities)."""
+
+    mean_word_prob: float
+    low_confidence_share: float  # share of words under the policy's asr_review_prob
+    words: int
+
+
+@dataclass(frozen=True)
 class CallAnalysis:
     need: NeedPart
     offers: tuple[OfferPart, ...]
@@ -145,3 +162,9 @@ class CallAnalysis:
     flags: tuple[FlagPart, ...]
     score: ScorePart
     info: AnalysisInfo = field(compare=False)
+    transcript_quality: TranscriptQualityPart | None = None
+    quality_warning: str | None = None  # set when the call is under the policy's min_transcript_quality
+
+    @property
+    def needs_review(self) -> tuple[FlagPart, ...]:
+        return tuple(f for f in self.flags if f.status == "needs_review")

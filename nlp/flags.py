@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nlp.confidence import UPSET_MARGIN, Confidence, assess, margin_confidence, need_fit_confidence, surest
 from nlp.disclosures import Disclosure
 from nlp.evidence import Evidence
 from nlp.policy import Policy
@@ -20,15 +21,28 @@ class Flag:
     message: str
     evidence: tuple[Evidence, ...]
     offer_id: str | None = None
+    status: str = "raised"  # raised | needs_review (nlp.confidence)
+    confidence: float = 1.0
+    basis: str = ""  # what lowered the confidence
+
+    @property
+    def counts(self) -> bool:
+        """Whether the flag counts in the score (a needs_review flag waits for a reviewer)."""
+        return self.status == "raised"
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "code": self.code,
             "severity": self.severity,
             "message": self.message,
             "offer_id": self.offer_id,
             "evidence": [e.to_dict() for e in self.evidence],
+            "status": self.status,
+            "confidence": self.confidence,
         }
+        if self.basis:
+            out["confidence_basis"] = self.basis
+        return out
 
 
 @dataclass(frozen=True)
@@ -46,17 +60,31 @@ def raise_flags(
     recaps: dict[str, Evidence | None],
     upset: list[UpsetAtOffer],
     policy: Policy,
+    min_similarity: float = 0.0,
 ) -> list[Flag]:
+    """The call's flags, each with its confidence and status (nlp.confidence has the table)."""
     flags: list[Flag] = []
 
-    def add(code: str, message: str, evidence: list[Evidence | None], offer_id: str | None = None) -> None:
-        flags.append(Flag(code, SEVERITY[code], message, tuple(e for e in evidence if e is not None), offer_id))
+    def add(code: str, message: str, evidence: list[Evidence | None], offer_id: str | None = None, sure: Confidence | None = None) -> None:
+        sure = sure or assess(1.0, evidence)
+        status = "needs_review" if sure.needs_review(policy.review_threshold, policy.asr_review_prob) else "raised"
+        kept = tuple(e for e in evidence if e is not None)
+        flags.append(Flag(code, SEVERITY[code], message, kept, offer_id, status, sure.value, sure.basis))
 
     for offer in offers:
         if offer.unconsented:
-            add("SALE_WITHOUT_CONSENT", f"{offer.product} was booked without the customer's yes", [offer.evidence, *offer.unconsented], offer.id)
+            booking = offer.unconsented[0]
+            add("SALE_WITHOUT_CONSENT", f"{offer.product} was booked without the customer's yes", [offer.evidence, *offer.unconsented], offer.id,
+                assess(booking.model_score if booking.model_score is not None else 1.0, [offer.evidence, booking]))
         if not offer.need_fit:
-            add("OFFER_WITHOUT_NEED", f"{offer.product} was offered without a stated need it serves ({offer.need_fit_rule})", [offer.evidence], offer.id)
+            fit, why = need_fit_confidence(offer.need_fit_rule, min_similarity)
+            add(
+                "OFFER_WITHOUT_NEED",
+                f"{offer.product} was offered without a stated need it serves ({offer.need_fit_rule})",
+                [offer.evidence],
+                offer.id,
+                assess(fit, [offer.evidence], why),
+            )
         after = offer.closes_after_decline
         if after:
             declined = next(r for r in offer.responses if r.kind == "declined")
@@ -65,34 +93,53 @@ def raise_flags(
                 f"{len(after)} closing attempt(s) on {offer.product} after the customer declined",
                 [declined.evidence, *after],
                 offer.id,
+                assess(1.0, [declined.evidence, *surest(after)]),  # one close after the no is enough
             )
         if offer.customer_response == "accepted":
             items = disclosures[offer.id]
+            consent = next(r for r in offer.responses if r.kind == "accepted")
             for item, code in MISSING_FLAG.items():
                 if item in policy.required_disclosures and items[item].status == "missing":
-                    add(code, f"{item.replace('_', ' ')} of {offer.product} was never stated before the customer agreed", [offer.evidence], offer.id)
+                    add(
+                        code,
+                        f"{item.replace('_', ' ')} of {offer.product} was never stated before the customer agreed",
+                        [offer.evidence],
+                        offer.id,
+                        assess(1.0, [offer.evidence, consent.evidence]),
+                    )
             late = [d for d in items.values() if d.status == "disclosed_after_consent"]
             if late:
-                consent = next(r for r in offer.responses if r.kind == "accepted")
                 names = ", ".join(d.item.replace("_", " ") for d in late)
-                add("DISCLOSURE_AFTER_CONSENT", f"{names} of {offer.product} stated only after the customer agreed", [consent.evidence, *(d.evidence for d in late)], offer.id)
+                late_evidence = [d.evidence for d in late if d.evidence is not None]
+                add(
+                    "DISCLOSURE_AFTER_CONSENT",
+                    f"{names} of {offer.product} stated only after the customer agreed",
+                    [consent.evidence, *late_evidence],
+                    offer.id,
+                    assess(1.0, [consent.evidence, *surest(late_evidence)]),
+                )
             if recaps.get(offer.id) is None:
-                add("NO_COST_RECAP", f"the cost of {offer.product} was not recapped after the customer agreed", [next(r for r in offer.responses if r.kind == "accepted").evidence], offer.id)
+                add("NO_COST_RECAP", f"the cost of {offer.product} was not recapped after the customer agreed", [consent.evidence], offer.id)
 
-    total = sum(len(o.closes) for o in offers)
-    if total > policy.max_closing_attempts:
+    closes = [c for o in offers for c in o.closes]
+    if len(closes) > policy.max_closing_attempts:
+        needed = surest(closes, policy.max_closing_attempts + 1)  # the verdict holds if these are real
         add(
             "EXCESSIVE_CLOSING_ATTEMPTS",
-            f"{total} closing attempts, more than the maximum of {policy.max_closing_attempts}",
-            [c for o in offers for c in o.closes],
+            f"{len(closes)} closing attempts, more than the maximum of {policy.max_closing_attempts}",
+            closes,
+            None,
+            assess(1.0, needed),
         )
     for state in upset:
         if is_upset(state.score, policy.upset_threshold):
             offer = next(o for o in offers if o.id == state.offer_id)
+            margin = margin_confidence(policy.upset_threshold - state.score, UPSET_MARGIN)
             add(
                 "OFFER_TO_UPSET_CUSTOMER",
                 f"{offer.product} was offered while the customer was upset (sentiment {state.score:.2f})",
                 [state.evidence, offer.evidence],
                 offer.id,
+                assess(margin, [state.evidence, offer.evidence], f"sentiment {state.score:.2f} vs upset threshold {policy.upset_threshold:.2f}"),
             )
     return flags

@@ -36,7 +36,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from spacy.tokens import Span
@@ -299,5 +299,5 @@ def as_complaint_when_upset(need: NeedFinding, opening_score: float | None, open
         return need
     evidence = need.evidence
     if evidence is not None and opening is not None:
-        evidence = Evidence(evidence.segment_id, evidence.speaker, evidence.start, evidence.end, evidence.quote, "need-upset-opening")
+        evidence = replace(evidence, rule="need-upset-opening")
     return NeedFinding(COMPLAINT_LABEL, need.scores[COMPLAINT_LABEL], evidence or opening, need.scores)

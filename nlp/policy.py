@@ -21,6 +21,9 @@ from nlp.vocabulary import DISCLOSURE_ITEMS, FLAG_CODES, DisclosureItem, FlagCod
 
 
 
+REVIEW_THRESHOLD = 0.55  # from the measurement in README ("Confidence and review")
+
+
 class PolicyError(ValueError):
     """A policy file that cannot be used; the message names the field and line."""
 
@@ -67,6 +70,14 @@ class Policy(_Strict):
     required_disclosures: tuple[DisclosureItem, ...] = DISCLOSURE_ITEMS
     upset_threshold: float = Field(default=-0.3, ge=-1.0, le=0.0)  # customer sentiment score counted as upset
     need_min_confidence: float = Field(default=0.35, ge=0.0, le=1.0)  # below: need is general_inquiry
+    # Abstention (nlp.confidence): a flag whose rule confidence is under review_threshold, or whose
+    # evidence rests on an ASR word less probable than asr_review_prob (or a garbled amount), is
+    # needs_review: listed for a reviewer, left out of the score.
+    review_threshold: float = Field(default=REVIEW_THRESHOLD, ge=0.0, le=1.0)
+    asr_review_prob: float = Field(default=0.4, ge=0.0, le=1.0)
+    # A call whose mean ASR word probability is under this gets LOW_TRANSCRIPT_QUALITY and is
+    # listed for review; words under asr_review_prob count as low-confidence words.
+    min_transcript_quality: float = Field(default=0.7, ge=0.0, le=1.0)
     scorecard: tuple[ScoreItem, ...] = Field(min_length=1)
     source_hash: str = ""
 

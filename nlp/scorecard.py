@@ -2,7 +2,9 @@
 
 An item fails when one of its flags was raised, passes otherwise, and is N/A when it does not
 apply to the call (no offer, no accepted offer); N/A items are left out of the score. A failed
-auto-fail item sets the score to 0, as QA forms do for compliance breaches.
+auto-fail item sets the score to 0, as QA forms do for compliance breaches. Flags with status
+`needs_review` (too unsure to count: nlp.confidence) do not fail an item; they are listed for a
+reviewer instead.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def score_call(flags: list[Flag], has_offers: bool, has_accepted_offers: bool, p
         if not applies[item.applies_to]:
             results.append(ScoreItemResult(item.id, item.question, "na", item.weight, item.auto_fail, ()))
             continue
-        failing = [f for f in flags if f.code in item.fails_on]
+        failing = [f for f in flags if f.code in item.fails_on and f.counts]  # needs_review flags wait for a reviewer
         evidence = tuple({"flag": f.code, **e.to_dict()} for f in failing for e in f.evidence)
         results.append(ScoreItemResult(item.id, item.question, "fail" if failing else "pass", item.weight, item.auto_fail, evidence))
     counted = [r for r in results if r.result != "na"]

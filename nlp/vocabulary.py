@@ -32,6 +32,8 @@ RecordStatus = Literal["scored", "failed"]
 RECORD_STATUSES: tuple[RecordStatus, ...] = get_args(RecordStatus)
 Severity = Literal["info", "low", "medium", "high"]
 SEVERITIES: tuple[Severity, ...] = get_args(Severity)
+FlagStatus = Literal["raised", "needs_review"]  # needs_review: too unsure to count in the score
+FLAG_STATUSES: tuple[FlagStatus, ...] = get_args(FlagStatus)
 ScoreResult = Literal["pass", "fail", "na"]
 SCORE_RESULTS: tuple[ScoreResult, ...] = get_args(ScoreResult)
 

@@ -173,3 +173,50 @@ def test_catalog_decides_need_fit_and_what_applies(tmp_path, settings: AnalysisS
     [offer] = result["offers"]
     assert offer["need_fit_rule"] == "NEEDFIT-CATALOG" and not offer["need_fit"]
     assert offer["disclosures"]["contract_term"]["status"] == "not_applicable"
+
+
+def _mumbled(transcript: Transcript, segment_index: int, prob: float) -> Transcript:
+    """The transcript with every word of one segment at a low ASR probability."""
+    from dataclasses import replace
+
+    segments = list(transcript.segments)
+    seg = segments[segment_index]
+    segments[segment_index] = replace(seg, words=tuple(replace(w, prob=prob) for w in seg.words))
+    return replace(transcript, segments=tuple(segments))
+
+
+def test_a_verdict_resting_on_low_confidence_words_needs_review(settings: AnalysisSettings) -> None:
+    clear = _analyse(call(PUSHY), settings)
+    assert {f["code"]: f["status"] for f in clear["flags"]}["CONTINUED_AFTER_DECLINE"] == "raised"
+    assert clear["score"]["value"] == 0.0
+    # The customer's first "no" (segment 5) was heard badly: the decline the verdict rests on is unsure.
+    result = _analyse(_mumbled(call(PUSHY), 5, 0.2), settings)
+    flags = {f["code"]: f for f in result["flags"]}
+    after = flags["CONTINUED_AFTER_DECLINE"]
+    assert after["status"] == "needs_review" and after["confidence"] == 0.2
+    assert after["evidence"][0]["asr_min_prob"] == 0.2 and "lowest word probability" in after["confidence_basis"]
+    assert flags["EXCESSIVE_CLOSING_ATTEMPTS"]["status"] == "raised"  # the closes were heard well
+    # the unsure flag does not auto-fail the call: the score is what the raised flags leave
+    items = {i["id"]: i["result"] for i in result["score"]["items"]}
+    assert items["respects_decline"] == "pass" and items["closing_attempts_within_limit"] == "fail"
+    assert result["score"]["value"] > 0
+    assert result["transcript_quality"]["words"] == sum(len(s.words) for s in call(PUSHY).segments)
+
+
+def test_a_poorly_transcribed_call_gets_a_quality_warning(settings: AnalysisSettings) -> None:
+    transcript = call(PUSHY)
+    for i in range(len(transcript.segments)):
+        transcript = _mumbled(transcript, i, 0.35)
+    analysis = analyse(transcript, settings)
+    assert analysis.transcript_quality.mean_word_prob == 0.35 and analysis.transcript_quality.low_confidence_share == 1.0
+    assert analysis.quality_warning and "0.35" in analysis.quality_warning
+    assert all(f.status == "needs_review" for f in analysis.flags)
+    given = analyse(replace_words(call(PUSHY)), settings)  # no word probabilities: confident
+    assert given.transcript_quality is None and given.quality_warning is None
+    assert all(f.status == "raised" for f in given.flags)
+
+
+def replace_words(transcript: Transcript) -> Transcript:
+    from dataclasses import replace
+
+    return replace(transcript, segments=tuple(replace(s, words=()) for s in transcript.segments))

@@ -33,3 +33,17 @@ def test_summary_tables() -> None:
 def test_a_failed_artifact_is_reported_not_raised() -> None:
     problem = publish_summary(_summary(), summary_key="Not A Valid Key!")
     assert problem is not None and "lowercase" in problem
+
+
+def test_the_summary_counts_needs_review_flags_apart() -> None:
+    outcomes = [
+        CallOutcome("unsure", "scored", 100.0, ("NO_COST_RECAP",), None, review_flags=("OFFER_WITHOUT_NEED",)),
+        CallOutcome("poor-audio", "scored", 90.0, (), None, low_transcript_quality=True),
+        CallOutcome("sure", "scored", 20.0, ("OFFER_WITHOUT_NEED",), None),
+    ]
+    summary = summarise(outcomes)
+    assert summary.needs_review == 2
+    assert summary.review_totals() == {"OFFER_WITHOUT_NEED": 1}
+    assert flag_totals(summary) == {"NO_COST_RECAP": 1, "OFFER_WITHOUT_NEED": 1}  # the unsure one is not counted
+    text = summary_markdown(summary)
+    assert "## Needs review: 2 call(s)" in text and "| OFFER_WITHOUT_NEED | 1 |" in text

@@ -401,3 +401,58 @@ def test_processes_opening_a_new_store_at_once_migrate_it_once(store_url: str) -
     with store.engine.connect() as conn:
         assert MigrationContext.configure(conn).get_current_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
     store.close()
+
+
+# --- confidence and abstention (migration 0002, needs_review filter) ---------------------------
+
+def test_migration_0002_keeps_old_flags_raised_and_the_models_match(store_url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    from callqa.store.db import migrate
+
+    engine = create_engine(store_url)
+    try:
+        migrate(engine, "0001")
+        with engine.begin() as conn:  # a call and a flag written by a callqa before 0002
+            conn.execute(text(
+                "INSERT INTO calls (call_id, status, flag_count, offer_count, closing_attempts, closing_attempts_after_decline, warnings, record_hash, stored_at) "
+                "VALUES ('old', 'scored', 1, 1, 0, 0, '[]', 'h', CURRENT_TIMESTAMP)"
+            ))
+            pk = conn.execute(text("SELECT id FROM calls WHERE call_id = 'old'")).scalar_one()
+            conn.execute(text("INSERT INTO flags (call_pk, position, key, code, severity, message) VALUES (:pk, 0, 'NO_COST_RECAP', 'NO_COST_RECAP', 'low', 'm')"), {"pk": pk})
+        migrate(engine, "head")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT status, confidence FROM flags")).one() == ("raised", None)
+            assert tuple(conn.execute(text("SELECT review_count, needs_review FROM calls")).one()) == (0, False)
+            context = MigrationContext.configure(conn)
+            assert context.get_current_revision() == "0002"
+            assert compare_metadata(context, Base.metadata) == []
+        store = open_store(store_url)
+        with store.session() as s:
+            assert [r.call_id for r in list_calls(s, CallFilter(flag="NO_COST_RECAP")).rows] == ["old"]
+            assert list_calls(s, CallFilter(needs_review=True)).total == 0
+        store.close()
+    finally:
+        engine.dispose()
+
+
+def test_needs_review_flags_are_stored_apart_and_filter_the_calls_list(store) -> None:
+    unsure = record("c-unsure", agent="ann", flags=(("OFFER_WITHOUT_NEED", "offer-1"), ("NO_COST_RECAP", "offer-1")))
+    unsure["flags"][0] |= {"status": "needs_review", "confidence": 0.55}
+    unsure["flags"][1] |= {"status": "raised", "confidence": 0.95}
+    poor = record("c-poor-audio", agent="bob")
+    poor["warnings"] = [{"code": "LOW_TRANSCRIPT_QUALITY", "message": "mean word probability 0.52"}]
+    sure = record("c-sure", agent="ann", flags=(("OFFER_WITHOUT_NEED", "offer-1"),))
+    with store.session() as s:
+        for data in (unsure, poor, sure):
+            save_record(s, as_record(data))
+        review = list_calls(s, CallFilter(needs_review=True), sort="call_id")
+        assert [r.call_id for r in review.rows] == ["c-poor-audio", "c-unsure"]
+        assert [r.call_id for r in list_calls(s, CallFilter(needs_review=False)).rows] == ["c-sure"]
+        row = next(r for r in review.rows if r.call_id == "c-unsure")
+        assert (row.flag_count, row.review_count, row.flag_codes) == (1, 1, ("NO_COST_RECAP",))
+        # the unsure OFFER_WITHOUT_NEED is not a verdict: the flag filter and counts see only c-sure's
+        assert [r.call_id for r in list_calls(s, CallFilter(flag="OFFER_WITHOUT_NEED")).rows] == ["c-sure"]
+        assert review.flag_counts.get("OFFER_WITHOUT_NEED") is None
+        detail = get_call(s, "c-unsure")
+        assert [(f.code, f.status, f.confidence) for f in detail.call.flags] == [("OFFER_WITHOUT_NEED", "needs_review", 0.55), ("NO_COST_RECAP", "raised", 0.95)]

@@ -340,3 +340,36 @@ def test_serve_refuses_other_interfaces_without_users(tmp_path: Path, site: dict
     assert no_roots.exit_code == 2 and "without --recordings-root" in no_roots.output
     short = runner.invoke(app, ["users", "add", "lead", "--users", str(tmp_path / "u.json"), "--password-stdin"], input="short\n")
     assert short.exit_code == 2 and "at least 8" in short.output
+
+
+def test_needs_review_filter_and_call_page_show_unsure_flags_and_low_confidence_words(site: dict, tmp_path: Path) -> None:
+    url = default_url(tmp_path)
+    store = open_store(url)
+    unsure = make_record("unsure", site["audio"], "Ann", "2026-11-02")
+    unsure["flags"][0] |= {"status": "needs_review", "confidence": 0.31}
+    pitch = unsure["transcript"][4]  # "Are you sure? A screen costs $300."
+    pitch["words"] = [
+        {"text": w, "start": 7.4 + i * 0.2, "end": 7.5 + i * 0.2, "prob": 0.31 if w == "$300." else 0.95}
+        for i, w in enumerate(pitch["text"].split())
+    ]
+    sure = make_record("sure", site["audio"], "Bob", "2026-11-03")
+    with store.session() as session:
+        save_record(session, as_record(unsure))
+        save_record(session, as_record(sure))
+    store.close()
+    client = TestClient(create_app(ServeConfig(url, (site["roots"],))), base_url=BASE)
+    listed = client.get("/calls?needs_review=true").text
+    assert 'data-call="unsure"' in listed and 'data-call="sure"' not in listed
+    assert '<option value="true" selected>needs review</option>' in listed
+    assert 'data-review="1">1 to review' in listed
+    rest = client.get("/calls?needs_review=false").text
+    assert 'data-call="sure"' in rest and 'data-call="unsure"' not in rest
+    # the unsure flag is not a verdict: the flag filter finds only the sure call
+    flagged = client.get("/calls?flag=CONTINUED_AFTER_DECLINE").text
+    assert 'data-call="sure"' in flagged and 'data-call="unsure"' not in flagged
+    page = client.get("/calls/unsure").text
+    review = page.split('<h2 id="review">', 1)[1]
+    assert 'data-status="needs_review"' in review and "confidence 0.31" in review and "CONTINUED_AFTER_DECLINE" in review
+    assert 'class="card flag-card" data-flag' not in page.split('<h2 id="review">', 1)[0].split('<h2 id="flags">', 1)[1]  # not among the counted flags
+    assert '<span class="low-conf" title="ASR word probability 0.31">$300.</span>' in page
+    assert 'class="low-conf" title="ASR word probability 0.95"' not in page

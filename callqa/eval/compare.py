@@ -70,6 +70,7 @@ class Report:
     offers_fp: int = 0
     offers_fn: int = 0
     flags: dict[str, Counter] = field(default_factory=lambda: {code: Counter() for code in FLAG_CODES})
+    review: Counter = field(default_factory=Counter)  # needs_review flags: true (in the labels) / false
     failed: list[str] = field(default_factory=list)
 
     def tally(self, name: str, ok: bool) -> None:
@@ -100,6 +101,7 @@ class Report:
             "after_decline_mae": _mean(self.after_decline_abs_error),
             "flags": {code: dict(zip(("precision", "recall", "f1", "support"), self.flag_prf(code), strict=True)) for code in FLAG_CODES},
             "flags_micro": {"precision": fp, "recall": fr, "f1": ff1},
+            "needs_review": {"flags": self.review["true"] + self.review["false"], "in_labels": self.review["true"]},
         }
 
 
@@ -163,7 +165,12 @@ def compare(report: Report, gold: dict, predicted: CallAnalysis | CallRecord | N
             report.tally(f"sentiment.customer.{point}", (state.label if state else None) == gold_sentiment[point])
 
     gold_flags = set(gold.get("flags", []))
-    pred_flags = {f.code for f in predicted.flags}
+    # Only raised flags are verdicts; needs_review flags go to a reviewer (counted apart: a review
+    # flag the labels hold is a catch the reviewer can confirm, one they do not is work spared).
+    pred_flags = {f.code for f in predicted.flags if f.status == "raised"}
+    for f in predicted.flags:
+        if f.status == "needs_review" and f.code not in pred_flags:
+            report.review["true" if f.code in gold_flags else "false"] += 1
     for code in FLAG_CODES:
         if code in gold_flags and code in pred_flags:
             report.flags[code]["tp"] += 1

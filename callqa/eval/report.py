@@ -33,6 +33,8 @@ def print_report(console: Console, report: Report, title: str) -> None:
     mp, mr, mf1, msupport = report.flag_prf()
     flags.add_row("[bold]all flags (micro)[/bold]", f"{mp:.2f}", f"{mr:.2f}", f"[bold]{mf1:.2f}[/bold]", str(msupport))
     console.print(flags)
+    review = summary["needs_review"]
+    console.print(f"needs review (not counted above): {review['flags']} flag(s), {review['in_labels']} of them in the labels")
 
 
 def markdown_report(report: Report, title: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 DECISIONS = ("confirm", "overturn")
@@ -42,7 +43,11 @@ class Call(Base):
     need_label: Mapped[str | None] = mapped_column(String(64), index=True)
     need_confidence: Mapped[float | None] = mapped_column(Float)
     score_value: Mapped[float | None] = mapped_column(Float, index=True)
-    flag_count: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    flag_count: Mapped[int] = mapped_column(Integer, default=0, index=True)  # raised flags (the verdicts)
+    # Confidence and abstention: flags too unsure to count, and whether a reviewer should look
+    # first (such flags, or LOW_TRANSCRIPT_QUALITY).
+    review_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false(), index=True)
     offer_count: Mapped[int] = mapped_column(Integer, default=0)
     closing_attempts: Mapped[int] = mapped_column(Integer, default=0)
     closing_attempts_after_decline: Mapped[int] = mapped_column(Integer, default=0)
@@ -154,6 +159,8 @@ class Flag(Base):
     severity: Mapped[str] = mapped_column(String(16))
     message: Mapped[str] = mapped_column(Text)
     offer_id: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default="raised", server_default="raised")  # raised | needs_review
+    confidence: Mapped[float | None] = mapped_column(Float)
 
     call: Mapped[Call] = relationship(back_populates="flags")
     evidence: Mapped[list[Evidence]] = relationship(back_populates="flag", order_by="Evidence.id")

@@ -74,6 +74,7 @@ class CallFilter:
     score_max: float | None = None
     status: str | None = None  # scored | failed
     customer_account: str | None = None
+    needs_review: bool | None = None  # True: calls a reviewer should look at first (unsure flags, poor transcript)
 
     def __post_init__(self) -> None:
         if self.status is not None and self.status not in STATUSES:
@@ -105,8 +106,10 @@ def _where(query: Select, f: CallFilter) -> Select:
         conditions.append(Call.score_value >= f.score_min)
     if f.score_max is not None:
         conditions.append(Call.score_value <= f.score_max)
-    if f.flag is not None:
-        conditions.append(exists().where(Flag.call_pk == Call.id, Flag.code == f.flag))
+    if f.flag is not None:  # raised flags: needs_review ones are not verdicts yet
+        conditions.append(exists().where(Flag.call_pk == Call.id, Flag.code == f.flag, Flag.status == "raised"))
+    if f.needs_review is not None:
+        conditions.append(Call.needs_review == f.needs_review)
     return query.where(*conditions) if conditions else query
 
 
@@ -129,7 +132,9 @@ class CallRow:
     duration_s: float | None
     stereo: bool | None
     speaker_method: str | None
-    flag_codes: tuple[str, ...] = ()  # in record order, repeats kept
+    review_count: int = 0  # needs_review flags
+    needs_review: bool = False
+    flag_codes: tuple[str, ...] = ()  # raised flags, in record order, repeats kept
 
 
 @dataclass(frozen=True)
@@ -168,7 +173,7 @@ def list_calls(session: Session, filters: CallFilter = CallFilter(), sort: str =
     found = session.execute(query).all()
     codes: dict[int, list[str]] = defaultdict(list)
     if found:
-        for call_pk, code in session.execute(select(Flag.call_pk, Flag.code).where(Flag.call_pk.in_([r.id for r in found])).order_by(Flag.call_pk, Flag.position)):
+        for call_pk, code in session.execute(select(Flag.call_pk, Flag.code).where(Flag.call_pk.in_([r.id for r in found]), Flag.status == "raised").order_by(Flag.call_pk, Flag.position)):
             codes[call_pk].append(code)
     rows = [CallRow(*r[1:], flag_codes=tuple(codes[r.id])) for r in found]
     return CallPage(rows, total, page, page_size, flag_counts(session, filters.without("flag")), _status_counts(session, filters.without("status")))
@@ -176,7 +181,7 @@ def list_calls(session: Session, filters: CallFilter = CallFilter(), sort: str =
 
 def flag_counts(session: Session, filters: CallFilter = CallFilter()) -> dict[str, int]:
     """Flag code -> number of matching calls with at least one such flag."""
-    query = _where(select(Flag.code, func.count(func.distinct(Flag.call_pk))).join(Call, Call.id == Flag.call_pk), filters).group_by(Flag.code)
+    query = _where(select(Flag.code, func.count(func.distinct(Flag.call_pk))).join(Call, Call.id == Flag.call_pk).where(Flag.status == "raised"), filters).group_by(Flag.code)
     return dict(sorted(session.execute(query).tuples().all()))
 
 
@@ -379,11 +384,11 @@ def agent_summary(session: Session, filters: CallFilter = CallFilter()) -> list[
         session.execute(
             select(Call.agent, func.count(func.distinct(Flag.call_pk)))
             .join(Call, Call.id == Flag.call_pk)
-            .where(Call.id.in_(matching), Flag.code == OVER_MAX_FLAG)
+            .where(Call.id.in_(matching), Flag.code == OVER_MAX_FLAG, Flag.status == "raised")
             .group_by(Call.agent)
         ).tuples().all()
     )
-    upset_offer = exists().where(Flag.call_pk == Offer.call_pk, Flag.code == UPSET_FLAG, Flag.offer_id == Offer.offer_id)
+    upset_offer = exists().where(Flag.call_pk == Offer.call_pk, Flag.code == UPSET_FLAG, Flag.offer_id == Offer.offer_id, Flag.status == "raised")
     upset_sales = dict(
         session.execute(
             select(Call.agent, func.count(Offer.id))

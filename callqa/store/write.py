@@ -112,7 +112,9 @@ def _call_row(record: CallRecord, metadata: CallMetadata, record_path: str | Non
         need_label=record.need.label if record.need else None,
         need_confidence=record.need.confidence if record.need else None,
         score_value=record.score_value,
-        flag_count=len(record.flags),
+        flag_count=len(record.flags) - len(record.review_flags),
+        review_count=len(record.review_flags),
+        needs_review=record.needs_review,
         offer_count=len(record.offers),
         closing_attempts=record.closing_attempts.total if record.closing_attempts else 0,
         closing_attempts_after_decline=record.closing_attempts.after_decline if record.closing_attempts else 0,
@@ -185,7 +187,7 @@ def _add_offer(rows: CallRows, i: int, o: OfferPart) -> None:
 
 def _add_flags_and_score(rows: CallRows, record: CallRecord) -> None:
     for i, (f, key) in enumerate(zip(record.flags, flag_keys(record.flags))):
-        flag = Flag(position=i, key=key, code=f.code, severity=f.severity, message=f.message, offer_id=f.offer_id)
+        flag = Flag(position=i, key=key, code=f.code, severity=f.severity, message=f.message, offer_id=f.offer_id, status=f.status, confidence=f.confidence)
         rows.call.flags.append(flag)
         for n, e in enumerate(f.evidence):
             rows.add_evidence("flag", e, n, flag=flag)

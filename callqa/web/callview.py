@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from callqa.store.models import Evidence
 from callqa.store.queries import CallDetail
 from callqa.web.params import DISCLOSURE_ITEMS
+from nlp.evidence import LOW_WORD_PROB
 
 RESPONSE_KIND = {"accepted": "consent", "declined": "decline", "undecided": "response"}
 ITEM_NAMES = {item: item.replace("_", " ") for item in DISCLOSURE_ITEMS}
@@ -34,6 +35,31 @@ class SegmentView:
     sentiment_label: str | None
     sentiment_score: float | None
     marks: list[Mark] = field(default_factory=list)
+    # The text in pieces, each (text, word probability or None): words under LOW_WORD_PROB get
+    # the `low-conf` class. One piece with no probability when the words are unknown or do not
+    # line up with the (redacted) text.
+    pieces: list[tuple[str, float | None]] = field(default_factory=list)
+
+    def low(self, prob: float | None) -> bool:
+        return prob is not None and prob < LOW_WORD_PROB
+
+
+def text_pieces(text: str, words: list) -> list[tuple[str, float | None]]:
+    """The segment text split at its ASR words, each word with its probability."""
+    pieces: list[tuple[str, float | None]] = []
+    position = 0
+    for word in words or []:
+        wtext = str(word.get("text", "")) if isinstance(word, dict) else ""
+        found = text.find(wtext, position) if wtext else -1
+        if found < 0 or not isinstance(word.get("prob"), (int, float)):
+            return [(text, None)]  # redacted or reworded text: no word marks
+        if found > position:
+            pieces.append((text[position:found], None))
+        pieces.append((wtext, float(word["prob"])))
+        position = found + len(wtext)
+    if position < len(text):
+        pieces.append((text[position:], None))
+    return pieces or [(text, None)]
 
 
 @dataclass(frozen=True)
@@ -90,7 +116,10 @@ def segment_views(detail: CallDetail) -> list[SegmentView]:
         for e in flag.evidence:
             if flag.code == "CONTINUED_AFTER_DECLINE" and e.speaker == "customer":
                 add(e, Mark("decline", "decline", e.start, flag.message))
-            add(e, Mark("flag", flag.code, e.start, flag.message))
+            if flag.status == "needs_review":
+                add(e, Mark("review", f"review: {flag.code}", e.start, flag.message))
+            else:
+                add(e, Mark("flag", flag.code, e.start, flag.message))
     views = []
     for seg in sorted(call.segments, key=lambda s: (s.start, s.position)):
         seg_marks = marks.get(seg.segment_id, [])
@@ -99,7 +128,8 @@ def segment_views(detail: CallDetail) -> list[SegmentView]:
             seg_marks = [*seg_marks, Mark("dip", f"sentiment dip{score}", seg.start)]
         views.append(
             SegmentView(seg.segment_id, seg.speaker, seg.start, seg.end, seg.text, seg.sentiment_label, seg.sentiment_score,
-                        sorted(seg_marks, key=lambda m: m.start if m.start is not None else seg.start))
+                        sorted(seg_marks, key=lambda m: m.start if m.start is not None else seg.start),
+                        text_pieces(seg.text, seg.words))
         )
     return views
 

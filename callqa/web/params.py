@@ -32,6 +32,7 @@ class Filters(BaseModel):
     score_min: float | None = Field(None, ge=0, le=100)
     score_max: float | None = Field(None, ge=0, le=100)
     status: Literal["scored", "failed"] | None = None
+    needs_review: bool | None = None  # calls with flags too unsure to count, or a poor transcript
 
     @field_validator("*", mode="before")
     @classmethod
