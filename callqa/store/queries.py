@@ -35,6 +35,7 @@ from pathlib import Path
 
 from sqlalchemy import Select, and_, case, exists, func, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from nlp.vocabulary import RECORD_STATUSES
 from callqa.store.models import DECISIONS, TARGET_KINDS, Call, Disclosure, Evidence, Flag, Offer, ReviewDecision, ScoreItem
@@ -351,10 +352,9 @@ def _ratio(part: float, whole: float) -> float | None:
     return part / whole if whole else None
 
 
-def agent_summary(session: Session, filters: CallFilter = CallFilter()) -> list[AgentSummary]:
-    """Per agent over the matching calls (failed calls counted apart), by agent name."""
-    matching = _where(select(Call.id), filters.without("status")).scalar_subquery()
-    per_call = session.execute(
+def _per_agent_calls(session: Session, matching: ScalarSelect) -> list:
+    """Per agent: scored and failed calls, offers, closing attempts (and after a decline), average score."""
+    return session.execute(
         select(
             Call.agent,
             func.sum(case((Call.status == "scored", 1), else_=0)),
@@ -367,20 +367,25 @@ def agent_summary(session: Session, filters: CallFilter = CallFilter()) -> list[
         .where(Call.id.in_(matching))
         .group_by(Call.agent)
     ).all()
-    offers = dict(
-        (agent, (fit, sales))
-        for agent, fit, sales in session.execute(
-            select(
-                Call.agent,
-                func.sum(case((Offer.need_fit.is_(True), 1), else_=0)),
-                func.sum(case((Offer.customer_response == "accepted", 1), else_=0)),
-            )
-            .join(Call, Call.id == Offer.call_pk)
-            .where(Call.id.in_(matching))
-            .group_by(Call.agent)
+
+
+def _per_agent_offers(session: Session, matching: ScalarSelect) -> dict[str | None, tuple[int, int]]:
+    """Per agent: offers that fit the need, and sales (accepted offers)."""
+    rows = session.execute(
+        select(
+            Call.agent,
+            func.sum(case((Offer.need_fit.is_(True), 1), else_=0)),
+            func.sum(case((Offer.customer_response == "accepted", 1), else_=0)),
         )
+        .join(Call, Call.id == Offer.call_pk)
+        .where(Call.id.in_(matching))
+        .group_by(Call.agent)
     )
-    over_max = dict(
+    return {agent: (int(fit or 0), int(sales or 0)) for agent, fit, sales in rows}
+
+
+def _per_agent_calls_over_max(session: Session, matching: ScalarSelect) -> dict[str | None, int]:
+    return dict(
         session.execute(
             select(Call.agent, func.count(func.distinct(Flag.call_pk)))
             .join(Call, Call.id == Flag.call_pk)
@@ -388,8 +393,11 @@ def agent_summary(session: Session, filters: CallFilter = CallFilter()) -> list[
             .group_by(Call.agent)
         ).tuples().all()
     )
+
+
+def _per_agent_sales_to_upset(session: Session, matching: ScalarSelect) -> dict[str | None, int]:
     upset_offer = exists().where(Flag.call_pk == Offer.call_pk, Flag.code == UPSET_FLAG, Flag.offer_id == Offer.offer_id, Flag.status == "raised")
-    upset_sales = dict(
+    return dict(
         session.execute(
             select(Call.agent, func.count(Offer.id))
             .join(Call, Call.id == Offer.call_pk)
@@ -397,6 +405,10 @@ def agent_summary(session: Session, filters: CallFilter = CallFilter()) -> list[
             .group_by(Call.agent)
         ).tuples().all()
     )
+
+
+def _per_agent_compliance(session: Session, matching: ScalarSelect) -> dict[str | None, dict[str, float]]:
+    """Per agent and disclosure item: the share of sales where it was stated before the yes."""
     compliance: dict[str | None, dict[str, float]] = defaultdict(dict)
     for agent, item, before, applicable in session.execute(
         select(
@@ -411,8 +423,18 @@ def agent_summary(session: Session, filters: CallFilter = CallFilter()) -> list[
         .group_by(Call.agent, Disclosure.item)
     ):
         compliance[agent][item] = before / applicable
+    return compliance
+
+
+def agent_summary(session: Session, filters: CallFilter = CallFilter()) -> list[AgentSummary]:
+    """Per agent over the matching calls (failed calls counted apart), by agent name."""
+    matching = _where(select(Call.id), filters.without("status")).scalar_subquery()
+    offers = _per_agent_offers(session, matching)
+    over_max = _per_agent_calls_over_max(session, matching)
+    upset_sales = _per_agent_sales_to_upset(session, matching)
+    compliance = _per_agent_compliance(session, matching)
     out = []
-    for agent, scored, failed, offer_total, attempts, after_decline, avg_score in per_call:
+    for agent, scored, failed, offer_total, attempts, after_decline, avg_score in _per_agent_calls(session, matching):
         offer_total, attempts = int(offer_total or 0), int(attempts or 0)
         fit, sales = offers.get(agent, (0, 0))
         out.append(
@@ -422,12 +444,12 @@ def agent_summary(session: Session, filters: CallFilter = CallFilter()) -> list[
                 failed_calls=int(failed or 0),
                 offers=offer_total,
                 offers_per_call=offer_total / scored if scored else 0.0,
-                need_fit_rate=_ratio(int(fit or 0), offer_total),
+                need_fit_rate=_ratio(fit, offer_total),
                 closing_attempts=attempts,
                 closing_attempts_per_offer=_ratio(attempts, offer_total),
                 calls_over_max=over_max.get(agent, 0),
                 attempts_after_decline=int(after_decline or 0),
-                sales=int(sales or 0),
+                sales=sales,
                 sales_to_upset=upset_sales.get(agent, 0),
                 average_score=float(avg_score) if avg_score is not None else None,
                 disclosure_compliance=dict(sorted(compliance.get(agent, {}).items())),
