@@ -456,7 +456,7 @@ def evaluate_styles_cmd(
         control_settings = AnalysisSettings(policy, turn_acts=shipped() if name == "combined" else None)
         found = [analyse(t, control_settings) for t in controls]
         counts = (len(found), sum(bool(a.offers) for a in found), sum(bool(a.flags) for a in found)) if controls else None
-        console.print(markdown(f"{name} reading", results, counts))
+        print(markdown(f"{name} reading", results, counts), flush=True)  # plain: a table to paste, not to wrap
         figures[name] = {"styles": [r.to_dict() for r in results], "real_calls": counts}
     if json_out is not None:
         json_out.write_text(jsonlib.dumps(figures, indent=2) + "\n")

@@ -268,6 +268,16 @@ def apply_need(offers: list[Offer], need_label: str | None) -> list[Offer]:
     ]
 
 
+# The model's customer acts, as the answers they are, when no phrase rule read the sentence.
+MODEL_RESPONSES = (("decline", "declined"), ("undecided", "undecided"), ("accept", "accepted"))
+
+
+def _model_cue(model_id: str, act: str) -> PhraseRule:
+    """A cue the turn-act model read, shaped as a rule so the reader treats it like one; its id
+    (the model's, with the act) is what the evidence names."""
+    return PhraseRule(id=f"{model_id}:{act}", phrases=(), needs_product=act == "pitch")
+
+
 def find_offers(parsed: ParsedCall, policy: Policy, reading: list[SentenceActs] | None = None, model_id: str = "") -> list[Offer]:
     """The offers of a call, with their closes and answers. `reading` (the turn-act model's acts
     for each of parsed.sentences, in order) vetoes service questions and decides consent at a booking."""
@@ -349,6 +359,14 @@ class _OfferReader:
             if rule is not None:
                 self.last_pitch.responses.append(Response(RESPONSE_LABELS[kind], sentence.start, sentence.evidence(self.parsed, rule.id)))
                 return
+        # No phrase rule: the turn-act model may still read a yes, a no or a hesitation
+        # ("go on then", "eh, nah, I'm good", "dunno, maybe") in its context.
+        acts = self._acts(sentence)
+        for act, label in MODEL_RESPONSES:
+            if acts is not None and acts.has(act):
+                evidence = sentence.evidence(self.parsed, self.model_id).decided_by(self.model_id, acts.score(act))
+                self.last_pitch.responses.append(Response(label, sentence.start, evidence))
+                return
 
     def _books_sale(self, sentence: Sentence) -> bool:
         """The agent books the sale ("I've put that on", "I've gone ahead and added it").
@@ -393,6 +411,14 @@ class _OfferReader:
         frame = offer_frame(parsed, sentence, rules)
         if frame is not None:
             offer_rules.insert(0, frame)
+        acts = self._acts(sentence)
+        if acts is not None:
+            # What the phrase lists lack, the turn-act model may read: an implied pitch ("most
+            # people in your situation go for...") or a close in words no rule has.
+            if not offer_rules and acts.has("pitch"):
+                offer_rules.append(_model_cue(self.model_id, "pitch"))
+            if close_rule is None and acts.has("close"):
+                close_rule = _model_cue(self.model_id, "close")
         if not offer_rules and close_rule is None:
             return None
         catalog = _catalog_product(sentence.norm, self.policy)

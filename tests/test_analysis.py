@@ -220,3 +220,35 @@ def replace_words(transcript: Transcript) -> Transcript:
     from dataclasses import replace
 
     return replace(transcript, segments=tuple(replace(s, words=()) for s in transcript.segments))
+
+
+BOOKED_UNASKED = [
+    ("agent", "Thank you for calling Orbit Mobile, this is Dana. How can I help?"),
+    ("customer", "Hi, my screen cracked and I need a repair."),
+    ("agent", "I can book that repair for Thursday. Our Device Care plan covers cracked screens for nine dollars a month."),
+    ("agent", "I've gone ahead and added Device Care to your account."),
+    ("customer", "Oh, okay."),
+    ("agent", "Thank you for calling Orbit Mobile."),
+]
+
+
+def test_a_sale_booked_without_a_yes_is_flagged_and_a_later_okay_does_not_repair_it(settings) -> None:
+    result = _analyse(call(BOOKED_UNASKED), settings)
+    flag = next(f for f in result["flags"] if f["code"] == "SALE_WITHOUT_CONSENT")
+    assert flag["severity"] == "high" and "added Device Care" in flag["evidence"][-1]["quote"]
+    assert result["score"]["value"] == 0.0  # consent_before_sale is an auto-fail item
+
+
+def test_a_booking_after_the_customers_yes_is_consent(settings) -> None:
+    turns = BOOKED_UNASKED[:3] + [("agent", "Would you like me to add it?"), ("customer", "Yes please."),
+                                  ("agent", "I've added Device Care to your account."), BOOKED_UNASKED[-1]]
+    result = _analyse(call(turns), settings)
+    assert "SALE_WITHOUT_CONSENT" not in {f["code"] for f in result["flags"]}
+    assert [o["customer_response"] for o in result["offers"]] == ["accepted"]
+
+
+def test_rules_alone_still_read_a_booking_as_consent(settings) -> None:
+    """callqa's reading before the turn-act model, kept for comparison (`callqa eval-styles`)."""
+    rules_only = AnalysisSettings(settings.policy, turn_acts=None)
+    result = _analyse(call(BOOKED_UNASKED), rules_only)
+    assert "SALE_WITHOUT_CONSENT" not in {f["code"] for f in result["flags"]}
