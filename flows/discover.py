@@ -136,7 +136,7 @@ def discover(inputs: list[Path]) -> Discovery:
     kept: list[_Found] = []
     for f in found:
         key = f.resolved or f.path
-        if key in seen_targets and f.problem is None:
+        if key in seen_targets:
             continue  # the same file met twice (a folder and a file in it, or a link to a file inside)
         seen_targets.add(key)
         kept.append(f)

@@ -322,3 +322,82 @@ def test_disk_full_is_recognised_through_wrappers() -> None:
     except RuntimeError as wrapped:
         assert is_disk_full(wrapped)
     assert not is_disk_full(OSError(errno.EACCES, "denied"))
+
+
+# ---------------------------------------------------------------- review app
+
+def test_review_app_has_no_player_for_a_transcript_and_serves_the_redacted_copy(tmp_path: Path) -> None:
+    import numpy as np
+    import soundfile as sf
+    from fastapi.testclient import TestClient
+
+    from callqa.store.db import default_url, open_store
+    from callqa.store.write import save_record
+    from callqa.web.app import ServeConfig, create_app
+    from store_data import as_record
+    from test_web import BASE, make_record
+
+    recordings, out = tmp_path / "recordings", tmp_path / "out"
+    recordings.mkdir()
+    original = recordings / "voiced.wav"
+    sf.write(original, (np.random.default_rng(0).standard_normal(8000) * 0.05).astype(np.float32), 8000)
+    (out / "redacted-audio").mkdir(parents=True)
+    copy = out / "redacted-audio" / "voiced.wav"
+    sf.write(copy, np.zeros(4000, dtype=np.float32), 16000)
+    typed = make_record("typed", recordings / "typed.transcript.json", "Ann", "2026-11-02")
+    typed.update(source="transcript", speakers={"method": "given", "agent_channel": None, "confidence": 1.0})
+    store = open_store(default_url(tmp_path))
+    with store.session() as session:
+        save_record(session, as_record(typed), record_path=out / "records" / "typed.json")
+        save_record(session, as_record(make_record("voiced", original, "Ann", "2026-11-02")), record_path=out / "records" / "voiced.json")
+        save_record(session, as_record(make_record("plain", original, "Ann", "2026-11-02")), record_path=out / "records" / "plain.json")
+    store.close()
+    client = TestClient(create_app(ServeConfig(default_url(tmp_path), (recordings,))), base_url=BASE)
+    page = client.get("/calls/typed")
+    assert page.status_code == 200 and "<audio" not in page.text and "given in the transcript" in page.text
+    assert client.get("/calls/typed/audio").status_code == 404
+    assert "<audio" in client.get("/calls/voiced").text
+    assert client.get("/calls/voiced/audio").content == copy.read_bytes()
+    assert client.get("/calls/plain/audio").content == original.read_bytes()
+
+
+def test_redact_audio_writes_a_silenced_copy_named_in_the_record(tmp_path: Path) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    from callqa.speech.audio import SAMPLE_RATE
+    from callqa.speech.privacy import write_redacted_audio
+
+    source = tmp_path / "call.wav"
+    sf.write(source, (np.ones(SAMPLE_RATE * 3) * 0.5).astype(np.float32), SAMPLE_RATE)
+    path = write_redacted_audio(source, tmp_path / "out", "call", ({"start": 1.0, "end": 1.5},))
+    assert path == tmp_path / "out" / "redacted-audio" / "call.wav"
+    data, rate = sf.read(path)
+    assert rate == SAMPLE_RATE and np.all(data[int(1.2 * rate):int(1.4 * rate)] == 0) and abs(data[int(2.5 * rate)]) > 0.4
+
+
+def test_score_call_asks_for_the_redacted_copy_and_names_it(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    settings = Settings(work_dir=tmp_path, redact_audio=True)
+    path = _write(tmp_path / "in" / "sale.transcript.json", SALE)
+    asked: list[tuple] = []
+    base = _steps(tmp_path / "out", settings)
+
+    def transcribe(call_id, p, sha):
+        result = transcribe_input(call_id, p, settings, _no_audio)
+        return replace(result, source="audio"), False  # as if it came from a recording
+
+    def redact_audio(p, call_id, spans):
+        asked.append((call_id, spans))
+        target = tmp_path / "out" / "redacted-audio" / f"{call_id}.wav"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(b"RIFF")
+        return target
+
+    steps = replace(base, transcribe=transcribe, redact_audio=redact_audio)
+    (call,) = discover([path.parent]).calls
+    score_call(call, tmp_path / "out", settings, cached_policy(None), steps)
+    record = read_record(record_path(tmp_path / "out", "sale"))
+    assert record is not None and record.audio.redacted_path == str(tmp_path / "out" / "redacted-audio" / "sale.wav")
+    assert asked and asked[0][0] == "sale" and len(asked[0][1]) == 3 and set(asked[0][1][0]) == {"start", "end"}
