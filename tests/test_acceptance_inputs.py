@@ -53,8 +53,13 @@ def test_acceptance_batch(tmp_path: Path, prefect_harness) -> None:
     work = tmp_path / "work"
     settings = Settings(work_dir=work)
     folder, out = _folder(tmp_path / "calls"), tmp_path / "out"
+    (out / "records").mkdir(parents=True)
+    (out / "records" / "stray.json").write_text("[1, 2, 3]")  # stray files in records/: no crash
+    (out / "records" / "page.json").write_bytes(b"\xff\xfe{not utf-8")
+    (out / "records" / ".callqa-old.tmp").write_text("{")  # a killed batch's leftover
+    os.utime(out / "records" / ".callqa-old.tmp", (0, 0))
     summary = score_calls([folder, folder / "loop.wav"], out, settings)
-    records = {p.stem: json.loads(p.read_text()) for p in (out / "records").glob("*.json")}
+    records = {p.stem: json.loads(p.read_text()) for p in (out / "records").glob("*.json") if p.stem != "stray"}
     codes = {k: (r["error"] or {}).get("code") for k, r in records.items()}
     long_id = next(k for k in codes if k.startswith("nnnn"))
     assert codes == {"page": "not_audio", "passwd": "outside_input", "loop": "symlink_loop", long_id: "not_audio",

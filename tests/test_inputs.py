@@ -401,3 +401,12 @@ def test_score_call_asks_for_the_redacted_copy_and_names_it(tmp_path: Path) -> N
     record = read_record(record_path(tmp_path / "out", "sale"))
     assert record is not None and record.audio.redacted_path == str(tmp_path / "out" / "redacted-audio" / "sale.wav")
     assert asked and asked[0][0] == "sale" and len(asked[0][1]) == 3 and set(asked[0][1][0]) == {"start", "end"}
+
+
+def test_a_record_file_that_is_not_utf8_is_no_record(tmp_path: Path) -> None:
+    """Regression: read_record let UnicodeDecodeError through, so a stray binary file named like
+    a call in records/ broke that call instead of being redone."""
+    path = tmp_path / "records" / "x.json"
+    path.parent.mkdir()
+    path.write_bytes(b"\xff\xfe{")
+    assert read_record(path) is None
