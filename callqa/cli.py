@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from callqa.env import configure_offline
@@ -135,11 +136,14 @@ def score(
     store: Annotated[bool, typer.Option("--store/--no-store", help="Copy each record into the store (--db).")] = True,
     metadata: MetadataOpt = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    redact: Annotated[Optional[bool], typer.Option("--redact/--no-redact", help="Mask PII (cards, SSNs, emails, phones, dates of birth) in transcripts before anything is written (default: on).")] = None,
+    redact_audio: Annotated[Optional[bool], typer.Option("--redact-audio/--no-redact-audio", help="Also write OUT/redacted-audio/<call_id>.wav with silence over the masked spans; the review app plays it instead of the original.")] = None,
 ) -> None:
-    """Score every recording into one JSON record per call (failed calls get a failed record), and copy each into the store."""
+    """Score every recording or transcript file into one JSON record per call (failed calls get a failed record), and copy each into the store."""
     settings = _settings(
         config, work_dir, model=model, backend=backend, agent_channel=agent_channel, threads=threads, workers=workers,
         cluster=cluster, local_cluster=local_cluster, policy=policy, sentiment_model_dir=sentiment_model,
+        redact=redact, redact_audio=redact_audio,
     )
     _check_ready(settings)
     _check_outputs((db or _default_db(out)) if store else None, metadata)
@@ -157,7 +161,10 @@ def score(
         unsure = ", ".join(f"{code} {n}" for code, n in summary.review_totals().items())
         console.print(f"[yellow]needs review:[/yellow] {summary.needs_review} call(s)" + (f" (unsure flags, not in the score: {unsure})" if unsure else ""))
     for call_id, code in summary.failures.items():
-        console.print(f"  [red]failed[/red] {call_id}: {code}")
+        detail = summary.messages.get(call_id)
+        console.print(f"  [red]failed[/red] {escape(call_id)}: {code}{f' ({escape(detail)})' if detail and code != 'not_run' else ''}")
+    if summary.stopped:
+        err.print(f"[red]batch stopped:[/red] {summary.stopped}")
     for call_id, problem in summary.metadata_problems.items():
         err.print(f"[yellow]metadata:[/yellow] {call_id}: {problem}")
     console.print(f"records: {out / 'records'}")

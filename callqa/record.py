@@ -9,9 +9,11 @@ Building a record from a transcription and an analysis happens in flows.call.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -47,6 +49,18 @@ class AudioPart:
     sample_rate: int | None = None
     channels: int | None = None
     codec: str | None = field(default=None, metadata=OMIT_NONE)
+    # --redact-audio: a copy with silence over the masked spans, served by the review app instead
+    redacted_path: str | None = field(default=None, metadata=OMIT_NONE)
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """A masked span of the transcript: its kind and where, never the value."""
+
+    type: str
+    segment_id: str | None
+    start: float
+    end: float
 
 
 @dataclass(frozen=True)
@@ -121,6 +135,8 @@ class AsrPart:
     vad: bool
     settings_key: str
     channels: tuple[ChannelPart, ...]
+    # a transcript input: "timed" (times from the file) or "order_only" (one synthetic second per turn)
+    transcript_timing: str | None = field(default=None, metadata=OMIT_NONE)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -165,6 +181,8 @@ class CallRecord:
     versions: Versions
     processing: Processing
     metadata: dict[str, str | None] = field(default_factory=dict)
+    source: Literal["audio", "transcript"] = "audio"  # a transcript input (.transcript.json, .vtt) has no audio
+    redactions: tuple[Redaction, ...] = ()  # PII masked in the transcript (type and span, never the value)
 
     def __post_init__(self) -> None:
         if self.schema_version != SCHEMA_VERSION:
@@ -244,22 +262,75 @@ def record_path(out_dir: Path, call_id: str) -> Path:
     return out_dir / "records" / f"{call_id}.json"
 
 
-def write_record(out_dir: Path, record: CallRecord) -> Path:
-    """Temp file in the same directory, then rename: readers never see half a record."""
-    target = record_path(out_dir, record.call_id)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{record.call_id}.", suffix=".tmp", dir=target.parent)
+TEMP_PREFIX = ".callqa-"
+TEMP_SUFFIX = ".tmp"
+STALE_TEMP_S = 60.0
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in `folder` durable (a crash right after os.replace must not lose it)."""
     try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(record.to_dict(), fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return  # not supported here (e.g. some network file systems): the rename itself is atomic
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(target: Path, data: bytes) -> Path:
+    """Temp file in the same directory (a short name, whatever the target's length), fsync,
+    rename, fsync the directory: readers never see half a file, a crash never loses a rename."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    fsync_dir(target.parent)
     return target
+
+
+def write_record(out_dir: Path, record: CallRecord) -> Path:
+    """The record as JSON, written atomically (atomic_write_bytes)."""
+    text = json.dumps(record.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    return atomic_write_bytes(record_path(out_dir, record.call_id), text.encode("utf-8"))
+
+
+def clean_stale_temporaries(folder: Path, older_than_s: float = STALE_TEMP_S) -> list[Path]:
+    """Delete temporaries a killed writer left in `folder` (ours, and the `.<call_id>.*.tmp`
+    of earlier versions) older than `older_than_s`: a live writer's file is younger."""
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return removed
+    cutoff = time.time() - older_than_s
+    for path in folder.glob(".*" + TEMP_SUFFIX):
+        try:
+            if path.is_file() and not path.is_symlink() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed.append(path)
+        except OSError:
+            continue
+    return removed
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for an error that means no more records can be written here (disk or quota full)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return False
 
 
 def load_record(path: Path) -> CallRecord:
@@ -275,7 +346,7 @@ def read_record(path: Path) -> CallRecord | None:
     """The record at path, or None when it is missing, unreadable or not a record (then the call is redone)."""
     try:
         return load_record(path)
-    except (OSError, RecordError):
+    except (OSError, RecordError, UnicodeDecodeError):
         return None
 
 
@@ -295,8 +366,8 @@ def is_done(record: CallRecord | None, sha256: str, transcription_key: str, anal
 
 
 __all__ = [
-    "SCHEMA_VERSION", "RETRYABLE_ERRORS", "RecordError", "MetadataError", "ErrorInfo", "AudioPart", "SpeakerCue",
+    "SCHEMA_VERSION", "RETRYABLE_ERRORS", "RecordError", "MetadataError", "ErrorInfo", "AudioPart", "Redaction", "SpeakerCue",
     "Speakers", "Warning", "VadPart", "DroppedPart", "ChannelPart", "AsrPart", "Versions", "Processing",
     "CallRecord", "analysis_fields", "analysis_warnings", "now", "record_path", "write_record", "load_record", "read_record",
-    "record_metadata", "is_done",
+    "record_metadata", "is_done", "atomic_write_bytes", "fsync_dir", "clean_stale_temporaries", "is_disk_full",
 ]

@@ -22,7 +22,7 @@ BACKENDS = ("faster-whisper", "openai-whisper")
 AGENT_CHANNELS = ("auto", "left", "right")
 COMPUTE_TYPES = ("int8", "int8_float32", "float32", "float16")
 ANALYSIS_FIELDS = ("policy", "sentiment_model_dir")  # change the analysis, not the transcript
-OUTPUT_FIELDS = ("metadata_pattern",)  # change what is stored beside a record, not the record's analysis
+OUTPUT_FIELDS = ("metadata_pattern", "redact_audio")  # change what is stored beside a record, not the record's analysis
 RUN_FIELDS = ("work_dir", "workers", "threads", "cluster", "local_cluster")  # where and how fast, not what
 ALIASES = {"cpu_threads": "threads"}  # earlier names still read from settings files
 AUTO = "auto"
@@ -72,6 +72,15 @@ class Settings:
     logprob_threshold: float = -1.0
     compression_ratio_threshold: float = 2.4
     min_segment_energy: float = 0.3  # share of a segment's span that must be voiced by energy
+    # Transcript inputs (.vtt): voice names (<v Name>) read as each role, case-insensitively;
+    # a name matches whole or by its first word ("Agent Smith" is an agent).
+    agent_names: tuple[str, ...] = ("agent", "representative", "rep", "advisor", "operator")
+    customer_names: tuple[str, ...] = ("customer", "caller", "client")
+    # Privacy: mask PII (cards, SSNs, emails, phones, dates of birth, long numbers) in the
+    # transcript before anything is written or analysed; redact_audio also writes a copy of the
+    # recording with silence over the masked spans (<out>/redacted-audio/<call_id>.wav).
+    redact: bool = True
+    redact_audio: bool = False
     # Analysis
     policy: Path | None = None  # QA policy YAML; None: nlp/policy/default.yaml
     sentiment_model_dir: Path | None = None  # a Hugging Face sequence-classification model directory
@@ -119,6 +128,15 @@ class Settings:
             raise SettingsError("vad_fallback_threshold must not be above vad_threshold")
         if self.turn_gap_s <= 0 or self.mono_split_gap_s <= 0:
             raise SettingsError("turn_gap_s and mono_split_gap_s must be positive")
+        for name in ("agent_names", "customer_names"):
+            value = getattr(self, name)
+            if isinstance(value, str) or not all(isinstance(v, str) and v.strip() for v in value):
+                raise SettingsError(f"{name} must be a list of names, not {value!r}")
+            object.__setattr__(self, name, tuple(v.strip().lower() for v in value))
+        if set(self.agent_names) & set(self.customer_names):
+            raise SettingsError(f"agent_names and customer_names share {sorted(set(self.agent_names) & set(self.customer_names))}")
+        if self.redact_audio and not self.redact:
+            raise SettingsError("redact_audio needs redact: there is nothing to silence without it")
         if self.metadata_pattern is not None:
             try:
                 compile_pattern(self.metadata_pattern)

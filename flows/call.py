@@ -22,6 +22,7 @@ from callqa.record import (
     CallRecord,
     ErrorInfo,
     Processing,
+    Redaction,
     Speakers,
     Versions,
     Warning,
@@ -35,6 +36,8 @@ from callqa.record import (
 )
 from callqa.settings import Settings
 from callqa.speech.audio import AudioError, AudioInfo, file_sha256
+from callqa.speech.given import given_metadata, is_transcript_input, read_transcript
+from callqa.speech.privacy import redact_transcription
 from callqa.speech.transcription import CallTranscription
 from flows.discover import CallInput
 from flows.summary import CallOutcome, outcome
@@ -94,6 +97,17 @@ def _versions(asr: dict | None, analysis: CallAnalysis | None = None) -> Version
     )
 
 
+def transcribe_input(
+    call_id: str, path: Path, settings: Settings, transcribe_audio: Callable[[Path, Settings, str], CallTranscription]
+) -> CallTranscription:
+    """The call's transcription, from its recording (`transcribe_audio`) or its transcript file,
+    PII-redacted unless settings.redact is off: this is the result Prefect caches, so nothing
+    downstream (cache, analysis, record, store, exports) ever sees the raw values. AudioError
+    for a file that cannot be used."""
+    result = read_transcript(path, settings, call_id) if is_transcript_input(path) else transcribe_audio(path, settings, call_id)
+    return redact_transcription(result) if settings.redact else result
+
+
 def _transcription_parts(result: CallTranscription) -> dict:
     """The record's fields that come from the transcription."""
     return {
@@ -101,6 +115,8 @@ def _transcription_parts(result: CallTranscription) -> dict:
         "speakers": load(Speakers, result.speakers.to_dict(), "speakers"),
         "transcript": result.transcript.segments,
         "asr": load(AsrPart, result.asr | {"channels": [c.to_dict() for c in result.channels]}, "asr"),
+        "source": result.source,
+        "redactions": tuple(load(Redaction, r, "redactions") for r in result.redactions),
     }
 
 
@@ -142,7 +158,8 @@ def failed_record(
         parts = _transcription_parts(partial)
     else:
         info = audio.to_dict() if audio else {"path": str(path), "sha256": sha256, "duration_s": None, "sample_rate": None, "channels": None}
-        parts = {"audio": load(AudioPart, info, "audio"), "speakers": None, "transcript": (), "asr": None}
+        parts = {"audio": load(AudioPart, info, "audio"), "speakers": None, "transcript": (), "asr": None,
+                 "source": "transcript" if is_transcript_input(path) else "audio"}
     return CallRecord(
         schema_version=SCHEMA_VERSION,
         call_id=call_id,
@@ -168,6 +185,8 @@ class CallSteps:
     transcribe: Callable[[str, Path, str], tuple[CallTranscription | CallFailure, bool]]
     analyse: Callable[[CallTranscription], CallAnalysis]
     write: Callable[[CallRecord], object]
+    # --redact-audio: (recording, call_id, masked spans) -> the silenced copy's path
+    redact_audio: Callable[[Path, str, tuple[dict, ...]], Path] | None = None
 
 
 def call_metadata(call: CallInput, previous: CallRecord | None, manifest: Manifest | None, pattern: re.Pattern[str] | None) -> tuple[CallMetadata, str | None]:
@@ -177,16 +196,54 @@ def call_metadata(call: CallInput, previous: CallRecord | None, manifest: Manife
     except MetadataError:
         before = None  # a hand-edited record with bad metadata: the manifest and pattern still apply
     try:
-        return resolve(call.call_id, call.path, manifest, pattern, before), None
+        found, problem = resolve(call.call_id, call.path, manifest, pattern, before), None
     except MetadataError as exc:
-        return resolve(call.call_id, call.path, manifest, None, before), str(exc)
+        found, problem = resolve(call.call_id, call.path, manifest, None, before), str(exc)
+    given = given_metadata(call.path) if is_transcript_input(call.path) else None
+    if given is not None:
+        # the transcript file's own metadata sits under a manifest entry, over the file-name pattern
+        entry = (manifest.lookup(call.call_id, call.path) if manifest else None) or CallMetadata()
+        found = entry.merged_over(given.merged_over(found))
+    return found, problem
 
 
-def _keep_done(previous: CallRecord, call: CallInput, metadata: CallMetadata, steps: CallSteps) -> CallRecord:
+def id_conflict(previous: CallRecord | None, call: CallInput, sha: str | None) -> str | None:
+    """Why the record already at this call id belongs to another recording (other bytes AND
+    another path), or None. Such an input fails instead of replacing that call's record."""
+    if previous is None or previous.audio.path in (None, str(call.path)) or previous.audio.sha256 in (None, sha):
+        return None
+    return (
+        f"the record {call.call_id}.json belongs to another recording ({previous.audio.path}, other content): "
+        f"{call.path} is not scored over it; rename one of the files, or delete the old record (callqa forget) if that recording is gone"
+    )
+
+
+def _redacted_copy(previous: CallRecord, settings: Settings, steps: CallSteps) -> bool:
+    """True when --redact-audio asks for a silenced copy this scored audio call does not have yet."""
+    if not settings.redact_audio or steps.redact_audio is None or previous.source != "audio" or previous.status != "scored":
+        return False
+    return previous.audio.redacted_path is None or not Path(previous.audio.redacted_path).is_file()
+
+
+def _with_redacted_audio(record: CallRecord, call: CallInput, settings: Settings, steps: CallSteps) -> CallRecord:
+    """The record with its --redact-audio copy written and named; a failure is a warning (the
+    review app then has no redacted copy to serve)."""
+    if not _redacted_copy(record, settings, steps):
+        return record
+    assert steps.redact_audio is not None
+    spans = tuple({"start": r.start, "end": r.end} for r in record.redactions)
+    try:
+        path = steps.redact_audio(call.path, record.call_id, spans)
+    except Exception as exc:  # noqa: BLE001  the scored record stands; the copy is reported missing
+        return replace(record, warnings=(*record.warnings, Warning("REDACTED_AUDIO_FAILED", f"no redacted copy: {type(exc).__name__}: {exc}")))
+    return replace(record, audio=replace(record.audio, redacted_path=str(path)))
+
+
+def _keep_done(previous: CallRecord, call: CallInput, metadata: CallMetadata, settings: Settings, steps: CallSteps) -> CallRecord:
     """A done record, rewritten only when its metadata changed or its recording moved (a new
     manifest or pattern, or the same recording now in another folder), so the store follows."""
-    if previous.metadata != metadata.to_dict() or previous.audio.path != str(call.path):
-        previous = previous.with_metadata(metadata).with_audio_path(call.path)
+    if previous.metadata != metadata.to_dict() or previous.audio.path != str(call.path) or _redacted_copy(previous, settings, steps):
+        previous = _with_redacted_audio(previous.with_metadata(metadata).with_audio_path(call.path), call, settings, steps)
         steps.write(previous)
     return previous
 
@@ -202,18 +259,33 @@ def score_call(
 ) -> CallOutcome:
     """One call, start to record (written through `steps.write`; the earlier one when it still holds)."""
     previous = read_record(record_path(out_dir, call.call_id))
+    if call.problem is not None:
+        # refused by discovery (a symlink out of the input folders, a symlink loop): never read
+        if (why := id_conflict(previous, call, None)) is not None:
+            return CallOutcome(call.call_id, "failed", error="id_conflict", message=why)
+        record = failed_record(call.call_id, call.path, call.problem[0], call.problem[1], settings, CallMetadata())
+        steps.write(record)
+        return outcome(record)
     metadata, problem = call_metadata(call, previous, manifest, pattern)
     try:
         sha = file_sha256(call.path) if call.path.is_file() else None
     except OSError as exc:
-        record = failed_record(call.call_id, call.path, "unreadable_file", str(exc), settings, metadata)
+        sha, unreadable = None, exc
+    else:
+        unreadable = None
+    if (why := id_conflict(previous, call, sha)) is not None:
+        return CallOutcome(call.call_id, "failed", error="id_conflict", message=why)
+    if unreadable is not None:
+        record = failed_record(call.call_id, call.path, "unreadable_file", str(unreadable), settings, metadata)
         steps.write(record)
         return outcome(record, metadata_problem=problem)
     key = analysis_key(settings, policy)
     if sha is not None and is_done(previous, sha, settings.transcription_key(), key):
         assert previous is not None  # is_done says so; for the type checker
-        return outcome(_keep_done(previous, call, metadata, steps), skipped=True, metadata_problem=problem)
+        return outcome(_keep_done(previous, call, metadata, settings, steps), skipped=True, metadata_problem=problem)
     record, audio_s, cached = _transcribe_and_analyse(call, sha, settings, metadata, key, steps)
+    if record.status == "scored":
+        record = _with_redacted_audio(record, call, settings, steps)
     steps.write(record)
     return outcome(record, audio_s=audio_s, cached=cached, metadata_problem=problem)
 
@@ -236,7 +308,7 @@ def _transcribe_and_analyse(
             # review app's audio player) must name the file that is here now
             result = replace(result, audio=replace(result.audio, path=str(call.path)))
         record = scored_record(result, settings, steps.analyse(result), key, metadata)
-        return record, (0.0 if cached else result.audio.duration_s), cached
+        return record, (0.0 if cached else result.audio.duration_s or 0.0), cached
     except AudioError as exc:
         return failed_record(call.call_id, call.path, exc.code, exc.message, settings, metadata, sha256=sha), 0.0, False
     except Exception as exc:  # noqa: BLE001  one broken call must not stop the batch

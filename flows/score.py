@@ -30,14 +30,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from callqa.metadata import Manifest, compile_pattern, load_manifest
 from callqa.parallel import configure_threads, run_in_worker
-from callqa.record import CallRecord, record_path, write_record
+from callqa.record import CallRecord, clean_stale_temporaries, is_disk_full, record_path, write_record
 from callqa.settings import Settings
 from callqa.speech.audio import AudioError
+from callqa.speech.privacy import redacted_audio_path, write_redacted_audio
 from callqa.speech.transcription import CallTranscription, transcribe_call
 from callqa.store import Store, default_url, open_store, save_record
 from callqa.store.db import error_line
 from flows.artifact import publish_summary
-from flows.call import CallFailure, CallSteps, score_call
+from flows.call import CallFailure, CallSteps, score_call, transcribe_input
 from flows.discover import CallInput, discover
 from flows.runners import for_workers, require_prefect_server, task_runner, uses_dask
 from flows.summary import BatchSummary, CallOutcome, StoreReport, summarise
@@ -62,9 +63,10 @@ def _transcription_cache_key(context: TaskRunContext, parameters: dict) -> str:
     task_run_name="transcribe-{call_id}",
 )
 def transcribe_task(call_id: str, path: Path, sha256: str, settings: Settings, use_pool: bool) -> CallTranscription | CallFailure:
-    """AudioError is a fact about the file, so it is returned (and cached), not retried."""
+    """AudioError is a fact about the file, so it is returned (and cached), not retried. The
+    result is PII-redacted here (flows.call.transcribe_input), before Prefect persists it."""
     try:
-        return run_in_worker(settings, use_pool, transcribe_call, path, settings, call_id)
+        return run_in_worker(settings, use_pool, transcribe_input, call_id, path, settings, transcribe_call)
     except AudioError as exc:
         return CallFailure(exc.code, exc.message)
 
@@ -104,15 +106,33 @@ def score_call_task(
         transcribe=transcribe,
         analyse=lambda result: analyse_task(result, settings, policy, use_pool),
         write=lambda record: write_task(out_dir, record),
+        redact_audio=lambda path, call_id, spans: write_redacted_audio(path, out_dir, call_id, spans),
     )
     return score_call(call, out_dir, settings, policy, steps, manifest, pattern)
+
+
+DISK_FULL = "disk_full"
 
 
 def _result(future: PrefectFuture[CallOutcome], call: CallInput) -> CallOutcome:
     try:
         return future.result()
-    except Exception:  # noqa: BLE001  the call's task itself broke (its record could not be written)
-        return CallOutcome(call.call_id, "failed", error="internal_error")
+    except Exception as exc:  # noqa: BLE001  the call's task itself broke (its record could not be written)
+        if is_disk_full(exc):
+            return CallOutcome(call.call_id, "failed", error=DISK_FULL, message=f"{type(exc).__name__}: {exc}")
+        return CallOutcome(call.call_id, "failed", error="internal_error", message=f"{type(exc).__name__}: {exc}")
+
+
+def clean_leftovers(out_dir: Path) -> int:
+    """Temporaries a killed batch left in the output folders (older than a minute: another
+    batch writing here now keeps its own)."""
+    return sum(len(clean_stale_temporaries(folder)) for folder in (out_dir / "records", redacted_audio_path(out_dir, "x").parent))
+
+
+def _in_flight(settings: Settings) -> int:
+    """Calls submitted ahead of the results: enough to keep every worker busy, few enough that a
+    full disk stops the batch after a handful of failures rather than after all of them."""
+    return max(4, 2 * settings.parallelism()[0]) if not uses_dask(settings) else 64
 
 
 def _store(record: CallRecord, out_dir: Path, store: Store) -> str | None:
@@ -163,24 +183,39 @@ def score_flow(
     started = time.perf_counter()
     outcomes: list[CallOutcome] = []
     store_failures: dict[str, str] = {}
+    disk_full: str | None = None
     try:
+        clean_leftovers(out_dir)
         found = discover([Path(p) for p in inputs])
         use_pool = not uses_dask(settings)
+        window = _in_flight(settings)
         with _progress(show_progress) as progress:
             bar = progress.add_task("calls", total=len(found.calls), audio_min=0.0, speed=0.0)
-            submitted = {}
-            for call in found.calls:
-                future = score_call_task.submit(call, out_dir, settings, policy, use_pool, manifest, pattern)
-                submitted[future.task_run_id] = (future, call)
-            for future in as_completed([f for f, _ in submitted.values()]):
-                result = _result(future, submitted[future.task_run_id][1])
+            waiting = list(found.calls)
+            submitted: dict = {}
+            while waiting or submitted:
+                while waiting and len(submitted) < window and disk_full is None:
+                    call = waiting.pop(0)
+                    future = score_call_task.submit(call, out_dir, settings, policy, use_pool, manifest, pattern)
+                    submitted[future.task_run_id] = (future, call)
+                if not submitted:
+                    break
+                future = next(as_completed([f for f, _ in submitted.values()]))
+                result = _result(future, submitted.pop(future.task_run_id)[1])
                 outcomes.append(result)
+                if result.error == DISK_FULL and disk_full is None:
+                    disk_full = result.message or "no space left on device"
                 if opened is not None and result.record is not None:
                     if (why := _store(result.record, out_dir, opened)) is not None:
                         store_failures[result.call_id] = why
                 audio_s = sum(o.audio_s for o in outcomes if not o.skipped)
                 elapsed = time.perf_counter() - started
                 progress.update(bar, advance=1, audio_min=audio_s / 60, speed=audio_s / elapsed if elapsed else 0.0)
+            # A full disk stops the batch: the calls not started are reported, not failed one by one.
+            outcomes.extend(
+                CallOutcome(call.call_id, "failed", error="not_run", message=f"the batch stopped: the disk is full ({disk_full})")
+                for call in waiting
+            )
     finally:
         if opened is not None:
             opened.close()
@@ -190,6 +225,8 @@ def score_flow(
         failures=store_failures,
     )
     summary = summarise(outcomes, len(found.ignored), time.perf_counter() - started, report)
+    if disk_full is not None:
+        summary = replace(summary, stopped=f"stopped early, the disk is full: {disk_full}; the records written so far stay")
     return replace(summary, artifact_error=publish_summary(summary))
 
 

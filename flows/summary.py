@@ -29,6 +29,7 @@ class CallOutcome:
     review_flags: tuple[str, ...] = ()  # needs_review flags: too unsure to count, listed for a reviewer
     low_transcript_quality: bool = False  # LOW_TRANSCRIPT_QUALITY: review before trusting the score
     record: CallRecord | None = field(default=None, compare=False, repr=False)  # for the store; None when it could not be written
+    message: str | None = None  # why a call without a record failed (id_conflict, disk_full, not_run)
 
 
 def outcome(record: CallRecord, skipped: bool = False, audio_s: float = 0.0, cached: bool = False, metadata_problem: str | None = None) -> CallOutcome:
@@ -75,6 +76,8 @@ class BatchSummary:
     store: StoreReport = StoreReport()
     metadata_problems: dict[str, str] = field(default_factory=dict)  # call_id -> bad file-name metadata
     artifact_error: str | None = None
+    stopped: str | None = None  # why the batch stopped before its last call (a full disk)
+    messages: dict[str, str] = field(default_factory=dict)  # call_id -> why a call without a record failed
 
     @property
     def store_url(self) -> str | None:
@@ -140,5 +143,6 @@ def summarise(
         outcomes={o.call_id: CallOutcome(**{**o.__dict__, "record": None}) for o in done},
         store=store,
         metadata_problems={o.call_id: o.metadata_problem for o in done if o.metadata_problem},
+        messages={o.call_id: o.message for o in done if o.message},
         artifact_error=artifact_error,
     )

@@ -47,20 +47,22 @@ class AudioError(Exception):
 
 @dataclass(frozen=True)
 class AudioInfo:
+    """A recording's facts; a transcript input has only path, sha256 and size (the rest None)."""
+
     path: str
     sha256: str
     size_bytes: int
-    duration_s: float
-    sample_rate: int
-    channels: int
-    codec: str
+    duration_s: float | None
+    sample_rate: int | None
+    channels: int | None
+    codec: str | None
 
     def to_dict(self) -> dict:
         return {
             "path": self.path,
             "sha256": self.sha256,
             "size_bytes": self.size_bytes,
-            "duration_s": round(self.duration_s, 3),
+            "duration_s": round(self.duration_s, 3) if self.duration_s is not None else None,
             "sample_rate": self.sample_rate,
             "channels": self.channels,
             "codec": self.codec,

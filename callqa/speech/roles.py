@@ -67,7 +67,7 @@ class VoiceSplit:
 
 @dataclass(frozen=True)
 class SpeakerDecision:
-    method: Literal["channel", "text", "voice"]
+    method: Literal["channel", "text", "voice", "given"]
     agent_channel: str | None  # "left" | "right" for stereo, None for mono
     confidence: float
     reason: str

@@ -70,6 +70,8 @@ class CallTranscription:
     channels: tuple[ChannelReport, ...]
     asr: dict  # backend, model, settings that made this transcript
     elapsed_s: float
+    source: str = "audio"  # "transcript": read from a .transcript.json or .vtt file, no audio
+    redactions: tuple[dict, ...] = ()  # {type, segment_id, start, end} per masked span (callqa.speech.privacy)
 
 
 @dataclass(frozen=True)

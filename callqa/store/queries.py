@@ -569,3 +569,15 @@ def call_audio_path(session: Session, call_id: str) -> tuple[bool, str | None]:
     """(the call is stored, its audio path): one indexed lookup, for each range request of a player."""
     row = session.execute(select(Call.audio_path).where(Call.call_id == call_id)).first()
     return (row is not None, row.audio_path if row is not None else None)
+
+
+def call_audio_source(session: Session, call_id: str) -> tuple[bool, str | None, str | None, str | None]:
+    """(the call is stored, its audio path, its record path, its speaker method): what the review
+    app needs to pick the file to play (none for a transcript input, whose method is "given";
+    the --redact-audio copy beside the record when there is one)."""
+    row = session.execute(
+        select(Call.audio_path, Call.record_path, Call.speaker_method).where(Call.call_id == call_id)
+    ).first()
+    if row is None:
+        return False, None, None, None
+    return True, row.audio_path, row.record_path, row.speaker_method

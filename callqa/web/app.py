@@ -24,7 +24,7 @@ from callqa.store.queries import (
     add_decision,
     agent_summary,
     audio_paths,
-    call_audio_path,
+    call_audio_source,
     count_disclosures,
     disclosure_rows,
     FilterOptions,
@@ -39,7 +39,7 @@ from callqa.web.auth import BasicAuthMiddleware
 from callqa.web.callview import ITEM_NAMES, clock, closing_attempts, segment_views
 from callqa.web.cancellations import Cancellation, quick_cancels, rates_by_agent
 from callqa.web.charts import Bar, bar_chart
-from callqa.web.media import AudioRefused, default_roots, media_type, resolve_audio
+from callqa.web.media import AudioRefused, default_roots, media_type, redacted_copy, resolve_audio
 from callqa.web.security import SecurityHeadersMiddleware, allowed_hosts
 from callqa.web.params import DISCLOSURE_ITEMS, KNOWN_FLAGS, DisclosureParams, Filters, ListParams
 from callqa.web.users import MAY_DECIDE, Users
@@ -153,11 +153,17 @@ def create_app(config: ServeConfig) -> FastAPI:
     @app.get("/calls/{call_id}/audio")
     def call_audio(call_id: str) -> Response:
         with store.session() as session:
-            stored, audio_path = call_audio_path(session, call_id)
+            stored, audio_path, stored_record, speaker_method = call_audio_source(session, call_id)
         if not stored:
             return PlainTextResponse("no such call", status_code=404)
+        if speaker_method == "given":
+            return PlainTextResponse("this call was scored from a transcript: it has no audio", status_code=404)
         state: AppState = app.state.callqa
         try:
+            redacted = redacted_copy(stored_record, call_id)
+            if redacted is not None:
+                # the copy with silence over the masked PII, written by --redact-audio
+                return FileResponse(redacted, media_type=media_type(redacted))
             try:
                 path = resolve_audio(audio_path, state.roots)
             except AudioRefused as exc:

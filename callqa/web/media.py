@@ -45,6 +45,21 @@ def resolve_audio(path: str | None, roots: list[Path]) -> Path:
     return resolved
 
 
+REDACTED_AUDIO_DIR = "redacted-audio"  # as callqa.retention and callqa.speech.privacy write it
+
+
+def redacted_copy(record_path: str | None, call_id: str) -> Path | None:
+    """The --redact-audio copy of a call (`<out>/redacted-audio/<call_id>.wav`, beside the
+    `<out>/records` folder the store names), or None. Served instead of the original recording."""
+    if not record_path:
+        return None
+    folder = (Path(record_path).parent.parent / REDACTED_AUDIO_DIR).resolve()
+    candidate = (folder / f"{call_id}.wav").resolve()
+    if candidate.parent != folder or not candidate.is_file():
+        return None  # never a name that walks out of the folder, nor a link out of it
+    return candidate
+
+
 def sniff_audio(head: bytes) -> str | None:
     """The audio media type of a file from its first bytes, or None when it is not audio that
     callqa decodes (wav, flac, ogg/opus, mp3, mp4/m4a, webm)."""
