@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 OUT ?= out
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 
-.PHONY: setup run test test-fast bench samples clean
+.PHONY: setup run test test-fast bench samples train clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ test-fast: setup
 
 bench: setup
 	$(BIN)/python bench/transcribe.py
+
+# Rebuild the turn-act model (models/turn_acts) from the corpus scripts: seeded, about two
+# minutes on two cores (embeddings cached in .callqa/); its card records the data hash.
+train: setup
+	$(BIN)/python -m nlp.acts train
 
 # Re-render the bundled calls from their scripts (needs Debian's espeak-ng and ffmpeg).
 samples: setup

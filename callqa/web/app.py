@@ -5,6 +5,7 @@ writes to it except add_decision, which appends and never touches the machine's 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
@@ -71,25 +72,46 @@ class AppState:
 
 def create_app(config: ServeConfig) -> FastAPI:
     store = open_store(config.db_url)
-    if config.recordings_roots:
-        roots = [Path(r).resolve() for r in config.recordings_roots]
-    else:
-        with store.session() as session:
-            roots = default_roots(audio_paths(session))
     app = FastAPI(title="callqa review", docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.callqa = AppState(store, roots, config)
+    app.state.callqa = AppState(store, _recordings_roots(store, config), config)
+    _add_middleware(app, config)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    page = _page_renderer(app, store, config)
+    _add_error_pages(app, page)
+    _add_call_routes(app, store, config, page)
+    _add_audit_routes(app, store, page)
+    _add_agent_routes(app, store, config, page)
+    return app
+
+
+def _recordings_roots(store: Store, config: ServeConfig) -> list[Path]:
+    """Where audio may be served from: the roots given, else the folders of the stored calls' audio."""
+    if config.recordings_roots:
+        return [Path(r).resolve() for r in config.recordings_roots]
+    with store.session() as session:
+        return default_roots(audio_paths(session))
+
+
+def _add_middleware(app: FastAPI, config: ServeConfig) -> None:
     # Starlette runs the last added middleware first: headers on every answer, then the Host
     # check (DNS rebinding), then the login.
     if config.users.hashes:
         app.add_middleware(BasicAuthMiddleware, users=config.users)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(config.allowed_hosts), www_redirect=False)
     app.add_middleware(SecurityHeadersMiddleware)
-    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+
+Page = Callable[..., HTMLResponse]
+
+
+def _page_renderer(app: FastAPI, store: Store, config: ServeConfig) -> Page:
+    """`page(request, template, status_code=200, **context)`: a rendered page with the user, role
+    and, on pages with the filter form, the values the store holds."""
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals.update(clock=clock, item_names=ITEM_NAMES, items=DISCLOSURE_ITEMS, has_cancellations=config.cancellations is not None)
     templates.env.filters.update(pct=_pct, num=_num)
 
-    def _options() -> FilterOptions:
+    def options() -> FilterOptions:
         # Distinct agents, needs and flag codes scan whole tables: read them at most every
         # OPTIONS_TTL_S seconds, not on every page.
         state: AppState = app.state.callqa
@@ -104,11 +126,15 @@ def create_app(config: ServeConfig) -> FastAPI:
         context.setdefault("may_decide", _may_decide(request))
         context.setdefault("role", getattr(request.state, "role", None))
         if "params" in context:  # a page with the filter form: offer the values the store holds
-            options = _options()
-            context["options"] = options
-            context["flag_options"] = [*KNOWN_FLAGS, *sorted(set(options.flag_codes) - set(KNOWN_FLAGS))]
+            held = options()
+            context["options"] = held
+            context["flag_options"] = [*KNOWN_FLAGS, *sorted(set(held.flag_codes) - set(KNOWN_FLAGS))]
         return templates.TemplateResponse(request, name, {"user": user, **context}, status_code=status_code)
 
+    return page
+
+
+def _add_error_pages(app: FastAPI, page: Page) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_params(request: Request, exc: RequestValidationError) -> Response:
         problems = [f"{'.'.join(str(p) for p in e['loc'][1:]) or 'query'}: {e['msg']}" for e in exc.errors()]
@@ -123,6 +149,9 @@ def create_app(config: ServeConfig) -> FastAPI:
             return page(request, "error.html", 400, title="Bad request", problems=[str(exc)])
         return JSONResponse({"detail": [str(exc)]}, status_code=400)
 
+
+
+def _add_call_routes(app: FastAPI, store: Store, config: ServeConfig, page: Page) -> None:
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
         return RedirectResponse("/calls", status_code=307)
@@ -152,34 +181,7 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     @app.get("/calls/{call_id}/audio")
     def call_audio(call_id: str) -> Response:
-        with store.session() as session:
-            stored, audio_path, stored_record, speaker_method = call_audio_source(session, call_id)
-        if not stored:
-            return PlainTextResponse("no such call", status_code=404)
-        if speaker_method == "given":
-            return PlainTextResponse("this call was scored from a transcript: it has no audio", status_code=404)
-        state: AppState = app.state.callqa
-        try:
-            redacted = redacted_copy(stored_record, call_id)
-            if redacted is not None:
-                # the copy with silence over the masked PII, written by --redact-audio
-                return FileResponse(redacted, media_type=media_type(redacted))
-            try:
-                path = resolve_audio(audio_path, state.roots)
-            except AudioRefused as exc:
-                if exc.status != 403 or config.recordings_roots:
-                    raise
-                # Default roots follow the store: a call stored since startup may add a folder.
-                with store.session() as session:
-                    state.roots = default_roots(audio_paths(session))
-                path = resolve_audio(audio_path, state.roots)
-            kind = media_type(path)
-        except AudioRefused as exc:
-            return PlainTextResponse(exc.reason, status_code=exc.status)
-        # Starlette's FileResponse answers Range requests (206 + Content-Range), so the
-        # browser seeks in long recordings without downloading them. Inline, never a download
-        # name taken from the file.
-        return FileResponse(path, media_type=kind)
+        return _audio_response(app, store, config, call_id)
 
     @app.post("/calls/{call_id}/decisions")
     def decide(
@@ -206,6 +208,9 @@ def create_app(config: ServeConfig) -> FastAPI:
             response.set_cookie(REVIEWER_COOKIE, who, max_age=180 * 86400, httponly=True, samesite="strict")
         return response
 
+
+
+def _add_audit_routes(app: FastAPI, store: Store, page: Page) -> None:
     @app.get("/disclosures", response_class=HTMLResponse)
     def disclosures(request: Request, params: Annotated[DisclosureParams, Query()]) -> HTMLResponse:
         narrow = {"item": params.item, "status": params.disclosure_status}
@@ -231,6 +236,9 @@ def create_app(config: ServeConfig) -> FastAPI:
         body = exports.to_json(_all_disclosures(store, params), given)
         return Response(body, media_type="application/json", headers={"Content-Disposition": 'attachment; filename="callqa-disclosures.json"'})
 
+
+
+def _add_agent_routes(app: FastAPI, store: Store, config: ServeConfig, page: Page) -> None:
     @app.get("/agents", response_class=HTMLResponse)
     def agents(request: Request, params: Annotated[Filters, Query()]) -> HTMLResponse:
         with store.session() as session:
@@ -255,7 +263,38 @@ def create_app(config: ServeConfig) -> FastAPI:
         return page(request, "cancellations.html", title="Quick cancellations", params=params, quick=quick, window=config.cancel_window_days,
                     rates=rates_by_agent(sold, quick))
 
-    return app
+
+
+def _audio_response(app: FastAPI, store: Store, config: ServeConfig, call_id: str) -> Response:
+    """A call's recording (or its --redact-audio copy): only audio, only from the recordings roots."""
+    with store.session() as session:
+        stored, audio_path, stored_record, speaker_method = call_audio_source(session, call_id)
+    if not stored:
+        return PlainTextResponse("no such call", status_code=404)
+    if speaker_method == "given":
+        return PlainTextResponse("this call was scored from a transcript: it has no audio", status_code=404)
+    state: AppState = app.state.callqa
+    try:
+        redacted = redacted_copy(stored_record, call_id)
+        if redacted is not None:
+            # the copy with silence over the masked PII, written by --redact-audio
+            return FileResponse(redacted, media_type=media_type(redacted))
+        try:
+            path = resolve_audio(audio_path, state.roots)
+        except AudioRefused as exc:
+            if exc.status != 403 or config.recordings_roots:
+                raise
+            # Default roots follow the store: a call stored since startup may add a folder.
+            with store.session() as session:
+                state.roots = default_roots(audio_paths(session))
+            path = resolve_audio(audio_path, state.roots)
+        kind = media_type(path)
+    except AudioRefused as exc:
+        return PlainTextResponse(exc.reason, status_code=exc.status)
+    # Starlette's FileResponse answers Range requests (206 + Content-Range), so the
+    # browser seeks in long recordings without downloading them. Inline, never a download
+    # name taken from the file.
+    return FileResponse(path, media_type=kind)
 
 
 def _may_decide(request: Request) -> bool:
