@@ -30,6 +30,7 @@ from callqa.speech.audio import (
     same_signal,
     with_duration,
 )
+from callqa.speech.crosstalk import drop_crosstalk
 from callqa.speech.guard import Dropped, why_drop
 from callqa.parallel import release_memory
 from callqa.settings import Settings
@@ -288,13 +289,25 @@ def transcribe_call(path: Path, settings: Settings, call_id: str | None = None) 
         if last:
             check_decoded(path, info, (decoded + block.shape[1]) / SAMPLE_RATE)
         offset_s = decoded / SAMPLE_RATE
+        found_in_block: dict[str, list[Segment]] = {}
         for name, samples in zip(names, block, strict=False):
             found, report = transcribe_channel(call_id, name, samples, backend, settings, offset_s)
-            segments.setdefault(name, []).extend(found)
+            found_in_block[name] = found
             reports.setdefault(name, []).append(report.vad)
             dropped.setdefault(name, []).extend(report.dropped)
             if name == "mono":
                 windows = windows + voice_windows(samples, [(w.start, w.end) for s in found for w in s.words], offset_s)
+        if len(names) == 2 and settings.crosstalk_guard:
+            # Each channel against the other's original words, so the order does not matter.
+            levels = [frame_energy_db(channel) for channel in block]
+            checked = {}
+            for k, name in enumerate(names):
+                other = names[1 - k]
+                checked[name], echo = drop_crosstalk(found_in_block[name], found_in_block[other], levels[k], levels[1 - k], offset_s, settings)
+                dropped[name].extend(echo)
+            found_in_block = checked
+        for name, found in found_in_block.items():
+            segments.setdefault(name, []).extend(found)
         decoded += block.shape[1]
         del block, samples
         release_memory()
@@ -332,6 +345,8 @@ def transcribe_call(path: Path, settings: Settings, call_id: str | None = None) 
         "language": settings.language,
         "beam_size": settings.beam_size,
         "vad": settings.vad,
+        "crosstalk_guard": settings.crosstalk_guard,
+        "domain_prompt": settings.domain_prompt,
         "settings_key": settings.transcription_key(),
     }
     return CallTranscription(

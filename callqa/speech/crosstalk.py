@@ -1,0 +1,143 @@
+"""Crosstalk guard for stereo calls: words one channel picked up from the other.
+
+A stereo recording keeps each party on its own channel, but line echo, a headset's sidetone
+or a bridge that mixes a little of each side into the other can leak one party's voice into
+the other's channel, typically 20-30 dB down. Whisper sees each channel alone, hears the leak
+and writes it as the wrong party's words.
+
+A word on one channel is taken for an echo when, under it, the other channel is louder by
+`crosstalk_margin_db` or more. A run of such consecutive words is dropped when it repeats the
+other channel's text: at least half its words (normalised) are among the words the other
+channel's transcript has within CONTEXT_S of it. Quiet words of one's own that say something
+else, e.g. a "yes" said under the other party's sentence that the other party did not say, are
+kept. Every drop is recorded beside the hallucination guard's, reason "crosstalk", rule
+XTALK-ECHO.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from callqa.settings import Settings
+from callqa.speech.guard import Dropped
+from callqa.speech.vad import FRAME_S
+from nlp.phrases import normalise
+from nlp.transcript import Segment, Word
+
+RULE = "XTALK-ECHO"
+CONTEXT_S = 1.0  # how far around an echo word the other channel's words are looked for
+MIN_SPAN_S = 0.12  # Whisper's word times are loose: a word's level is read over at least this
+
+
+def _tokens(text: str) -> list[str]:
+    return normalise(text).split()
+
+
+def span_level_db(frame_db: np.ndarray, start_s: float, end_s: float) -> float:
+    """Mean power (in dB) of the 30 ms frames under [start_s, end_s], times relative to frame_db's start."""
+    if end_s - start_s < MIN_SPAN_S:
+        mid = (start_s + end_s) / 2
+        start_s, end_s = mid - MIN_SPAN_S / 2, mid + MIN_SPAN_S / 2
+    first = max(0, int(start_s / FRAME_S))
+    last = max(first + 1, int(np.ceil(end_s / FRAME_S)))
+    part = frame_db[first:last]
+    if part.size == 0:
+        return -200.0
+    return float(10 * np.log10(np.mean(10 ** (part / 10))))
+
+
+def _nearby_words(other: list[Segment], start: float, end: float) -> set[str]:
+    found: set[str] = set()
+    for seg in other:
+        if seg.end < start - CONTEXT_S or seg.start > end + CONTEXT_S:
+            continue
+        for w in seg.words:
+            if w.end >= start - CONTEXT_S and w.start <= end + CONTEXT_S:
+                found.update(_tokens(w.text))
+    return found
+
+
+def _segment_of(seg: Segment, words: list[Word]) -> Segment:
+    return replace(
+        seg,
+        start=words[0].start,
+        end=words[-1].end,
+        text=" ".join(w.text for w in words if w.text).strip(),
+        confidence=round(float(np.mean([w.prob for w in words])), 3),
+        words=tuple(words),
+    )
+
+
+def drop_crosstalk(
+    own: list[Segment],
+    other: list[Segment],
+    own_db: np.ndarray,
+    other_db: np.ndarray,
+    offset_s: float,
+    settings: Settings,
+) -> tuple[list[Segment], list[Dropped]]:
+    """own's segments without the words that echo the other channel, and what was dropped.
+
+    own_db and other_db are the two channels' frame levels (callqa.speech.vad.frame_energy_db)
+    of the same block of audio, which starts offset_s into the call; segment times are call times.
+    """
+    margin = settings.crosstalk_margin_db
+    kept: list[Segment] = []
+    dropped: list[Dropped] = []
+    for seg in own:
+        louder = [
+            span_level_db(other_db, w.start - offset_s, w.end - offset_s) - span_level_db(own_db, w.start - offset_s, w.end - offset_s) >= margin
+            for w in seg.words
+        ]
+        if not any(louder):
+            kept.append(seg)
+            continue
+        # Runs of consecutive words under louder speech on the other channel.
+        runs: list[tuple[int, int]] = []
+        i = 0
+        while i < len(louder):
+            if louder[i]:
+                j = i
+                while j + 1 < len(louder) and louder[j + 1]:
+                    j += 1
+                runs.append((i, j + 1))
+                i = j + 1
+            else:
+                i += 1
+        echo = [False] * len(seg.words)
+        for a, b in runs:
+            words = seg.words[a:b]
+            tokens = [t for w in words for t in _tokens(w.text)]
+            if not tokens:
+                continue
+            nearby = _nearby_words(other, words[0].start, words[-1].end)
+            if sum(t in nearby for t in tokens) * 2 >= len(tokens):
+                for k in range(a, b):
+                    echo[k] = True
+                dropped.append(
+                    Dropped(
+                        seg.channel,
+                        round(words[0].start, 2),
+                        round(words[-1].end, 2),
+                        " ".join(w.text for w in words),
+                        "crosstalk",
+                        f"{RULE}:other_louder>={margin:g}dB&repeats_other",
+                    )
+                )
+        if not any(echo):
+            kept.append(seg)
+            continue
+        # What is left of the segment, split where echo words were taken out.
+        current: list[Word] = []
+        for word, is_echo in zip(seg.words, echo, strict=True):
+            if is_echo:
+                if current:
+                    kept.append(_segment_of(seg, current))
+                current = []
+            else:
+                current.append(word)
+        if current:
+            kept.append(_segment_of(seg, current))
+    return kept, dropped
