@@ -59,6 +59,10 @@ def _nearby_words(other: list[Segment], start: float, end: float) -> set[str]:
     return found
 
 
+def _repeats(word: Word, nearby: set[str]) -> bool:
+    return any(t in nearby for t in _tokens(word.text))
+
+
 def _segment_of(seg: Segment, words: list[Word]) -> Segment:
     return replace(
         seg,
@@ -113,7 +117,16 @@ def drop_crosstalk(
             if not tokens:
                 continue
             nearby = _nearby_words(other, words[0].start, words[-1].end)
-            if sum(t in nearby for t in tokens) * 2 >= len(tokens):
+            if sum(t in nearby for t in tokens) * 2 < len(tokens):
+                continue
+            # An echo run is what the other channel said; a word of one's own at its edge that
+            # the other channel did not say ("okay" under the other's sentence) stays.
+            while a < b and not _repeats(seg.words[a], nearby):
+                a += 1
+            while b > a and not _repeats(seg.words[b - 1], nearby):
+                b -= 1
+            words = seg.words[a:b]
+            if words:
                 for k in range(a, b):
                     echo[k] = True
                 dropped.append(
