@@ -76,10 +76,11 @@ class Settings:
     # dropped when the other channel is this many dB louder under it and says the same words.
     crosstalk_guard: bool = True
     crosstalk_margin_db: float = 15.0
-    # Decoding context. domain_prompt: Whisper's initial prompt names the words calls are
-    # expected to hold (the policy catalog's product names, disclosure vocabulary:
-    # callqa/speech/rules/domain_words.yaml). channel_context: condition each window on the
-    # channel's previous text.
+    # Decoding context, both off: measured in the README ("Real recordings"). domain_prompt:
+    # Whisper's initial prompt names the words calls are expected to hold (the policy catalog's
+    # product names, disclosure vocabulary: callqa/speech/rules/domain_words.yaml); it helped on
+    # the 3 real calls but made tiny.en skip whole stretches of the synthetic mono calls.
+    # channel_context: condition each window on the channel's previous text (no gain).
     domain_prompt: bool = False
     channel_context: bool = False
     # Analysis
