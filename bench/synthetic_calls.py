@@ -60,6 +60,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--domain-prompt", action="store_true")
     parser.add_argument("--channel-context", action="store_true")
+    parser.add_argument("--no-crosstalk-guard", action="store_true")
     parser.add_argument("--only", action="append", default=[], metavar="CALL_ID")
     parser.add_argument("--asr-cache", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--work-dir", default=os.environ.get("CALLQA_HOME", str(Path(__file__).resolve().parents[1] / ".callqa")))
@@ -75,12 +76,13 @@ def main() -> None:
 
     settings = Settings(
         model=args.model, beam_size=args.beam, threads=args.threads, work_dir=Path(args.work_dir),
-        domain_prompt=args.domain_prompt, channel_context=args.channel_context,
+        domain_prompt=args.domain_prompt, channel_context=args.channel_context, crosstalk_guard=not args.no_crosstalk_guard,
     )
     if args.vad_threshold is not None:
         settings = replace(settings, vad_threshold=args.vad_threshold, vad_fallback_threshold=min(settings.vad_fallback_threshold, args.vad_threshold))
     samples = [s for s in bundled_samples() if not args.only or s.call_id in args.only]
     total = [0, 0, 0, 0]
+    crosstalk = 0
     print(f"model={args.model} beam={args.beam} domain_prompt={args.domain_prompt} channel_context={args.channel_context} calls={len(samples)}")
     print("| call | layout | ref words | WER | key words matched |")
     print("|---|---|---|---|---|")
@@ -89,11 +91,12 @@ def main() -> None:
         hyp = " ".join(s.text for s in sorted(result.transcript.segments, key=lambda s: s.start))
         n, err, keys, hit = score_call(sample.reference, hyp, key_tokens(sample.call_id))
         total = [a + b for a, b in zip(total, (n, err, keys, hit), strict=True)]
+        crosstalk += sum(d.reason == "crosstalk" for c in result.channels for d in c.dropped)
         print(f"| {sample.call_id} | {sample.layout} | {n} | {err / n:.3f} | {hit}/{keys} |", flush=True)
     n, err, keys, hit = total
     print(
         f"RESULT model={args.model} beam={args.beam} domain_prompt={args.domain_prompt} channel_context={args.channel_context} "
-        f"calls={len(samples)} ref_words={n} wer={err / max(n, 1):.3f} key_words={keys} key_recall={hit / max(keys, 1):.3f}"
+        f"crosstalk_guard={not args.no_crosstalk_guard} calls={len(samples)} ref_words={n} wer={err / max(n, 1):.3f} key_words={keys} key_recall={hit / max(keys, 1):.3f} crosstalk_drops={crosstalk}"
     )
 
 

@@ -53,7 +53,7 @@ def test_real_two_party_mono_mixes_are_separated_word_by_word(inputs, settings) 
 
 # Measured with the default settings (bench/real_calls.py, 3 calls, 247 reference words) when
 # this bound was set; a regression bound, not a claim about other calls.
-STEREO_WER_BOUND = 0.085
+STEREO_ERRORS_BOUND = 21  # WER 0.085: 16 substitutions, 3 deletions, 2 insertions
 
 
 def test_real_stereo_calls_invent_no_more_words_than_measured(inputs, settings) -> None:
@@ -67,5 +67,6 @@ def test_real_stereo_calls_invent_no_more_words_than_measured(inputs, settings) 
         assert not [d for c in result.channels for d in c.dropped if d.reason == "crosstalk"], sid
         total.add(real.score(call.ref_words, real.hyp_words(result)))
     assert total.ref == 247
-    assert total.wer <= STEREO_WER_BOUND + 1e-9, (total.wer, total.sub, total.dele, total.ins)
+    assert total.sub + total.dele + total.ins <= STEREO_ERRORS_BOUND, (total.wer, total.sub, total.dele, total.ins)
+    assert total.wer <= 0.10
     assert total.ins <= 2, total.ins
