@@ -345,8 +345,6 @@ def transcribe_call(path: Path, settings: Settings, call_id: str | None = None) 
         "language": settings.language,
         "beam_size": settings.beam_size,
         "vad": settings.vad,
-        "crosstalk_guard": settings.crosstalk_guard,
-        "domain_prompt": settings.domain_prompt,
         "settings_key": settings.transcription_key(),
     }
     return CallTranscription(
