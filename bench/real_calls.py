@@ -132,8 +132,13 @@ def show_insertions(call: RealCall, result, kind: str) -> list[dict]:
     return found
 
 
-def write_inputs(call: RealCall, folder: Path, agent_left: bool) -> dict[str, Path]:
+def write_inputs(call: RealCall, folder: Path, agent_left: bool, leak_db: float | None = None) -> dict[str, Path]:
+    """leak_db: each stereo channel also carries the other party at this level (echo, e.g. -25),
+    to measure the crosstalk guard on real voices; the mono mix is left as it is."""
     pair = (call.agent, call.customer) if agent_left else (call.customer, call.agent)
+    if leak_db is not None:
+        gain = 10 ** (leak_db / 20)
+        pair = (np.clip(pair[0] + gain * pair[1], -1, 1), np.clip(pair[1] + gain * pair[0], -1, 1))
     stereo = np.stack(pair, axis=1)
     mono = np.clip(call.agent + call.customer, -1.0, 1.0)
     paths = {"stereo": folder / f"{call.sid}_stereo.wav", "mono": folder / f"{call.sid}_mono.wav", "agent_only": folder / f"{call.sid}_agent_only.wav"}
@@ -245,7 +250,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--domain-prompt", action="store_true", help="Whisper's initial prompt names the domain words (setting domain_prompt)")
     parser.add_argument("--channel-context", action="store_true", help="condition on the channel's previous text (setting channel_context)")
+    parser.add_argument("--crosstalk-margin-db", type=float, default=None)
     parser.add_argument("--no-crosstalk-guard", action="store_true", help="stereo: keep words that echo the other channel")
+    parser.add_argument("--leak-db", type=float, default=None, help="stereo: leak each party into the other's channel at this level (e.g. -25)")
     parser.add_argument("--only", choices=("stereo", "mono", "agent_only", "caller_only"), action="append", default=[], help="run only these inputs")
     parser.add_argument("--asr-cache", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--show-insertions", action="store_true", help="print every inserted word: time, channel, both parties' level under it")
@@ -265,6 +272,8 @@ def main() -> None:
 
     settings = Settings(model=args.model, beam_size=args.beam, threads=args.threads, work_dir=Path(args.work_dir))
     settings = replace(settings, domain_prompt=args.domain_prompt, channel_context=args.channel_context, crosstalk_guard=not args.no_crosstalk_guard)
+    if args.crosstalk_margin_db is not None:
+        settings = replace(settings, crosstalk_margin_db=args.crosstalk_margin_db)
     if args.vad_threshold is not None:
         settings = replace(settings, vad_threshold=args.vad_threshold, vad_fallback_threshold=min(settings.vad_fallback_threshold, args.vad_threshold))
     kinds = args.only or ["stereo", "mono", "agent_only"]  # caller_only on request
@@ -272,14 +281,15 @@ def main() -> None:
     one_voice = {"words": 0, "agent": 0, "calls": 0, "said_one": 0}
     caller_alone = {"words": 0, "customer": 0, "calls": 0, "said_one": 0}
     audio_s = wall_s = 0.0
-    options = f"domain_prompt={settings.domain_prompt} channel_context={settings.channel_context} crosstalk_guard={settings.crosstalk_guard}"
+    crosstalk_drops = 0
+    options = f"domain_prompt={settings.domain_prompt} channel_context={settings.channel_context} crosstalk_guard={settings.crosstalk_guard} margin_db={settings.crosstalk_margin_db:g} leak_db={args.leak_db}"
     print(f"model={args.model} beam={args.beam} vad_threshold={settings.vad_threshold} {options} calls={len(CALLS)}")
     print("| call | input | ref words | WER | ins/ref | ins share | who-spoke | speakers |")
     print("|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for n, sid in enumerate(CALLS):
             call = load_call(sid)
-            paths = write_inputs(call, Path(tmp), agent_left=n % 2 == 0)
+            paths = write_inputs(call, Path(tmp), agent_left=n % 2 == 0, leak_db=args.leak_db)
             for kind in kinds:
                 started = time.perf_counter()
                 result = transcribe_call(paths[kind], settings, call_id=f"{sid}-{kind}")
@@ -305,6 +315,7 @@ def main() -> None:
                     print(f"| {sid} | agent alone | - | - | - | - | {given}/{len(hyp)} to agent | {how} |", flush=True)
                     continue
                 s = score(call.ref_words, hyp)
+                crosstalk_drops += sum(d.reason == "crosstalk" for c in result.channels for d in c.dropped)
                 if args.show_insertions:
                     show_insertions(call, result, kind)
                 totals[kind].add(s)
@@ -327,7 +338,7 @@ def main() -> None:
         f"RESULT model={args.model} beam={args.beam} vad_threshold={settings.vad_threshold} {options} calls={len(CALLS)} "
         f"ref_words={max(st.ref, mo.ref)} wer_stereo={st.wer:.3f} wer_mono={mo.wer:.3f} ins_stereo={st.ins_rate:.3f} "
         f"ins_mono={mo.ins_rate:.3f} who_spoke_mono={mo.who:.3f} who_words={mo.matched} one_voice_agent_share={share:.3f} "
-        f"one_voice_words={one_voice['words']} xrt={audio_s / max(wall_s, 1e-9):.2f}"
+        f"one_voice_words={one_voice['words']} crosstalk_drops={crosstalk_drops} xrt={audio_s / max(wall_s, 1e-9):.2f}"
     )
 
 

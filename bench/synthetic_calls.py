@@ -60,6 +60,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--domain-prompt", action="store_true")
     parser.add_argument("--channel-context", action="store_true")
+    parser.add_argument("--crosstalk-margin-db", type=float, default=None)
     parser.add_argument("--no-crosstalk-guard", action="store_true")
     parser.add_argument("--only", action="append", default=[], metavar="CALL_ID")
     parser.add_argument("--asr-cache", type=Path, default=None, help=argparse.SUPPRESS)
@@ -78,6 +79,8 @@ def main() -> None:
         model=args.model, beam_size=args.beam, threads=args.threads, work_dir=Path(args.work_dir),
         domain_prompt=args.domain_prompt, channel_context=args.channel_context, crosstalk_guard=not args.no_crosstalk_guard,
     )
+    if args.crosstalk_margin_db is not None:
+        settings = replace(settings, crosstalk_margin_db=args.crosstalk_margin_db)
     if args.vad_threshold is not None:
         settings = replace(settings, vad_threshold=args.vad_threshold, vad_fallback_threshold=min(settings.vad_fallback_threshold, args.vad_threshold))
     samples = [s for s in bundled_samples() if not args.only or s.call_id in args.only]

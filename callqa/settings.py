@@ -73,9 +73,10 @@ class Settings:
     compression_ratio_threshold: float = 2.4
     min_segment_energy: float = 0.3  # share of a segment's span that must be voiced by energy
     # Stereo crosstalk guard (callqa/speech/crosstalk.py): a run of words on one channel is
-    # dropped when the other channel is this many dB louder under it and says the same words.
+    # dropped when the other channel is this many dB louder under it and it says the same words
+    # or its loudness follows the other channel's.
     crosstalk_guard: bool = True
-    crosstalk_margin_db: float = 15.0
+    crosstalk_margin_db: float = 10.0
     # Decoding context, both off: measured in the README ("Real recordings"). domain_prompt:
     # Whisper's initial prompt names the words calls are expected to hold (the policy catalog's
     # product names, disclosure vocabulary: callqa/speech/rules/domain_words.yaml); it helped on

@@ -107,3 +107,23 @@ def test_agent_leaking_at_minus_25_db_into_the_customer_channel(tmp_path: Path, 
     # The agent's channel is untouched, and nothing was taken from it.
     assert _words(guarded, "left") == _words(unguarded, "left")
     assert not [d for c in guarded.channels if c.channel == "left" for d in c.dropped if d.reason == "crosstalk"]
+
+
+def test_an_echo_whisper_wrote_as_other_words_is_known_by_its_loudness_contour() -> None:
+    rng = np.random.default_rng(1)
+    contour = -20.0 + 8.0 * np.sin(np.linspace(0, 12, 40)) + rng.normal(0, 1.0, 40)  # 1.2 s of speech
+    left_db = _levels(5, [])
+    left_db[33:73] = contour
+    agent = _seg("left", [("account", 1.0, 1.5), ("balance", 1.5, 2.1)])
+    # The leak, 25 dB down, written as something else.
+    echo = _seg("right", [("cowbellies", 1.05, 2.1)])
+    right_db = _levels(5, [])
+    right_db[33:73] = contour - 25.0
+    kept, dropped = drop_crosstalk([echo], [agent], right_db, left_db, 0.0, Settings())
+    assert kept == [] and "follows_other" in dropped[0].rule
+    # The customer's own quiet "mhm" under the same sentence has its own contour: kept.
+    own = _seg("right", [("mhm", 1.2, 1.8)])
+    right_db = _levels(5, [])
+    right_db[40:60] = -36.0 + 4.0 * np.cos(np.linspace(0, 3, 20))
+    kept, dropped = drop_crosstalk([own], [agent], right_db, left_db, 0.0, Settings())
+    assert kept == [own] and dropped == []

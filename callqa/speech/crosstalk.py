@@ -29,6 +29,8 @@ from nlp.transcript import Segment, Word
 RULE = "XTALK-ECHO"
 CONTEXT_S = 1.0  # how far around an echo word the other channel's words are looked for
 MIN_SPAN_S = 0.12  # Whisper's word times are loose: a word's level is read over at least this
+ENVELOPE_R = 0.8  # correlation of the two channels' frame levels over a run that marks an echo
+ENVELOPE_MIN_FRAMES = 10  # ... over at least this many 30 ms frames (the run is padded to it)
 
 
 def _tokens(text: str) -> list[str]:
@@ -57,6 +59,22 @@ def _nearby_words(other: list[Segment], start: float, end: float) -> set[str]:
             if w.end >= start - CONTEXT_S and w.start <= end + CONTEXT_S:
                 found.update(_tokens(w.text))
     return found
+
+
+def _follows(own_db: np.ndarray, other_db: np.ndarray, start_s: float, end_s: float) -> bool:
+    """Whether own's frame levels rise and fall with other's over [start_s, end_s] (block
+    times): an echo is a scaled copy, one's own speech has its own contour."""
+    first = max(0, int(start_s / FRAME_S))
+    last = int(np.ceil(end_s / FRAME_S))
+    if last - first < ENVELOPE_MIN_FRAMES:
+        pad = (ENVELOPE_MIN_FRAMES - (last - first) + 1) // 2
+        first, last = max(0, first - pad), last + pad
+    a = np.maximum(own_db[first:last], -100.0)
+    b = np.maximum(other_db[first:last], -100.0)
+    n = min(a.size, b.size)
+    if n < ENVELOPE_MIN_FRAMES or np.std(a[:n]) < 1e-6 or np.std(b[:n]) < 1e-6:
+        return False
+    return float(np.corrcoef(a[:n], b[:n])[0, 1]) >= ENVELOPE_R
 
 
 def _repeats(word: Word, nearby: set[str]) -> bool:
@@ -117,14 +135,21 @@ def drop_crosstalk(
             if not tokens:
                 continue
             nearby = _nearby_words(other, words[0].start, words[-1].end)
-            if sum(t in nearby for t in tokens) * 2 < len(tokens):
+            if _follows(own_db, other_db, words[0].start - offset_s, words[-1].end - offset_s):
+                # A loudness contour that follows the other channel's is an echo whatever Whisper
+                # made of it (it often writes a quiet leak as other words: "cowbellies" for
+                # "account balance").
+                rule = f"{RULE}:other_louder>={margin:g}dB&follows_other_r>={ENVELOPE_R:g}"
+            elif sum(t in nearby for t in tokens) * 2 >= len(tokens):
+                # What the other channel said; a word of one's own at the run's edge that the
+                # other channel did not say ("okay" under the other's sentence) stays.
+                while a < b and not _repeats(seg.words[a], nearby):
+                    a += 1
+                while b > a and not _repeats(seg.words[b - 1], nearby):
+                    b -= 1
+                rule = f"{RULE}:other_louder>={margin:g}dB&repeats_other"
+            else:
                 continue
-            # An echo run is what the other channel said; a word of one's own at its edge that
-            # the other channel did not say ("okay" under the other's sentence) stays.
-            while a < b and not _repeats(seg.words[a], nearby):
-                a += 1
-            while b > a and not _repeats(seg.words[b - 1], nearby):
-                b -= 1
             words = seg.words[a:b]
             if words:
                 for k in range(a, b):
@@ -136,7 +161,7 @@ def drop_crosstalk(
                         round(words[-1].end, 2),
                         " ".join(w.text for w in words),
                         "crosstalk",
-                        f"{RULE}:other_louder>={margin:g}dB&repeats_other",
+                        rule,
                     )
                 )
         if not any(echo):
