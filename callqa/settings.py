@@ -77,6 +77,7 @@ class Settings:
     # or its loudness follows the other channel's.
     crosstalk_guard: bool = True
     crosstalk_margin_db: float = 10.0
+    crosstalk_gate: bool = True  # also silence echo-only frames before the VAD and Whisper
     # Decoding context, both off: measured in the README ("Real recordings"). domain_prompt:
     # Whisper's initial prompt names the words calls are expected to hold (the policy catalog's
     # product names, disclosure vocabulary: callqa/speech/rules/domain_words.yaml); it helped on

@@ -179,3 +179,42 @@ def drop_crosstalk(
         if current:
             kept.append(_segment_of(seg, current))
     return kept, dropped
+
+
+GATE_FRAMES = 10  # the sliding window (30 ms frames) over which the gate compares contours
+
+
+def gate_echo(own: np.ndarray, other: np.ndarray, settings: Settings) -> np.ndarray:
+    """own with the frames that hold only the other party's echo silenced, before the VAD and
+    Whisper see it: frames where the other channel is crosstalk_margin_db louder and own's level
+    follows other's over the surrounding GATE_FRAMES (r >= ENVELOPE_R). own itself (not a copy)
+    when nothing is gated, so a clean channel decodes exactly as without the gate."""
+    from callqa.speech.vad import SAMPLE_RATE, frame_energy_db, voiced_frames
+
+    own_db, other_db = frame_energy_db(own), frame_energy_db(other)
+    n = min(own_db.size, other_db.size)
+    if n < GATE_FRAMES:
+        return own
+    a, b = np.maximum(own_db[:n], -100.0), np.maximum(other_db[:n], -100.0)
+    louder = b - a >= settings.crosstalk_margin_db
+    if not louder.any():
+        return own
+    wa = np.lib.stride_tricks.sliding_window_view(a, GATE_FRAMES)
+    wb = np.lib.stride_tricks.sliding_window_view(b, GATE_FRAMES)
+    da, db = wa - wa.mean(axis=1, keepdims=True), wb - wb.mean(axis=1, keepdims=True)
+    denom = np.sqrt((da**2).sum(axis=1) * (db**2).sum(axis=1))
+    r = np.where(denom > 1e-9, (da * db).sum(axis=1) / np.maximum(denom, 1e-9), 0.0)
+    follows = np.zeros(n, dtype=bool)
+    # A frame follows when any window holding it does (windows start at 0 .. n - GATE_FRAMES).
+    for k in np.flatnonzero(r >= ENVELOPE_R):
+        follows[k : k + GATE_FRAMES] = True
+    # Only frames with something in them: silencing a line's noise floor changes nothing a
+    # listener hears but changes what Whisper writes elsewhere in the window.
+    gate = louder & follows & voiced_frames(own)[:n]
+    if not gate.any():
+        return own
+    frame = int(SAMPLE_RATE * FRAME_S)
+    out = own.copy()
+    for k in np.flatnonzero(gate):
+        out[k * frame : (k + 1) * frame] = 0.0
+    return out

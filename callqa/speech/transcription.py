@@ -30,7 +30,7 @@ from callqa.speech.audio import (
     same_signal,
     with_duration,
 )
-from callqa.speech.crosstalk import drop_crosstalk
+from callqa.speech.crosstalk import drop_crosstalk, gate_echo
 from callqa.speech.guard import Dropped, why_drop
 from callqa.parallel import release_memory
 from callqa.settings import Settings
@@ -290,6 +290,8 @@ def transcribe_call(path: Path, settings: Settings, call_id: str | None = None) 
             check_decoded(path, info, (decoded + block.shape[1]) / SAMPLE_RATE)
         offset_s = decoded / SAMPLE_RATE
         found_in_block: dict[str, list[Segment]] = {}
+        if len(names) == 2 and settings.crosstalk_gate:
+            block = np.stack([gate_echo(block[0], block[1], settings), gate_echo(block[1], block[0], settings)])
         for name, samples in zip(names, block, strict=False):
             found, report = transcribe_channel(call_id, name, samples, backend, settings, offset_s)
             found_in_block[name] = found
