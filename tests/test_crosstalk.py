@@ -109,3 +109,51 @@ def test_agent_leaking_at_minus_25_db_into_the_customer_channel(tmp_path: Path, 
         # The agent's channel keeps its words, and nothing was taken from it.
         assert SequenceMatcher(None, _words(clean, "left"), _words(result, "left")).ratio() >= 0.95
         assert not [d for c in result.channels if c.channel == "left" for d in c.dropped if d.reason == "crosstalk"]
+
+
+def _speechlike(seconds: float, rate: int, seed: int) -> np.ndarray:
+    """Noise under a syllable-rate envelope (4 Hz), at about -20 dBFS: enough for level contours."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * rate)) / rate
+    envelope = 0.5 * (1 + np.sin(2 * np.pi * 4 * t + seed)) ** 2
+    return (0.1 * envelope * rng.standard_normal(t.size)).astype(np.float32)
+
+
+def test_gate_silences_the_echo_and_leaves_own_speech() -> None:
+    from callqa.speech.crosstalk import gate_echo
+
+    rate = 16000
+    other = _speechlike(3.0, rate, 1)
+    other[: rate] = 0.0  # the other party talks from 1 s on
+    floor = (np.random.default_rng(9).standard_normal(3 * rate) * 10 ** (-70 / 20)).astype(np.float32)
+    own_speech = np.zeros(3 * rate, np.float32)
+    own_speech[: rate] = _speechlike(1.0, rate, 5)  # own party talks in the first second
+    own = own_speech + floor + other * 10 ** (-25 / 20)
+
+    gated = gate_echo(own, other, Settings())
+    level = lambda x: 20 * np.log10(np.sqrt(np.mean(x.astype(np.float64) ** 2)) + 1e-12)  # noqa: E731
+    assert level(gated[int(1.2 * rate) :]) < level(own[int(1.2 * rate) :]) - 15  # the echo is gone
+    assert np.array_equal(gated[: int(0.95 * rate)], own[: int(0.95 * rate)])  # own speech untouched
+    # A clean channel comes back as it was (the same object: nothing to decode differently).
+    clean = own_speech + floor
+    assert gate_echo(clean, other, Settings()) is clean
+
+
+def test_an_echo_whisper_wrote_as_other_words_is_known_by_its_loudness_contour() -> None:
+    rng = np.random.default_rng(1)
+    contour = -20.0 + 8.0 * np.sin(np.linspace(0, 12, 40)) + rng.normal(0, 1.0, 40)  # 1.2 s of speech
+    left_db = _levels(5, [])
+    left_db[33:73] = contour
+    agent = _seg("left", [("account", 1.0, 1.5), ("balance", 1.5, 2.1)])
+    # The leak, 25 dB down, written as something else.
+    echo = _seg("right", [("cowbellies", 1.05, 2.1)])
+    right_db = _levels(5, [])
+    right_db[33:73] = contour - 25.0
+    kept, dropped = drop_crosstalk([echo], [agent], right_db, left_db, 0.0, Settings())
+    assert kept == [] and "follows_other" in dropped[0].rule
+    # The customer's own quiet "mhm" under the same sentence has its own contour: kept.
+    own = _seg("right", [("mhm", 1.2, 1.8)])
+    right_db = _levels(5, [])
+    right_db[40:60] = -36.0 + 4.0 * np.cos(np.linspace(0, 3, 20))
+    kept, dropped = drop_crosstalk([own], [agent], right_db, left_db, 0.0, Settings())
+    assert kept == [own] and dropped == []

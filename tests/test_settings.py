@@ -92,7 +92,7 @@ def test_editing_a_speech_rule_changes_the_transcription_key():
 
 def test_decoding_context_settings_are_part_of_the_transcription_key(tmp_path: Path) -> None:
     base = Settings()
-    for change in ({"domain_prompt": True}, {"channel_context": True}, {"crosstalk_guard": False}, {"crosstalk_margin_db": 20.0}):
+    for change in ({"domain_prompt": True}, {"channel_context": True}, {"crosstalk_guard": False}, {"crosstalk_gate": False}, {"crosstalk_margin_db": 20.0}):
         assert base.with_overrides(**change).transcription_key() != base.transcription_key(), change
     # With the domain prompt on, the policy catalog's product names are part of the prompt, so of the key.
     policy = tmp_path / "policy.yaml"
