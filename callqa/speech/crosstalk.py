@@ -1,17 +1,22 @@
-"""Crosstalk guard for stereo calls: words one channel picked up from the other.
+"""Crosstalk on stereo calls: one party's voice in the other party's channel.
 
 A stereo recording keeps each party on its own channel, but line echo, a headset's sidetone
 or a bridge that mixes a little of each side into the other can leak one party's voice into
 the other's channel, typically 20-30 dB down. Whisper sees each channel alone, hears the leak
-and writes it as the wrong party's words.
+and writes it as the wrong party's words. Two steps (settings crosstalk_gate, crosstalk_guard,
+crosstalk_margin_db; measured in the README, "Voice activity and hallucinations"):
 
-A word on one channel is taken for an echo when, under it, the other channel is louder by
-`crosstalk_margin_db` or more. A run of such consecutive words is dropped when it repeats the
-other channel's text: at least half its words (normalised) are among the words the other
-channel's transcript has within CONTEXT_S of it. Quiet words of one's own that say something
-else, e.g. a "yes" said under the other party's sentence that the other party did not say, are
-kept. Every drop is recorded beside the hallucination guard's, reason "crosstalk", rule
-XTALK-ECHO.
+gate_echo, before decoding: the voiced 30 ms frames of a channel under which the other channel
+is crosstalk_margin_db louder and whose level follows the other channel's over the surrounding
+GATE_FRAMES are silenced. A channel with nothing to gate is returned as it was.
+
+drop_crosstalk, after decoding: a run of consecutive words under which the other channel is
+crosstalk_margin_db louder is dropped when its loudness contour follows the other channel's
+(frame levels correlated at ENVELOPE_R or more: Whisper often writes a quiet leak as other
+words), or when at least half its words (normalised) are among the words the other channel's
+transcript has within CONTEXT_S of it (then words at either end of the run that the other channel
+did not say are kept, e.g. a "yes" said under the other party's sentence). Every drop is recorded
+beside the hallucination guard's, reason "crosstalk", rule XTALK-ECHO:<which evidence>.
 """
 
 from __future__ import annotations

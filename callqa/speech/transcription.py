@@ -1,8 +1,9 @@
 """One call from audio file to a speaker-attributed, time-aligned Transcript.
 
-decode -> per channel: VAD (checked against energy) -> Whisper on the speech only ->
-timestamps mapped back to the call -> split at pauses -> hallucination guard -> segments;
-then speaker roles from the channel layout and the text.
+decode -> (stereo: the other party's echo silenced) -> per channel: VAD (checked against
+energy) -> Whisper on the speech only -> timestamps mapped back to the call -> split at pauses
+-> hallucination guard -> (stereo: crosstalk guard) -> segments; then speaker roles from the
+channel layout and the text.
 
 The recording streams through in blocks (callqa.speech.audio.BLOCK_S, five minutes; a call shorter
 than that is one block), each cut at a quiet moment, so a two-hour recording never has more
