@@ -251,7 +251,7 @@ def main() -> None:
     parser.add_argument("--domain-prompt", action="store_true", help="Whisper's initial prompt names the domain words (setting domain_prompt)")
     parser.add_argument("--channel-context", action="store_true", help="condition on the channel's previous text (setting channel_context)")
     parser.add_argument("--crosstalk-margin-db", type=float, default=None)
-    parser.add_argument("--crosstalk-gate", action="store_true", help="silence echo-only frames before decoding (setting crosstalk_gate)")
+    parser.add_argument("--no-crosstalk-gate", action="store_true", help="stereo: do not silence echo-only frames before decoding (setting crosstalk_gate)")
     parser.add_argument("--no-crosstalk-guard", action="store_true", help="stereo: keep words that echo the other channel")
     parser.add_argument("--leak-db", type=float, default=None, help="stereo: leak each party into the other's channel at this level (e.g. -25)")
     parser.add_argument("--only", choices=("stereo", "mono", "agent_only", "caller_only"), action="append", default=[], help="run only these inputs")
@@ -273,7 +273,7 @@ def main() -> None:
 
     settings = Settings(model=args.model, beam_size=args.beam, threads=args.threads, work_dir=Path(args.work_dir))
     settings = replace(settings, domain_prompt=args.domain_prompt, channel_context=args.channel_context, crosstalk_guard=not args.no_crosstalk_guard)
-    settings = replace(settings, crosstalk_gate=args.crosstalk_gate)
+    settings = replace(settings, crosstalk_gate=not args.no_crosstalk_gate)
     if args.crosstalk_margin_db is not None:
         settings = replace(settings, crosstalk_margin_db=args.crosstalk_margin_db)
     if args.vad_threshold is not None:

@@ -61,7 +61,7 @@ def main() -> None:
     parser.add_argument("--domain-prompt", action="store_true")
     parser.add_argument("--channel-context", action="store_true")
     parser.add_argument("--crosstalk-margin-db", type=float, default=None)
-    parser.add_argument("--crosstalk-gate", action="store_true")
+    parser.add_argument("--no-crosstalk-gate", action="store_true")
     parser.add_argument("--no-crosstalk-guard", action="store_true")
     parser.add_argument("--only", action="append", default=[], metavar="CALL_ID")
     parser.add_argument("--asr-cache", type=Path, default=None, help=argparse.SUPPRESS)
@@ -80,7 +80,7 @@ def main() -> None:
         model=args.model, beam_size=args.beam, threads=args.threads, work_dir=Path(args.work_dir),
         domain_prompt=args.domain_prompt, channel_context=args.channel_context, crosstalk_guard=not args.no_crosstalk_guard,
     )
-    settings = replace(settings, crosstalk_gate=args.crosstalk_gate)
+    settings = replace(settings, crosstalk_gate=not args.no_crosstalk_gate)
     if args.crosstalk_margin_db is not None:
         settings = replace(settings, crosstalk_margin_db=args.crosstalk_margin_db)
     if args.vad_threshold is not None:
@@ -101,7 +101,7 @@ def main() -> None:
     n, err, keys, hit = total
     print(
         f"RESULT model={args.model} beam={args.beam} domain_prompt={args.domain_prompt} channel_context={args.channel_context} "
-        f"crosstalk_guard={not args.no_crosstalk_guard} gate={args.crosstalk_gate} calls={len(samples)} ref_words={n} wer={err / max(n, 1):.3f} key_words={keys} key_recall={hit / max(keys, 1):.3f} crosstalk_drops={crosstalk}"
+        f"crosstalk_guard={not args.no_crosstalk_guard} gate={not args.no_crosstalk_gate} calls={len(samples)} ref_words={n} wer={err / max(n, 1):.3f} key_words={keys} key_recall={hit / max(keys, 1):.3f} crosstalk_drops={crosstalk}"
     )
 
 
