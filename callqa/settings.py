@@ -81,6 +81,19 @@ class Settings:
     # recording with silence over the masked spans (<out>/redacted-audio/<call_id>.wav).
     redact: bool = True
     redact_audio: bool = False
+    # Stereo crosstalk guard (callqa/speech/crosstalk.py): a run of words on one channel is
+    # dropped when the other channel is this many dB louder under it and it says the same words
+    # or its loudness follows the other channel's.
+    crosstalk_guard: bool = True
+    crosstalk_margin_db: float = 10.0
+    crosstalk_gate: bool = True  # also silence echo-only frames before the VAD and Whisper
+    # Decoding context, both off: measured in the README ("Real recordings"). domain_prompt:
+    # Whisper's initial prompt names the words calls are expected to hold (the policy catalog's
+    # product names, disclosure vocabulary: callqa/speech/rules/domain_words.yaml); it helped on
+    # the 3 real calls but made tiny.en skip whole stretches of the synthetic mono calls.
+    # channel_context: condition each window on the channel's previous text (no gain).
+    domain_prompt: bool = False
+    channel_context: bool = False
     # Analysis
     policy: Path | None = None  # QA policy YAML; None: nlp/policy/default.yaml
     sentiment_model_dir: Path | None = None  # a Hugging Face sequence-classification model directory
@@ -126,6 +139,8 @@ class Settings:
                 raise SettingsError(f"{name} must be between 0 and 1, not {value}")
         if self.vad_fallback_threshold > self.vad_threshold:
             raise SettingsError("vad_fallback_threshold must not be above vad_threshold")
+        if self.crosstalk_margin_db <= 0:
+            raise SettingsError(f"crosstalk_margin_db must be positive, not {self.crosstalk_margin_db}")
         if self.turn_gap_s <= 0 or self.mono_split_gap_s <= 0:
             raise SettingsError("turn_gap_s and mono_split_gap_s must be positive")
         for name in ("agent_names", "customer_names"):
@@ -170,6 +185,11 @@ class Settings:
         relevant["transcription_version"] = TRANSCRIPTION_VERSION
         # The speaker-role and hallucination rules change a transcript as much as a setting does.
         relevant["speech_rules"] = rules_hash("callqa.speech")
+        if self.domain_prompt:
+            # The prompt names the policy catalog's products: a new catalog is a new transcript.
+            from nlp.policy import cached_policy
+
+            relevant["catalog_names"] = sorted(n for p in cached_policy(str(self.policy) if self.policy else None).catalog for n in p.names)
         return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:

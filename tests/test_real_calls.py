@@ -49,3 +49,24 @@ def test_real_two_party_mono_mixes_are_separated_word_by_word(inputs, settings) 
         total.add(real.score(call.ref_words, real.hyp_words(result)))
     # 3 calls, ~230 matched words; 0.991 measured with tiny.en when this test was written.
     assert total.matched >= 150 and total.who >= 0.95, (total.role_right, total.matched)
+
+
+# Measured with the default settings (bench/real_calls.py, 3 calls, 247 reference words) when
+# this bound was set; a regression bound, not a claim about other calls.
+STEREO_ERRORS_BOUND = 21  # WER 0.085: 16 substitutions, 3 deletions, 2 insertions
+
+
+def test_real_stereo_calls_invent_no_more_words_than_measured(inputs, settings) -> None:
+    from callqa.speech.transcription import transcribe_call
+
+    total = real.Score()
+    for sid, (call, paths) in inputs.items():
+        result = transcribe_call(paths["stereo"], settings)
+        assert result.speakers.method == "channel", (sid, result.speakers.reason)
+        # The parties were recorded apart: nothing leaks, so the crosstalk guard has nothing to drop.
+        assert not [d for c in result.channels for d in c.dropped if d.reason == "crosstalk"], sid
+        total.add(real.score(call.ref_words, real.hyp_words(result)))
+    assert total.ref == 247
+    assert total.sub + total.dele + total.ins <= STEREO_ERRORS_BOUND, (total.wer, total.sub, total.dele, total.ins)
+    assert total.wer <= 0.10
+    assert total.ins <= 2, total.ins

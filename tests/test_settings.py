@@ -17,6 +17,7 @@ from callqa.settings import Settings, SettingsError, load_settings
         ({"workers": -1}, "workers must be 'auto' or a positive"),
         ({"threads": "many"}, "threads must be 'auto'"),
         ({"cluster": "tcp://h:8786", "local_cluster": 2}, "not both"),
+        ({"crosstalk_margin_db": 0}, "crosstalk_margin_db"),
     ],
 )
 def test_bad_settings_fail_early_with_the_field_named(overrides: dict, message: str) -> None:
@@ -87,3 +88,27 @@ def test_editing_a_speech_rule_changes_the_transcription_key():
         rules_hash.cache_clear()
     assert after != before
     assert Settings().transcription_key() == before
+
+
+def test_decoding_context_settings_are_part_of_the_transcription_key(tmp_path: Path) -> None:
+    base = Settings()
+    for change in ({"domain_prompt": True}, {"channel_context": True}, {"crosstalk_guard": False}, {"crosstalk_gate": False}, {"crosstalk_margin_db": 20.0}):
+        assert base.with_overrides(**change).transcription_key() != base.transcription_key(), change
+    # With the domain prompt on, the policy catalog's product names are part of the prompt, so of the key.
+    policy = tmp_path / "policy.yaml"
+    default = Path(__file__).resolve().parents[1] / "nlp" / "policy" / "default.yaml"
+    policy.write_text(default.read_text().replace("catalog: []", """catalog:
+  - id: unlimited_plan
+    names: ["Unlimited plan"]
+    kind: upsell
+    fits_needs: []"""))
+    prompted = base.with_overrides(domain_prompt=True)
+    with_catalog = prompted.with_overrides(policy=policy)
+    assert with_catalog.transcription_key() != prompted.transcription_key()
+    assert base.with_overrides(policy=policy).transcription_key() == base.transcription_key()
+
+    from callqa.speech.asr import domain_prompt
+
+    assert domain_prompt(base) is None
+    text = domain_prompt(with_catalog)
+    assert text.startswith("Unlimited plan, ") and "cancellation fee" in text and "twelve-month contract" in text

@@ -39,6 +39,28 @@ class AsrSegment:
     compression_ratio: float
 
 
+@functools.lru_cache(maxsize=8)
+def _domain_prompt(policy: str | None) -> str:
+    import yaml
+
+    from callqa.speech import SPEECH_RULES
+    from nlp.phrases import rules_path
+    from nlp.policy import cached_policy
+
+    names = [name for product in cached_policy(policy).catalog for name in product.names]
+    words = yaml.safe_load(rules_path("domain_words.yaml", SPEECH_RULES).read_text()).get("words") or []
+    seen: dict[str, None] = dict.fromkeys(n.strip() for n in [*names, *words] if n and n.strip())
+    return ", ".join(seen) + "."
+
+
+def domain_prompt(s: Settings) -> str | None:
+    """Whisper's initial prompt when the domain_prompt setting is on: the policy catalog's
+    product names, then callqa/speech/rules/domain_words.yaml, as one comma-separated line."""
+    if not s.domain_prompt:
+        return None
+    return _domain_prompt(str(s.policy) if s.policy else None)
+
+
 class AsrBackend(Protocol):
     name: str
     model: ResolvedModel
@@ -67,7 +89,8 @@ class FasterWhisperBackend:
             word_timestamps=True,
             vad_filter=False,  # callqa runs the VAD itself, to check and record its coverage
             # Calls are many short turns: carrying text across them feeds repetition loops.
-            condition_on_previous_text=False,
+            condition_on_previous_text=s.channel_context,
+            initial_prompt=domain_prompt(s),
             no_speech_threshold=s.no_speech_threshold,
             log_prob_threshold=s.logprob_threshold,
             compression_ratio_threshold=s.compression_ratio_threshold,
@@ -117,7 +140,8 @@ class OpenAIWhisperBackend:
             beam_size=s.beam_size,
             best_of=s.beam_size,
             word_timestamps=True,
-            condition_on_previous_text=False,
+            condition_on_previous_text=s.channel_context,
+            initial_prompt=domain_prompt(s),
             no_speech_threshold=s.no_speech_threshold,
             logprob_threshold=s.logprob_threshold,
             compression_ratio_threshold=s.compression_ratio_threshold,

@@ -27,7 +27,7 @@ class Dropped:
     start: float
     end: float
     text: str
-    reason: str  # no_speech | repetition | silence | phantom_phrase
+    reason: str  # no_speech | repetition | silence | phantom_phrase | crosstalk (callqa.speech.crosstalk)
     rule: str  # the threshold or rule id that fired
 
     def to_dict(self) -> dict:

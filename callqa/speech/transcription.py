@@ -1,8 +1,9 @@
 """One call from audio file to a speaker-attributed, time-aligned Transcript.
 
-decode -> per channel: VAD (checked against energy) -> Whisper on the speech only ->
-timestamps mapped back to the call -> split at pauses -> hallucination guard -> segments;
-then speaker roles from the channel layout and the text.
+decode -> (stereo: the other party's echo silenced) -> per channel: VAD (checked against
+energy) -> Whisper on the speech only -> timestamps mapped back to the call -> split at pauses
+-> hallucination guard -> (stereo: crosstalk guard) -> segments; then speaker roles from the
+channel layout and the text.
 
 The recording streams through in blocks (callqa.speech.audio.BLOCK_S, five minutes; a call shorter
 than that is one block), each cut at a quiet moment, so a two-hour recording never has more
@@ -30,6 +31,7 @@ from callqa.speech.audio import (
     same_signal,
     with_duration,
 )
+from callqa.speech.crosstalk import drop_crosstalk, gate_echo
 from callqa.speech.guard import Dropped, why_drop
 from callqa.parallel import release_memory
 from callqa.settings import Settings
@@ -290,13 +292,27 @@ def transcribe_call(path: Path, settings: Settings, call_id: str | None = None) 
         if last:
             check_decoded(path, info, (decoded + block.shape[1]) / SAMPLE_RATE)
         offset_s = decoded / SAMPLE_RATE
+        found_in_block: dict[str, list[Segment]] = {}
+        if len(names) == 2 and settings.crosstalk_gate:
+            block = np.stack([gate_echo(block[0], block[1], settings), gate_echo(block[1], block[0], settings)])
         for name, samples in zip(names, block, strict=False):
             found, report = transcribe_channel(call_id, name, samples, backend, settings, offset_s)
-            segments.setdefault(name, []).extend(found)
+            found_in_block[name] = found
             reports.setdefault(name, []).append(report.vad)
             dropped.setdefault(name, []).extend(report.dropped)
             if name == "mono":
                 windows = windows + voice_windows(samples, [(w.start, w.end) for s in found for w in s.words], offset_s)
+        if len(names) == 2 and settings.crosstalk_guard:
+            # Each channel against the other's original words, so the order does not matter.
+            levels = [frame_energy_db(channel) for channel in block]
+            checked = {}
+            for k, name in enumerate(names):
+                other = names[1 - k]
+                checked[name], echo = drop_crosstalk(found_in_block[name], found_in_block[other], levels[k], levels[1 - k], offset_s, settings)
+                dropped[name].extend(echo)
+            found_in_block = checked
+        for name, found in found_in_block.items():
+            segments.setdefault(name, []).extend(found)
         decoded += block.shape[1]
         del block, samples
         release_memory()
