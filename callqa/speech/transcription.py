@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -270,82 +270,103 @@ def _numbered(call_id: str, channel: str, segments: list[Segment]) -> list[Segme
     return [replace(s, id=segment_id(call_id, channel, i)) for i, s in enumerate(segments, start=1)]
 
 
-def transcribe_call(path: Path, settings: Settings, call_id: str | None = None) -> CallTranscription:
-    """Raises AudioError for audio that cannot be used, including a call with no speech."""
-    started = time.perf_counter()
-    call_id = call_id or path.stem
-    info = probe(path)
-    stereo = info.channels == 2
-    backend = load_backend(settings)
+@dataclass
+class _Decoded:
+    """What the blocks of a call gave, channel by channel, as they stream through."""
+
     names: tuple[str, ...] = ()
-    segments: dict[str, list[Segment]] = {}
-    reports: dict[str, list[VadReport]] = {}
-    dropped: dict[str, list[Dropped]] = {}
-    windows = VoiceWindows.empty()  # mono: voice embeddings of short windows over the speech, for who-spoke at the end
-    decoded = 0  # samples
+    segments: dict[str, list[Segment]] = field(default_factory=dict)
+    reports: dict[str, list[VadReport]] = field(default_factory=dict)
+    dropped: dict[str, list[Dropped]] = field(default_factory=dict)
+    windows: VoiceWindows = field(default_factory=VoiceWindows.empty)  # mono: voice embeddings of short windows
+    samples: int = 0
+
+
+def _without_crosstalk(found: dict[str, list[Segment]], block: np.ndarray, names: tuple[str, ...], offset_s: float,
+                       settings: Settings, dropped: dict[str, list[Dropped]]) -> dict[str, list[Segment]]:
+    """Each channel's words checked against the other's original words (so the order does not
+    matter): an echo of the louder side is dropped and recorded."""
+    levels = [frame_energy_db(channel) for channel in block]
+    checked = {}
+    for k, name in enumerate(names):
+        checked[name], echo = drop_crosstalk(found[name], found[names[1 - k]], levels[k], levels[1 - k], offset_s, settings)
+        dropped[name].extend(echo)
+    return checked
+
+
+def _decode(path: Path, info: AudioInfo, call_id: str, backend: AsrBackend, settings: Settings) -> _Decoded:
+    """Every block of the recording through VAD, Whisper and the guards, never the whole call in memory."""
+    out = _Decoded()
+    stereo = info.channels == 2
     for block, last in _cut_at_quiet(decode_blocks(path, stereo)):
-        if not names:
+        if not out.names:
             # Some recorders write the mixed call to both channels: that is a mono call.
             # The first block (the whole of a short call) decides.
-            mono = not stereo or same_signal(block[0], block[1])
-            names = ("mono",) if mono else ("left", "right")
+            out.names = ("mono",) if not stereo or same_signal(block[0], block[1]) else ("left", "right")
         if last:
-            check_decoded(path, info, (decoded + block.shape[1]) / SAMPLE_RATE)
-        offset_s = decoded / SAMPLE_RATE
-        found_in_block: dict[str, list[Segment]] = {}
-        if len(names) == 2 and settings.crosstalk_gate:
+            check_decoded(path, info, (out.samples + block.shape[1]) / SAMPLE_RATE)
+        offset_s = out.samples / SAMPLE_RATE
+        two = len(out.names) == 2
+        if two and settings.crosstalk_gate:
             block = np.stack([gate_echo(block[0], block[1], settings), gate_echo(block[1], block[0], settings)])
-        for name, samples in zip(names, block, strict=False):
-            found, report = transcribe_channel(call_id, name, samples, backend, settings, offset_s)
-            found_in_block[name] = found
-            reports.setdefault(name, []).append(report.vad)
-            dropped.setdefault(name, []).extend(report.dropped)
+        found: dict[str, list[Segment]] = {}
+        for name, samples in zip(out.names, block, strict=False):
+            found[name], report = transcribe_channel(call_id, name, samples, backend, settings, offset_s)
+            out.reports.setdefault(name, []).append(report.vad)
+            out.dropped.setdefault(name, []).extend(report.dropped)
             if name == "mono":
-                windows = windows + voice_windows(samples, [(w.start, w.end) for s in found for w in s.words], offset_s)
-        if len(names) == 2 and settings.crosstalk_guard:
-            # Each channel against the other's original words, so the order does not matter.
-            levels = [frame_energy_db(channel) for channel in block]
-            checked = {}
-            for k, name in enumerate(names):
-                other = names[1 - k]
-                checked[name], echo = drop_crosstalk(found_in_block[name], found_in_block[other], levels[k], levels[1 - k], offset_s, settings)
-                dropped[name].extend(echo)
-            found_in_block = checked
-        for name, found in found_in_block.items():
-            segments.setdefault(name, []).extend(found)
-        decoded += block.shape[1]
-        del block, samples
+                out.windows = out.windows + voice_windows(samples, [(w.start, w.end) for s in found[name] for w in s.words], offset_s)
+        if two and settings.crosstalk_guard:
+            found = _without_crosstalk(found, block, out.names, offset_s, settings, out.dropped)
+        for name, segments in found.items():
+            out.segments.setdefault(name, []).extend(segments)
+        out.samples += block.shape[1]
+        del block
         release_memory()
-    if not names:
+    if not out.names:
         check_decoded(path, info, 0.0)  # nothing decoded at all
-    audio = with_duration(info, decoded / SAMPLE_RATE)
-    per_channel = {name: _numbered(call_id, name, segments[name]) for name in names}
-    channels = tuple(
-        ChannelReport(name, _merge_reports(reports[name], settings.vad_min_coverage), len(per_channel[name]), tuple(dropped[name]))
-        for name in names
-    )
+    return out
 
-    if not any(per_channel.values()):
-        raise AudioError("no_speech", f"{path.name}: no speech found in {audio.duration_s:.1f} s of audio")
 
-    if "mono" in per_channel:
-        pieces = per_channel["mono"]
-        split = separate_voices(windows, [(w.start, w.end) for p in pieces for w in p.words])
-        by_voice = assign_by_voices(pieces, split) if split is not None else None
-        if by_voice is None:
-            roles, speakers = assign_mono_roles(pieces, None)
-            piece_conf = [speakers.confidence] * len(pieces)
-        else:
-            pieces, roles, piece_conf, speakers = by_voice
-        labelled = merge_turns(call_id, pieces, list(roles), settings.turn_gap_s)
-        speakers = replace(speakers, segment_confidence=_turn_confidence(labelled, pieces, piece_conf))
-    else:
+def _speakers(call_id: str, per_channel: dict[str, list[Segment]], windows: VoiceWindows, settings: Settings) -> tuple[SpeakerDecision, list[Segment]]:
+    """Who said each segment: by channel in stereo (which side is the agent, from the text), by
+    voice and text in mono (pieces of one speaker merged back into turns)."""
+    if "mono" not in per_channel:
         speakers = choose_agent_channel(per_channel["left"], per_channel["right"], settings.agent_channel)
         labelled = [
             s.with_speaker("agent" if name == speakers.agent_channel else "customer")
             for name, channel_segments in per_channel.items()
             for s in channel_segments
         ]
+        return speakers, labelled
+    pieces = per_channel["mono"]
+    split = separate_voices(windows, [(w.start, w.end) for p in pieces for w in p.words])
+    by_voice = assign_by_voices(pieces, split) if split is not None else None
+    if by_voice is None:
+        roles, speakers = assign_mono_roles(pieces, None)
+        piece_conf = [speakers.confidence] * len(pieces)
+    else:
+        pieces, roles, piece_conf, speakers = by_voice
+    labelled = merge_turns(call_id, pieces, list(roles), settings.turn_gap_s)
+    return replace(speakers, segment_confidence=_turn_confidence(labelled, pieces, piece_conf)), labelled
+
+
+def transcribe_call(path: Path, settings: Settings, call_id: str | None = None) -> CallTranscription:
+    """Raises AudioError for audio that cannot be used, including a call with no speech."""
+    started = time.perf_counter()
+    call_id = call_id or path.stem
+    info = probe(path)
+    backend = load_backend(settings)
+    decoded = _decode(path, info, call_id, backend, settings)
+    audio = with_duration(info, decoded.samples / SAMPLE_RATE)
+    per_channel = {name: _numbered(call_id, name, decoded.segments[name]) for name in decoded.names}
+    channels = tuple(
+        ChannelReport(name, _merge_reports(decoded.reports[name], settings.vad_min_coverage), len(per_channel[name]), tuple(decoded.dropped[name]))
+        for name in decoded.names
+    )
+    if not any(per_channel.values()):
+        raise AudioError("no_speech", f"{path.name}: no speech found in {audio.duration_s:.1f} s of audio")
+    speakers, labelled = _speakers(call_id, per_channel, decoded.windows, settings)
     asr = backend.describe() | {
         "language": settings.language,
         "beam_size": settings.beam_size,
