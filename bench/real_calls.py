@@ -242,14 +242,19 @@ def _cached_backend(cache_dir: Path):
     transcription.load_backend = lambda settings: Cached(real(settings))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_asr_options(parser: argparse.ArgumentParser) -> None:
+    """The ASR settings both speech benchmarks (this one and synthetic_calls.py) sweep."""
     parser.add_argument("--model", default="tiny.en", choices=("tiny.en", "base"))
     parser.add_argument("--beam", type=int, default=5)
     parser.add_argument("--vad-threshold", type=float, default=None)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--domain-prompt", action="store_true", help="Whisper's initial prompt names the domain words (setting domain_prompt)")
     parser.add_argument("--channel-context", action="store_true", help="condition on the channel's previous text (setting channel_context)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_asr_options(parser)
     parser.add_argument("--crosstalk-margin-db", type=float, default=None)
     parser.add_argument("--no-crosstalk-gate", action="store_true", help="stereo: do not silence echo-only frames before decoding (setting crosstalk_gate)")
     parser.add_argument("--no-crosstalk-guard", action="store_true", help="stereo: keep words that echo the other channel")

@@ -54,12 +54,7 @@ def score_call(reference: str, hypothesis: str, names: set[str]) -> tuple[int, i
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="tiny.en", choices=("tiny.en", "base"))
-    parser.add_argument("--beam", type=int, default=5)
-    parser.add_argument("--vad-threshold", type=float, default=None)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--domain-prompt", action="store_true")
-    parser.add_argument("--channel-context", action="store_true")
+    rc.add_asr_options(parser)
     parser.add_argument("--crosstalk-margin-db", type=float, default=None)
     parser.add_argument("--no-crosstalk-gate", action="store_true")
     parser.add_argument("--no-crosstalk-guard", action="store_true")
