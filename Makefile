@@ -36,10 +36,11 @@ test-fast: setup
 bench: setup
 	$(BIN)/python bench/transcribe.py
 
-# Rebuild the turn-act model (models/turn_acts) from the corpus scripts: seeded, about two
+# Rebuild the turn-act and need models (models/turn_acts, models/need_model) from the corpus: seeded, about two
 # minutes on two cores (embeddings cached in .callqa/); its card records the data hash.
 train: setup
 	$(BIN)/python -m nlp.acts train
+	$(BIN)/python -m nlp.need_model train
 
 # Re-render the bundled calls from their scripts (needs Debian's espeak-ng and ffmpeg).
 samples: setup

@@ -440,7 +440,8 @@ def evaluate_styles_cmd(
     import json as jsonlib
 
     from callqa.eval.styles import evaluate_styles, markdown, real_call_controls, style_labels
-    from nlp.acts import shipped, train_reader
+    from nlp.acts import train_reader
+    from nlp.need_model import train as train_need
     from nlp.analyse import AnalysisSettings, analyse
     from nlp.policy import cached_policy
 
@@ -450,17 +451,18 @@ def evaluate_styles_cmd(
     policy = cached_policy(str(settings.policy) if settings.policy else None)
     labels = style_labels(corpus, samples if samples and samples.is_dir() else None)
     controls = real_call_controls(real_calls) if real_calls and (real_calls / "hvb_src").is_dir() else []
-    readers = {"rules": lambda style: None, "combined": train_reader}
+    readers = {"rules": lambda style: (None, None), "combined": lambda style: (train_reader(style), train_need(style)[0])}
     chosen = ["rules", "combined"] if reading == "both" else [reading]
     figures = {}
     for name in chosen:
         def reader_for(style: str, make=readers[name]):
-            turn_acts = make(style)
-            return lambda transcript: analyse(transcript, AnalysisSettings(policy, turn_acts=turn_acts))
+            turn_acts, needs = make(style)
+            return lambda transcript: analyse(transcript, AnalysisSettings(policy, turn_acts=turn_acts, need_model=needs))
 
         results = evaluate_styles(reader_for, labels)
         # The real calls are in no style the model was trained on: the shipped model reads them.
-        control_settings = AnalysisSettings(policy, turn_acts=shipped() if name == "combined" else None)
+        control_settings = AnalysisSettings(policy, turn_acts="shipped" if name == "combined" else None,
+                                            need_model="shipped" if name == "combined" else None)
         found = [analyse(t, control_settings) for t in controls]
         counts = (len(found), sum(bool(a.offers) for a in found), sum(bool(a.flags) for a in found)) if controls else None
         print(markdown(f"{name} reading", results, counts), flush=True)  # plain: a table to paste, not to wrap

@@ -17,6 +17,8 @@ from nlp.disclosures import Disclosure, cost_recap, disclosures_for
 from nlp.acts import TurnActs, read_sentences
 from nlp.acts import shipped as shipped_turn_acts
 from nlp.contract import load
+from nlp.need_model import NeedModel, with_learned_need
+from nlp.need_model import shipped as shipped_need_model
 from nlp.evidence import Evidence
 from nlp.confidence import transcript_quality
 from nlp.findings import AnalysisInfo, CallAnalysis, ClosingAttempts, FlagPart, NeedPart, OfferPart, ScorePart, SentimentPart, TranscriptQualityPart
@@ -41,6 +43,13 @@ class AnalysisSettings:
     # The turn-act model read with the rules: the packaged one by default ("shipped"), another
     # (a leave-one-style-out evaluation's), or None for the rules alone (callqa's reading before it).
     turn_acts: TurnActs | str | None = "shipped"
+    # The learned need model averaged with the exemplar classifier: the packaged one, another, or none.
+    need_model: NeedModel | str | None = "shipped"
+
+    def needs(self) -> NeedModel | None:
+        if self.need_model == "shipped":
+            return shipped_need_model()
+        return self.need_model if isinstance(self.need_model, NeedModel) else None
 
     def reader(self) -> TurnActs | None:
         if self.turn_acts == "shipped":
@@ -99,6 +108,8 @@ def analyse(transcript: Transcript, settings: AnalysisSettings) -> CallAnalysis:
     sentiment = feeling.to_dict()
     # The need is what the customer said before the first pitch: after it, their questions are about the offer.
     need = classify_need(parsed, policy, until=first_offer)
+    if (learned := settings.needs()) is not None:
+        need = with_learned_need(need, parsed, reading, learned, first_offer)
     opening = sentiment["customer"]["start"]
     need = as_complaint_when_upset(
         need,
@@ -128,7 +139,7 @@ def analyse(transcript: Transcript, settings: AnalysisSettings) -> CallAnalysis:
             policy_hash=policy.source_hash,
             rules_hash=rules_hash(),
             nlp_models={"spacy": SPACY_MODEL, "embeddings": embedding_model_name(), "sentiment": sentiment.get("model"),
-                        "turn_acts": reader.id if reader else None},
+                        "turn_acts": reader.id if reader else None, "need": learned.id if learned else None},
             seconds=round(time.perf_counter() - started, 3),
         ),
         transcript_quality=load(TranscriptQualityPart, quality, "transcript_quality") if quality else None,

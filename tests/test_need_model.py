@@ -1,0 +1,32 @@
+"""The shipped need model is the one its data builds, and reads plain needs right."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from nlp.need_model import MODEL_DIR, SHARED, _banking77_rows, _call_rows, data_hash, shipped
+
+pytestmark = pytest.mark.slow  # loads the embedding model
+
+
+def test_the_shipped_model_matches_its_training_data() -> None:
+    if not (SHARED / "banking77" / "train.csv").is_file():
+        pytest.skip("../shared/data is not beside the checkout")
+    card = json.loads((MODEL_DIR / "model_card.json").read_text())
+    assert card["data_sha256"] == data_hash(_call_rows(None) + _banking77_rows()), "retrain: python -m nlp.need_model train"
+    assert shipped().id == card["model_id"]
+
+
+@pytest.mark.parametrize(("text", "need"), [
+    ("I'd like to cancel my contract, I'm moving abroad.", "cancel_service"),
+    ("My internet has stopped working since this morning.", "technical_support"),
+    # A bill that went up sits between billing and complaint in the corpus labels (the model says
+    # complaint for "why is my bill higher?"); a charge read twice is plainly billing.
+    ("I was charged twice on my last bill.", "billing"),
+])
+def test_plain_needs(text: str, need: str) -> None:
+    model = shipped()
+    probs = model.probabilities([text])[0]
+    assert model.labels[int(probs.argmax())] == need
