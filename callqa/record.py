@@ -350,10 +350,6 @@ def read_record(path: Path) -> CallRecord | None:
         return None
 
 
-def record_metadata(record: CallRecord) -> CallMetadata:
-    return record.call_metadata()
-
-
 def is_done(record: CallRecord | None, sha256: str, transcription_key: str, analysis_key: str) -> bool:
     """True when a rerun can keep this record: same audio bytes, same settings, a final status."""
     if record is None or record.audio.sha256 != sha256:
@@ -369,5 +365,5 @@ __all__ = [
     "SCHEMA_VERSION", "RETRYABLE_ERRORS", "RecordError", "MetadataError", "ErrorInfo", "AudioPart", "Redaction", "SpeakerCue",
     "Speakers", "Warning", "VadPart", "DroppedPart", "ChannelPart", "AsrPart", "Versions", "Processing",
     "CallRecord", "analysis_fields", "analysis_warnings", "now", "record_path", "write_record", "load_record", "read_record",
-    "record_metadata", "is_done", "atomic_write_bytes", "fsync_dir", "clean_stale_temporaries", "is_disk_full",
+    "is_done", "atomic_write_bytes", "fsync_dir", "clean_stale_temporaries", "is_disk_full",
 ]

@@ -25,10 +25,6 @@ from nlp.evidence import Evidence
 from nlp.findings import FlagEvidence, FlagPart, OfferPart, SegmentSentimentPart
 
 
-def record_metadata(record: CallRecord) -> CallMetadata:
-    return record.call_metadata()
-
-
 def _hash(record: CallRecord, metadata: CallMetadata, record_path: str | None) -> str:
     payload = json.dumps([record.to_dict(), metadata.to_dict(), record_path], sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()
@@ -222,7 +218,7 @@ def save_record(session: Session, record: CallRecord, metadata: CallMetadata | N
     `metadata` defaults to the record's own `metadata` field. Returns False when the stored
     rows already came from this very record and metadata (nothing written).
     """
-    metadata = metadata if metadata is not None else record_metadata(record)
+    metadata = metadata if metadata is not None else record.call_metadata()
     path = str(record_path) if record_path is not None else None
     digest = _hash(record, metadata, path)
     try:
@@ -264,7 +260,7 @@ def ingest_records(session: Session, paths: Iterable[Path], manifest: Manifest |
             result.errors[str(path)] = str(exc)
             continue
         try:
-            metadata = record_metadata(record)
+            metadata = record.call_metadata()
             given = manifest.lookup(record.call_id, record.audio.path) if manifest else None
             if given is not None:
                 metadata = given.merged_over(metadata)
