@@ -287,6 +287,7 @@ def main() -> None:
     totals = {k: Score() for k in ("stereo", "mono")}
     one_voice = {"words": 0, "agent": 0, "calls": 0, "said_one": 0}
     caller_alone = {"words": 0, "customer": 0, "calls": 0, "said_one": 0}
+    one_party = {"agent_only": ("agent", one_voice, "agent alone"), "caller_only": ("customer", caller_alone, "caller alone")}
     audio_s = wall_s = 0.0
     crosstalk_drops = 0
     options = f"domain_prompt={settings.domain_prompt} channel_context={settings.channel_context} crosstalk_guard={settings.crosstalk_guard} margin_db={settings.crosstalk_margin_db:g} gate={settings.crosstalk_gate} leak_db={args.leak_db}"
@@ -305,21 +306,15 @@ def main() -> None:
                 hyp = hyp_words(result)
                 sp = result.speakers
                 how = f"{sp.method} {sp.confidence:.2f}: {sp.reason}"
-                if kind == "caller_only":
-                    given = sum(r == "customer" for _, r in hyp)
-                    caller_alone["words"] += len(hyp)
-                    caller_alone["customer"] += given
-                    caller_alone["calls"] += 1
-                    caller_alone["said_one"] += "one voice" in sp.reason
-                    print(f"| {sid} | caller alone | - | - | - | - | {given}/{len(hyp)} to customer | {how} |", flush=True)
-                    continue
-                if kind == "agent_only":
-                    given = sum(r == "agent" for _, r in hyp)
-                    one_voice["words"] += len(hyp)
-                    one_voice["agent"] += given
-                    one_voice["calls"] += 1
-                    one_voice["said_one"] += "one voice" in sp.reason
-                    print(f"| {sid} | agent alone | - | - | - | - | {given}/{len(hyp)} to agent | {how} |", flush=True)
+                if kind in one_party:
+                    # one party's file alone: how many words go to that party, and was one voice heard
+                    role, tally, label = one_party[kind]
+                    given = sum(r == role for _, r in hyp)
+                    tally["words"] += len(hyp)
+                    tally[role] += given
+                    tally["calls"] += 1
+                    tally["said_one"] += "one voice" in sp.reason
+                    print(f"| {sid} | {label} | - | - | - | - | {given}/{len(hyp)} to {role} | {how} |", flush=True)
                     continue
                 s = score(call.ref_words, hyp)
                 crosstalk_drops += sum(d.reason == "crosstalk" for c in result.channels for d in c.dropped)
