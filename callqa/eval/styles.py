@@ -15,13 +15,13 @@ found, and on which any flag was raised. The real bank calls in ../shared/data/r
 from __future__ import annotations
 
 import json
-import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from callqa.eval.compare import OFFER_MATCH_TOLERANCE_S, load_labels, transcript_from_labels
+from nlp.acts import wilson as acts_wilson
 from nlp.findings import CallAnalysis
 from nlp.transcript import Segment, Transcript
 
@@ -32,12 +32,7 @@ Z95 = 1.959964
 
 def wilson(successes: int, n: int) -> tuple[float, float]:
     """95 % Wilson score interval of a proportion (0, 1 when n is 0)."""
-    if n == 0:
-        return 0.0, 1.0
-    p = successes / n
-    centre = (p + Z95 ** 2 / (2 * n)) / (1 + Z95 ** 2 / n)
-    half = Z95 * math.sqrt(p * (1 - p) / n + Z95 ** 2 / (4 * n * n)) / (1 + Z95 ** 2 / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    return (0.0, 1.0) if n == 0 else acts_wilson(successes, n, Z95)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,33 @@
+"""callqa eval-styles arithmetic: intervals and the per-style figures from per-call counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from callqa.eval.styles import CallScore, summarise, wilson
+
+
+def test_wilson_interval() -> None:
+    low, high = wilson(3, 10)
+    assert low == pytest.approx(0.108, abs=1e-3) and high == pytest.approx(0.603, abs=1e-3)
+    assert wilson(0, 0) == (0.0, 1.0)
+    assert wilson(15, 15)[1] == 1.0
+
+
+def _call(call_id: str, gold: int, found: int, matched: int, tp: int = 0, fp: int = 0, fn: int = 0, need: bool = True) -> CallScore:
+    return CallScore(call_id, need, gold, found, matched, True, tp, fp, fn, no_sale=gold == 0, any_flag=bool(tp or fp))
+
+
+def test_a_style_summary_counts_offers_flags_and_no_sale_false_alarms() -> None:
+    calls = [
+        _call("a", gold=1, found=1, matched=1, tp=1),
+        _call("b", gold=0, found=1, matched=0, fp=1, need=False),  # an offer and a flag on a no-sale call
+        _call("c", gold=0, found=0, matched=0),
+        _call("d", gold=2, found=1, matched=1, fn=1),
+    ]
+    r = summarise("test", calls)
+    assert (r.calls, r.need.value) == (4, 0.75)
+    assert (r.offer_precision.value, r.offer_recall.value) == (2 / 3, 2 / 3)
+    assert (r.flags_precision.value, r.flags_recall.value, r.flags_f1.value) == (0.5, 0.5, 0.5)
+    assert (r.no_sale_offer.value, r.no_sale_offer.n, r.no_sale_flag.value) == (0.5, 2, 0.5)
+    assert r.flags_f1.low <= 0.5 <= r.flags_f1.high
