@@ -358,9 +358,14 @@ def _check_ready(settings: Settings) -> None:
 
 @app.command("eval")
 def evaluate(
-    labels_dir: Annotated[Path, typer.Argument(help="Folder of <call_id>.labels.json files (searched recursively).")],
+    labels_dir: Annotated[Optional[Path], typer.Argument(help="Folder of <call_id>.labels.json files (searched recursively); not with --styles.")] = None,
     records: Annotated[Optional[Path], typer.Option("--records", help="Compare with the records of an earlier `callqa score --out DIR`.")] = None,
     text: Annotated[bool, typer.Option("--text", help="Analyse the labelled transcripts themselves (no ASR).")] = False,
+    styles: Annotated[bool, typer.Option("--styles", help="Per writing style of --corpus, leave-one-style-out, the rules alone and combined with the learned models, with 95 % intervals.")] = False,
+    corpus: Annotated[Path, typer.Option(help="With --styles: corpus folder (styles/<style>/text and dev/).")] = Path("corpus"),
+    samples: Annotated[Optional[Path], typer.Option(help="With --styles: bundled samples, scored with the dev style.")] = Path("audio_samples"),
+    real_calls: Annotated[Optional[Path], typer.Option(help="With --styles: real calls with human transcripts (no sale), as controls.")] = Path("../shared/data/real_calls"),
+    reading: Annotated[str, typer.Option(help="With --styles: rules (callqa's reading before the turn-act model), combined (rules + the models, leave-one-style-out), or both.")] = "both",
     out: Annotated[Path, typer.Option("--out", "-o", help="Without --records or --text: score the audio next to the labels into this folder first.")] = Path("out/eval"),
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the metrics as JSON.")] = None,
     markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown tables instead of terminal tables.")] = False,
@@ -369,13 +374,22 @@ def evaluate(
     policy: PolicyOpt = None,
     work_dir: WorkDirOpt = None,
 ) -> None:
-    """Per-field accuracy and per-flag precision/recall/F1 against labelled calls."""
+    """Accuracy against labelled calls: per field and per flag for one folder, or per writing
+    style with the learned reading trained without the style it is scored on (--styles)."""
     import json as jsonlib
 
+    settings = _settings(config, work_dir, model=model, policy=policy)
+    if styles == (labels_dir is not None):
+        err.print("[red]give a labels folder, or --styles for the per-style evaluation of --corpus[/red]")
+        raise typer.Exit(2)
+    if styles:
+        figures = _evaluate_styles(settings, corpus, samples, real_calls, reading)
+        if json_out is not None:
+            json_out.write_text(jsonlib.dumps(figures, indent=2) + "\n")
+        return
     from callqa.eval.compare import audio_inputs, evaluate_records, evaluate_text, load_labels
     from callqa.eval.report import markdown_report, print_report
 
-    settings = _settings(config, work_dir, model=model, policy=policy)
     labels = load_labels(labels_dir)
     if records is not None:
         mode, report = f"records in {records}", evaluate_records(labels, records)
@@ -398,6 +412,24 @@ def evaluate(
         print_report(console, report, f"{labels_dir} · {mode}")
     if json_out is not None:
         json_out.write_text(jsonlib.dumps(report.summary(), indent=2))
+
+
+def _evaluate_styles(settings: Settings, corpus: Path, samples: Path | None, real_calls: Path | None, reading: str) -> dict:
+    from callqa.eval.styles import READINGS, real_call_controls, run_styles, style_labels
+    from nlp.policy import cached_policy
+
+    chosen = list(READINGS) if reading == "both" else [reading]
+    if any(r not in READINGS for r in chosen):
+        err.print("[red]--reading must be rules, combined or both[/red]")
+        raise typer.Exit(2)
+    if not (corpus / "styles").is_dir():
+        err.print(f"[red]no styles/ folder in {corpus}[/red]")
+        raise typer.Exit(2)
+    policy = cached_policy(str(settings.policy) if settings.policy else None)
+    labels = style_labels(corpus, samples if samples and samples.is_dir() else None)
+    controls = real_call_controls(real_calls) if real_calls and (real_calls / "hvb_src").is_dir() else []
+    # plain print: a table to paste into the README, not one to wrap
+    return run_styles(policy, labels, controls, chosen, on_result=lambda _, table: print(table, flush=True))
 
 
 @app.command("eval-public")
@@ -424,51 +456,6 @@ def evaluate_public(
     for r in results:
         per_label = ", ".join(f"{label} {c['correct']}/{c['n']}" for label, c in sorted(r.per_label.items()))
         console.print(f"  {r.dataset} by label: {per_label}")
-
-
-@app.command("eval-styles")
-def evaluate_styles_cmd(
-    corpus: Annotated[Path, typer.Option(help="Corpus folder: styles/<style>/text and dev/.")] = Path("corpus"),
-    samples: Annotated[Optional[Path], typer.Option(help="Bundled samples, scored with the dev style.")] = Path("audio_samples"),
-    real_calls: Annotated[Optional[Path], typer.Option(help="Real calls with human transcripts (no sale): controls.")] = Path("../shared/data/real_calls"),
-    reading: Annotated[str, typer.Option(help="rules (callqa's reading before the turn-act model), combined (rules + the model, leave-one-style-out), or both.")] = "both",
-    json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the figures as JSON here.")] = None,
-) -> None:
-    """Accuracy per writing style with 95 % intervals, and false alarms on no-sale calls; the
-    learned reading is trained without the style it is scored on (leave-one-style-out)."""
-    settings = _settings(None, None)
-    import json as jsonlib
-
-    from callqa.eval.styles import evaluate_styles, markdown, real_call_controls, style_labels
-    from nlp.acts import train_reader
-    from nlp.need_model import train as train_need
-    from nlp.analyse import AnalysisSettings, analyse
-    from nlp.policy import cached_policy
-
-    if reading not in ("rules", "combined", "both"):
-        err.print("[red]--reading must be rules, combined or both[/red]")
-        raise typer.Exit(2)
-    policy = cached_policy(str(settings.policy) if settings.policy else None)
-    labels = style_labels(corpus, samples if samples and samples.is_dir() else None)
-    controls = real_call_controls(real_calls) if real_calls and (real_calls / "hvb_src").is_dir() else []
-    readers = {"rules": lambda style: (None, None), "combined": lambda style: (train_reader(style), train_need(style)[0])}
-    chosen = ["rules", "combined"] if reading == "both" else [reading]
-    figures = {}
-    for name in chosen:
-        def reader_for(style: str, make=readers[name]):
-            turn_acts, needs = make(style)
-            return lambda transcript: analyse(transcript, AnalysisSettings(policy, turn_acts=turn_acts, need_model=needs))
-
-        results = evaluate_styles(reader_for, labels)
-        # The real calls are in no style the model was trained on: the shipped model reads them.
-        control_settings = AnalysisSettings(policy, turn_acts="shipped" if name == "combined" else None,
-                                            need_model="shipped" if name == "combined" else None)
-        found = [analyse(t, control_settings) for t in controls]
-        counts = (len(found), sum(bool(a.offers) for a in found), sum(bool(a.flags) for a in found)) if controls else None
-        print(markdown(f"{name} reading", results, counts), flush=True)  # plain: a table to paste, not to wrap
-        figures[name] = {"styles": [r.to_dict() for r in results], "real_calls": counts}
-    if json_out is not None:
-        json_out.write_text(jsonlib.dumps(figures, indent=2) + "\n")
 
 
 @app.command("models")

@@ -113,7 +113,7 @@ def train(exclude: str | None = None) -> tuple[NeedModel, dict[str, Any]]:
         "sentences": {s: sum(1 for r in rows if r[0] == s) for s in sorted({r[0] for r in rows})},
         "labels": list(DEFAULT_NEEDS),
         "blend": f"{MODEL_WEIGHT} x these probabilities + {1 - MODEL_WEIGHT} x the exemplar classifier's",
-        "accuracy": "see README, Evaluation: callqa eval-styles (leave-one-style-out need accuracy)",
+        "accuracy": "see README, Evaluation: callqa eval --styles (leave-one-style-out need accuracy)",
     }
     return NeedModel(coef, icpt, DEFAULT_NEEDS, model_id), card
 

@@ -248,7 +248,7 @@ def test_a_booking_after_the_customers_yes_is_consent(settings) -> None:
 
 
 def test_rules_alone_still_read_a_booking_as_consent(settings) -> None:
-    """callqa's reading before the turn-act model, kept for comparison (`callqa eval-styles`)."""
+    """callqa's reading before the turn-act model, kept for comparison (`callqa eval --styles`)."""
     rules_only = AnalysisSettings(settings.policy, turn_acts=None)
     result = _analyse(call(BOOKED_UNASKED), rules_only)
     assert "SALE_WITHOUT_CONSENT" not in {f["code"] for f in result["flags"]}

@@ -71,6 +71,33 @@ def test_eval_text_prints_tables() -> None:
     assert "| need |" in result.output and "all flags (micro)" in result.output
 
 
+def test_eval_needs_a_labels_folder_or_styles(tmp_path: Path) -> None:
+    assert runner.invoke(app, ["eval"]).exit_code == 2
+    result = runner.invoke(app, ["eval", str(tmp_path), "--styles", "--text"])
+    assert result.exit_code == 2 and "--styles" in result.output
+
+
+@pytest.mark.slow
+def test_eval_styles_scores_each_style_with_its_calls(tmp_path: Path) -> None:
+    # A small corpus: two calls in one style, one in dev; the rules reading needs no training.
+    corpus = tmp_path / "corpus"
+    (corpus / "styles" / "casual" / "text").mkdir(parents=True)
+    (corpus / "dev").mkdir()
+    source = Path("corpus/styles/casual/text")
+    for name in sorted(p.name for p in source.glob("*.labels.json"))[:2]:
+        (corpus / "styles" / "casual" / "text" / name).write_bytes((source / name).read_bytes())
+    dev = sorted(Path("corpus/dev").rglob("*.labels.json"))[0]
+    (corpus / "dev" / dev.name).write_bytes(dev.read_bytes())
+    figures = tmp_path / "styles.json"
+    result = runner.invoke(app, ["eval", "--styles", "--corpus", str(corpus), "--samples", str(tmp_path / "none"),
+                                 "--real-calls", str(tmp_path / "none"), "--reading", "rules", "--json", str(figures)])
+    assert result.exit_code == 0, result.output
+    assert "**rules reading**" in result.output and "| casual | 2 |" in result.output and "| dev | 1 |" in result.output
+    data = json.loads(figures.read_text())
+    assert list(data) == ["rules"] and [s["style"] for s in data["rules"]["styles"]] == ["casual", "dev"]
+    assert data["rules"]["real_calls"] is None
+
+
 def test_bad_policy_stops_the_batch_before_any_call(tmp_path: Path, work_dir: Path) -> None:
     policy = tmp_path / "policy.yaml"
     policy.write_text("max_closing_attempts: zero\nscorecard: []\n")

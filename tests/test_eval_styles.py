@@ -1,4 +1,4 @@
-"""callqa eval-styles arithmetic: intervals and the per-style figures from per-call counts."""
+"""callqa eval --styles arithmetic: intervals and the per-style figures from per-call counts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Accuracy per writing style, with how sure we are: `callqa eval-styles`.
+"""Accuracy per writing style, with how sure we are: `callqa eval --styles`.
 
 Each style of the corpus (corpus/styles/<style>/, each written by its own author, plus the
 development corpus and bundled samples as the style "dev") is scored on its own, so a figure
@@ -200,3 +200,49 @@ def markdown(title: str, results: Sequence[StyleResult], controls: tuple[int, in
         lines += ["", f"Real bank calls (human transcripts, no sale): offer found on {_proportion(offers, n).text()}, "
                       f"flag raised on {_proportion(flags, n).text()}."]
     return "\n".join(lines) + "\n"
+
+
+READINGS = ("rules", "combined")
+
+
+def _reader_for(reading: str, policy) -> Callable[[str], Reader]:
+    """The analysis that scores a held-out style: the rules alone, or the rules with the turn-act
+    and need models trained without that style."""
+    from nlp.acts import train_reader
+    from nlp.analyse import AnalysisSettings, analyse
+    from nlp.need_model import train as train_need
+
+    def reader_for(style: str) -> Reader:
+        turn_acts, needs = (train_reader(style), train_need(style)[0]) if reading == "combined" else (None, None)
+        settings = AnalysisSettings(policy, turn_acts=turn_acts, need_model=needs)
+        return lambda transcript: analyse(transcript, settings)
+
+    return reader_for
+
+
+def control_counts(reading: str, policy, controls: Sequence[Transcript]) -> tuple[int, int, int] | None:
+    """(calls, calls with an offer, calls with a flag) on the no-sale controls. They belong to no
+    style the models were trained on, so the shipped models read them."""
+    if not controls:
+        return None
+    from nlp.analyse import AnalysisSettings, analyse
+
+    shipped = "shipped" if reading == "combined" else None
+    found = [analyse(t, AnalysisSettings(policy, turn_acts=shipped, need_model=shipped)) for t in controls]
+    return len(found), sum(bool(a.offers) for a in found), sum(bool(a.flags) for a in found)
+
+
+def run_styles(policy, labels: dict[str, list[dict]], controls: Sequence[Transcript], readings: Sequence[str] = READINGS,
+               on_result: Callable[[str, str], None] | None = None) -> dict[str, dict]:
+    """Every reading over every style, in one run so the figures compare; `on_result(reading,
+    markdown)` sees each reading's table as soon as it is done (the whole run takes minutes)."""
+    figures = {}
+    for reading in readings:
+        if reading not in READINGS:
+            raise ValueError(f"unknown reading {reading!r}: one of {', '.join(READINGS)}")
+        results = evaluate_styles(_reader_for(reading, policy), labels)
+        counts = control_counts(reading, policy, controls)
+        if on_result is not None:
+            on_result(reading, markdown(f"{reading} reading", results, counts))
+        figures[reading] = {"styles": [r.to_dict() for r in results], "real_calls": counts}
+    return figures
