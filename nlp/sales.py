@@ -28,6 +28,8 @@ RESPONSE_WINDOW = 3
 SAME_PRODUCT_MIN_RATIO = 80.0
 GENERIC_PRODUCT_HEADS = frozenset({"deal", "offer", "option", "promotion", "account", "service", "rate"})
 CUSTOMER_OWNED = frozenset({"your", "my", "his", "her", "their"})
+# Entities that date or price a booking rather than name what is booked.
+TIME_OR_AMOUNT = frozenset({"DATE", "TIME", "MONEY", "CARDINAL", "ORDINAL", "DURATION", "QUANTITY", "PERCENT"})
 NOT_PRODUCT_HEADS = frozenset({"contract", "charge", "fee", "bill", "payment", "price", "line", "street", "area", "address"})
 # Checked in this order: "yes, but let me ask my wife" is undecided; a bare "yes" is consent
 # only right after a closing question.
@@ -400,9 +402,32 @@ class _OfferReader:
             evidence = last.evidence(self.parsed, self.model_id).decided_by(self.model_id, said.score("accept"))
             pitch.responses.append(Response("accepted", last.start, evidence))
             return True
+        if self._books_something_else(sentence, pitch):
+            return False
         booking = sentence.evidence(self.parsed, rule)
         pitch.unconsented.append(booking.decided_by(self.model_id, acts.score("book")) if by_model and acts is not None else booking)
         return not answered
+
+    def _books_something_else(self, sentence: Sentence, pitch: Offer) -> bool:
+        """The booking names a thing that is not the product pitched: "I've added a credit of ten
+        dollars", "you're all set with Nadia on the account", "you're all set for the trip". Such a
+        sentence confirms the service the customer called about, not a sale; "I've added it",
+        "I've added the cover to your account" and a bare "done" still book the pitch."""
+        span = sentence.span(self.parsed)
+        if span is None:
+            return False
+        wanted = product_words(pitch.product)
+        other = False
+        for chunk in span.noun_chunks:
+            if chunk.root.ent_type_ in TIME_OR_AMOUNT or any(t.lower_ in CUSTOMER_OWNED for t in chunk):
+                continue  # "from the fourteenth", "for ten dollars", "to your account"
+            words = [t for t in chunk if t.pos_ not in ("DET", "PRON")]
+            if not words:
+                continue  # "it", "that", "you"
+            if any(t.lower_ in wanted or t.lemma_.lower() in wanted for t in words):
+                return False
+            other = True
+        return other
 
     def _cues(self, sentence: Sentence) -> _Cues | None:
         parsed, rules, pitch = self.parsed, self.rules, self.last_pitch

@@ -247,6 +247,26 @@ def test_a_booking_after_the_customers_yes_is_consent(settings) -> None:
     assert [o["customer_response"] for o in result["offers"]] == ["accepted"]
 
 
+@pytest.mark.parametrize("confirmation", [
+    "No problem. I've added a credit of ten dollars to your account for the outage.",
+    "Okay, sorry. You're all set with Nadia on the account.",
+])
+def test_confirming_the_service_after_a_no_is_not_a_sale(settings, confirmation: str) -> None:
+    turns = BOOKED_UNASKED[:3] + [("agent", "Would you like me to add it?"), ("customer", "No thanks."),
+                                  ("agent", confirmation), BOOKED_UNASKED[-1]]
+    result = _analyse(call(turns), settings)
+    assert "SALE_WITHOUT_CONSENT" not in {f["code"] for f in result["flags"]}
+    assert [o["customer_response"] for o in result["offers"]] == ["declined"]
+
+
+def test_adding_the_product_after_a_no_is_a_sale_without_consent(settings) -> None:
+    turns = BOOKED_UNASKED[:3] + [("agent", "Would you like me to add it?"), ("customer", "No thanks."),
+                                  ("agent", "I've gone ahead and added Device Care to your account anyway, from the first of March."),
+                                  BOOKED_UNASKED[-1]]
+    result = _analyse(call(turns), settings)
+    assert "SALE_WITHOUT_CONSENT" in {f["code"] for f in result["flags"]}
+
+
 def test_rules_alone_still_read_a_booking_as_consent(settings) -> None:
     """callqa's reading before the turn-act model, kept for comparison (`callqa eval --styles`)."""
     rules_only = AnalysisSettings(settings.policy, turn_acts=None)
