@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import jiwer  # noqa: E402
 from whisper.normalizers import EnglishTextNormalizer  # noqa: E402
 
-DATA = Path(os.environ.get("CALLQA_REAL_CALLS", "/work/shared/data/real_calls"))
+DATA = Path(os.environ.get("CALLQA_REAL_CALLS", Path(__file__).resolve().parents[2] / "shared" / "data" / "real_calls"))
 HVB = DATA / "hvb_src"
 CALLS = ("0002f70f7386445b", "0091a706bc604188", "010eaccb7a23436f")
 RATE = 8000

@@ -64,7 +64,7 @@ class PublicEvalResult:
 
 
 def shared_data_dir() -> Path:
-    path = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    path = Path(__file__).resolve().parents[3] / "shared" / "data"  # ../shared beside the checkout
     if not path.is_dir():
         raise PublicDataMissing(f"public data not found at {path}: the evaluations read banking77/ and abcd/ from ../shared/data next to the project")
     return path
