@@ -56,6 +56,8 @@ def _records(out: Path) -> Path:
 
 
 def _read(path: Path) -> dict | None:
+    # Plain JSON, not CallRecord: forgetting a call must work on a record of an older schema or
+    # one damaged by hand, which the typed contract would refuse.
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
