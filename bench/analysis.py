@@ -91,13 +91,13 @@ def _load_models(lap) -> None:
 
 def worker(runs: int, transcription: bool) -> dict:
     """One fresh process's figures (printed as JSON by --worker)."""
-    stages: dict[str, float] = {}
-    mark = [STARTED]
+    stages: dict[str, tuple[float, float]] = {}  # wall, CPU seconds
+    mark = [STARTED, 0.0]
 
     def lap(name: str) -> None:
-        now = time.perf_counter()
-        stages[name] = round(now - mark[0], 3)
-        mark[0] = now
+        now, cpu_now = time.perf_counter(), time.process_time()
+        stages[name] = (round(now - mark[0], 3), round(cpu_now - mark[1], 3))
+        mark[:] = [now, cpu_now]
 
     _load_models(lap)
     load_s, load_cpu_s = time.perf_counter() - STARTED, time.process_time()  # CPU since the process started
@@ -189,7 +189,7 @@ def main() -> None:
         print(f"  analysis after loading: median {wall:.3f} s wall, {cpu:.3f} s CPU (target {TARGET_S} s)")
         print(f"  model load (fresh process to every analysis model loaded): median {load:.2f} s wall, {load_cpu:.2f} s CPU (target {LOAD_TARGET_S} s); first call {_median([x['first_call_s'] for x in rs]):.2f} s")
         for stage in rs[0]["load_stages"]:
-            print(f"    {stage:50s} {_median([x['load_stages'][stage] for x in rs]):6.2f} s")
+            print(f"    {stage:50s} {_median([x['load_stages'][stage][0] for x in rs]):6.2f} s wall {_median([x['load_stages'][stage][1] for x in rs]):6.2f} s CPU")
     if args.baseline:
         this, base = results["this"], results["baseline"]
         per_round = {
