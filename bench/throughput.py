@@ -19,6 +19,7 @@ actually saw, against what a plain float32 matrix multiply reaches on these core
     .venv/bin/python bench/throughput.py            # 36 calls (~10 min)
     .venv/bin/python bench/throughput.py --quick    # 12 calls, baselines on 4 (~4 min)
     .venv/bin/python bench/throughput.py --stereo-gate  # stereo calls, crosstalk gate on vs off (~8 min)
+    .venv/bin/python bench/throughput.py --stereo-gate --paired-only  # the same in one process, per call on/off/off/on
 
 --stereo-gate: the issue's bar is that the crosstalk gate (settings crosstalk_gate,
 callqa/speech/crosstalk.py gate_echo) costs stereo throughput no more than 10 %. The bundled
@@ -189,12 +190,43 @@ def gate_alone_s(samples: list[Sample], repeats: int = 3) -> float:
     return best
 
 
+def paired_in_process(samples: list[Sample], work_dir: str) -> tuple[float, float]:
+    """(seconds with the gate, seconds without) of transcribe_call in this process, each call
+    decoded gate on, off, off, on in a row: a drift in the machine's load falls on both within
+    seconds, not minutes apart as between whole `callqa score` runs."""
+    from dataclasses import replace
+
+    from callqa.env import configure_offline
+    from callqa.settings import Settings
+    from callqa.speech.transcription import transcribe_call
+
+    configure_offline(Path(work_dir))
+    on = Settings(work_dir=Path(work_dir))
+    off = replace(on, crosstalk_gate=False)
+    transcribe_call(samples[0].audio, on)  # load the model before timing
+    spent = {True: 0.0, False: 0.0}
+    for s in samples:
+        for gate in (True, False, False, True):
+            started = time.perf_counter()
+            transcribe_call(s.audio, on if gate else off)
+            spent[gate] += time.perf_counter() - started
+    return spent[True], spent[False]
+
+
 def stereo_gate(args: argparse.Namespace) -> None:
     """The crosstalk gate's cost on stereo throughput: the same stereo batch, gate on and off."""
     copies = args.copies or 1
     stereo = [s for s in bundled_samples() if s.layout.startswith("stereo")]
     print(f"before: {load_line()}")
     runs: dict[str, list[dict]] = {"on": [], "off": []}
+    if args.paired_only:
+        stereo = stereo[::2]  # 5 of the 10: four decodes of each
+        on_s, off_s = paired_in_process(stereo, args.work_dir)
+        audio = 2 * sum(s.duration_s for s in stereo)
+        print(f"in process, each call gate on/off/off/on: {len(stereo)} calls, {audio / 60:.1f} audio min per setting; "
+              f"gate on {on_s:.0f} s, off {off_s:.0f} s; throughput with / without {off_s / on_s:.3f}")
+        print(f"RESULT paired_gate_ratio={off_s / on_s:.3f} on_s={on_s:.1f} off_s={off_s:.1f} calls={len(stereo)} after: {load_line()}")
+        return
     with tempfile.TemporaryDirectory() as tmp:
         batch = build_batch(Path(tmp) / "batch", copies, stereo)
         off_config = Path(tmp) / "gate_off.yaml"
@@ -232,6 +264,7 @@ def main() -> None:
     parser.add_argument("--work-dir", default=str(ROOT / ".callqa"))
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--stereo-gate", action="store_true", help="only: stereo calls with the crosstalk gate on vs off, and the ratio")
+    parser.add_argument("--paired-only", action="store_true", help="with --stereo-gate: only the in-process paired timing (faster, less noisy)")
     args = parser.parse_args()
     if args.child:
         kind, payload = args.child[0], json.loads(args.child[1])
