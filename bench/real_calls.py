@@ -5,16 +5,15 @@ Builds, in a temp dir, from the 3 Harper Valley Bank calls in /work/shared/data/
   - a stereo call: each party's file shifted by the median (offset_ms - start_ms) of its
     segments and laid side by side (agent left on the even calls, right on the odd ones);
   - a mono mix of the same two channels (who-spoke-when known from the transcript);
-  - a one-voice recording: the agent's file alone, as mono.
+  - one-voice recordings: the agent's file alone and the caller's file alone, as mono.
 Runs callqa's transcription on each and reports per call and overall:
   - WER after Whisper's English normaliser, stereo and mono, with the share of insertions
     (insertions per reference word, and insertions among all errors);
   - who-spoke accuracy per word on the mono mixes: hypothesis words aligned to reference
     words (jiwer), each matched word (hit or substitution) counted right when its speaker
     role is the reference segment's;
-  - the one-voice case: share of the agent file's words given to the agent, and whether the
-    speaker decision says one voice (and, with --only caller_only, the same for the caller's
-    file: words given to the customer).
+  - the one-voice case: share of the agent file's words given to the agent, and of the caller
+    file's words given to the customer, and whether the speaker decision says one voice.
 Every figure says how many calls and words it rests on. Ends with one RESULT line.
 
     PYTHONPATH=. .venv/bin/python bench/real_calls.py --model tiny.en --beam 5
@@ -283,7 +282,7 @@ def main() -> None:
         settings = replace(settings, crosstalk_margin_db=args.crosstalk_margin_db)
     if args.vad_threshold is not None:
         settings = replace(settings, vad_threshold=args.vad_threshold, vad_fallback_threshold=min(settings.vad_fallback_threshold, args.vad_threshold))
-    kinds = args.only or ["stereo", "mono", "agent_only"]  # caller_only on request
+    kinds = args.only or ["stereo", "mono", "agent_only", "caller_only"]
     totals = {k: Score() for k in ("stereo", "mono")}
     one_voice = {"words": 0, "agent": 0, "calls": 0, "said_one": 0}
     caller_alone = {"words": 0, "customer": 0, "calls": 0, "said_one": 0}
@@ -340,7 +339,8 @@ def main() -> None:
         f"RESULT model={args.model} beam={args.beam} vad_threshold={settings.vad_threshold} {options} calls={len(CALLS)} "
         f"ref_words={max(st.ref, mo.ref)} wer_stereo={st.wer:.3f} wer_mono={mo.wer:.3f} ins_stereo={st.ins_rate:.3f} "
         f"ins_mono={mo.ins_rate:.3f} who_spoke_mono={mo.who:.3f} who_words={mo.matched} one_voice_agent_share={share:.3f} "
-        f"one_voice_words={one_voice['words']} crosstalk_drops={crosstalk_drops} xrt={audio_s / max(wall_s, 1e-9):.2f}"
+        f"one_voice_words={one_voice['words']} one_voice_customer_share={caller_alone['customer'] / max(caller_alone['words'], 1):.3f} "
+        f"caller_alone_words={caller_alone['words']} crosstalk_drops={crosstalk_drops} xrt={audio_s / max(wall_s, 1e-9):.2f}"
     )
 
 

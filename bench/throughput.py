@@ -18,6 +18,16 @@ actually saw, against what a plain float32 matrix multiply reaches on these core
 
     .venv/bin/python bench/throughput.py            # 36 calls (~10 min)
     .venv/bin/python bench/throughput.py --quick    # 12 calls, baselines on 4 (~4 min)
+    .venv/bin/python bench/throughput.py --stereo-gate  # stereo calls, crosstalk gate on vs off (~8 min)
+    .venv/bin/python bench/throughput.py --stereo-gate --paired-only  # the same in one process, per call on/off/off/on
+
+--stereo-gate: the issue's bar is that the crosstalk gate (settings crosstalk_gate,
+callqa/speech/crosstalk.py gate_echo) costs stereo throughput no more than 10 %. The bundled
+stereo calls go through `callqa score` with the gate on and off (a settings file with
+`crosstalk_gate: false`), in the order on, off, off, on so a drift in the machine's load falls on
+both; the ratio of the summed rates is reported. The gate's own work is timed in this process
+too (gate_echo both ways on every stereo recording, best of 3), which the other helpers' load
+on a shared machine disturbs far less than the end-to-end runs.
 """
 
 from __future__ import annotations
@@ -162,12 +172,99 @@ def row(r: dict, ref: dict | None = None) -> str:
             f"{r['xrt'] / os.cpu_count():.1f} | {ratio} | {r['wer']:.3f} | {r['peak_rss_mb']:.0f} |")
 
 
+def gate_alone_s(samples: list[Sample], repeats: int = 3) -> float:
+    """Seconds gate_echo takes on the stereo recordings (both channels), best of `repeats`."""
+    from callqa.settings import Settings
+    from callqa.speech.audio import decode_blocks
+    from callqa.speech.crosstalk import gate_echo
+
+    settings = Settings()
+    blocks = [block for s in samples for block in decode_blocks(s.audio, True)]
+    best = math.inf
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for block in blocks:
+            gate_echo(block[0], block[1], settings)
+            gate_echo(block[1], block[0], settings)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def paired_in_process(samples: list[Sample], work_dir: str) -> tuple[float, float]:
+    """(seconds with the gate, seconds without) of transcribe_call in this process, each call
+    decoded gate on, off, off, on in a row: a drift in the machine's load falls on both within
+    seconds, not minutes apart as between whole `callqa score` runs."""
+    from dataclasses import replace
+
+    from callqa.env import configure_offline
+    from callqa.settings import Settings
+    from callqa.speech.transcription import transcribe_call
+
+    configure_offline(Path(work_dir))
+    on = Settings(work_dir=Path(work_dir))
+    off = replace(on, crosstalk_gate=False)
+    transcribe_call(samples[0].audio, on)  # load the model before timing
+    spent = {True: 0.0, False: 0.0}
+    for s in samples:
+        for gate in (True, False, False, True):
+            started = time.perf_counter()
+            transcribe_call(s.audio, on if gate else off)
+            spent[gate] += time.perf_counter() - started
+    return spent[True], spent[False]
+
+
+def stereo_gate(args: argparse.Namespace) -> None:
+    """The crosstalk gate's cost on stereo throughput: the same stereo batch, gate on and off."""
+    copies = args.copies or 1
+    stereo = [s for s in bundled_samples() if s.layout.startswith("stereo")]
+    print(f"before: {load_line()}")
+    runs: dict[str, list[dict]] = {"on": [], "off": []}
+    if args.paired_only:
+        stereo = stereo[::2]  # 5 of the 10: four decodes of each
+        on_s, off_s = paired_in_process(stereo, args.work_dir)
+        audio = 2 * sum(s.duration_s for s in stereo)
+        print(f"in process, each call gate on/off/off/on: {len(stereo)} calls, {audio / 60:.1f} audio min per setting; "
+              f"gate on {on_s:.0f} s, off {off_s:.0f} s; throughput with / without {off_s / on_s:.3f}")
+        print(f"RESULT paired_gate_ratio={off_s / on_s:.3f} on_s={on_s:.1f} off_s={off_s:.1f} calls={len(stereo)} after: {load_line()}")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        batch = build_batch(Path(tmp) / "batch", copies, stereo)
+        off_config = Path(tmp) / "gate_off.yaml"
+        off_config.write_text("crosstalk_gate: false\n")
+        print(f"batch: {len(batch)} stereo calls ({sum(s.duration_s for s in batch.values()) / 60:.1f} audio min)", flush=True)
+        for n, gate in enumerate(("on", "off", "off", "on")):
+            extra = [] if gate == "on" else ["--config", str(off_config)]
+            found = run_pipeline(Path(tmp) / "batch", Path(tmp) / f"out{n}", batch, args.work_dir, extra)
+            runs[gate].append(found)
+            print(f"  done: gate {gate}: {found['wall_s']:.0f} s, {found['xrt']:.1f}x real time, WER {found['wer']:.3f}", flush=True)
+    gate_s = gate_alone_s(stereo)
+    print(f"after: {load_line()}\n")
+    audio_s = sum(s.duration_s for s in batch.values())
+    wall = {gate: sum(r["wall_s"] for r in found) for gate, found in runs.items()}
+    ratio = wall["off"] / wall["on"]  # rate with the gate over rate without
+    print("| gate | runs | audio min per run | wall s per run | x real time | WER |")
+    print("|---|---|---|---|---|---|")
+    for gate, found in runs.items():
+        walls = " + ".join(f"{r['wall_s']:.0f}" for r in found)
+        print(f"| {gate} | {len(found)} | {audio_s / 60:.1f} | {walls} | "
+              f"{2 * audio_s / wall[gate]:.1f} | {found[0]['wer']:.3f} |")
+    stereo_audio = sum(s.duration_s for s in stereo)
+    per_run_gate_s = gate_s * copies
+    print(f"\nstereo throughput with the gate / without: {ratio:.3f} ({(1 - ratio):+.1%} slower; the bar: at most 10 %)")
+    print(f"gate_echo alone: {gate_s:.2f} s for {stereo_audio / 60:.1f} audio min (both channels), "
+          f"{per_run_gate_s / (wall['on'] / 2):.2%} of a gate-on run's wall time")
+    print(f"RESULT stereo_gate_ratio={ratio:.3f} gate_on_xrt={2 * audio_s / wall['on']:.2f} gate_off_xrt={2 * audio_s / wall['off']:.2f} "
+          f"gate_alone_s={gate_s:.3f} gate_share_of_wall={per_run_gate_s / (wall['on'] / 2):.4f} calls={len(batch)} runs=4")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="12 calls, baselines on 4 recordings")
     parser.add_argument("--copies", type=int, help="copies of each bundled call (default 3; 1 with --quick)")
     parser.add_argument("--work-dir", default=str(ROOT / ".callqa"))
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--stereo-gate", action="store_true", help="only: stereo calls with the crosstalk gate on vs off, and the ratio")
+    parser.add_argument("--paired-only", action="store_true", help="with --stereo-gate: only the in-process paired timing (faster, less noisy)")
     args = parser.parse_args()
     if args.child:
         kind, payload = args.child[0], json.loads(args.child[1])
@@ -176,6 +273,9 @@ def main() -> None:
         configure_offline(Path(payload["work_dir"]))
         body = plain_openai_whisper if kind == "openai-whisper" else plain_faster_whisper
         print(json.dumps(body(payload["paths"], payload["work_dir"])))
+        return
+    if args.stereo_gate:
+        stereo_gate(args)
         return
 
     copies = args.copies or (1 if args.quick else 3)

@@ -49,6 +49,7 @@ class OfferFrame:
 class SalesRules:
     offer: tuple[PhraseRule, ...]
     not_offer: tuple[PhraseRule, ...]
+    greeting: tuple[PhraseRule, ...]
     close: tuple[PhraseRule, ...]
     responses: dict[str, tuple[PhraseRule, ...]]
     recap: tuple[PhraseRule, ...]
@@ -81,11 +82,12 @@ def sales_rules() -> SalesRules:
         for item, spec in data["disclosures"].items()
         if spec.get("not_applicable")
     }
-    examples = {name: data[name]["examples"] for name in ("offer", "not_offer", "close", *RESPONSES, "recap", "agent_confirms")}
+    examples = {name: data[name]["examples"] for name in ("offer", "not_offer", "greeting", "close", *RESPONSES, "recap", "agent_confirms")}
     examples |= {f"disclosures.{item}": spec["examples"] for item, spec in data["disclosures"].items()}
     return SalesRules(
         offer=section("offer"),
         not_offer=section("not_offer"),
+        greeting=section("greeting"),
         close=section("close"),
         responses={kind: section(kind) for kind in RESPONSES},
         recap=section("recap"),
@@ -487,6 +489,12 @@ class _OfferReader:
         elif offer_rule is None and product is None and pitch is None:
             # A close with no pitch before it: the product was named just before ("our card has no fees. Want to apply?")
             opening, product, catalog = _implied_offer(self.parsed, self.agent_sentences[-1 - IMPLIED_OFFER_LOOKBACK : -1], self.policy, self.rules)
+            if product is None and close_rule is not None and close_rule.id == _model_cue(self.model_id, "close").id:
+                # Only the model reads a close, with nothing pitched and no product named: on the
+                # real bank calls as tiny.en heard them it read "Which part did you like to
+                # replace?" and "Can you repeat that please?" so. A close in no rule's words
+                # sells nothing unless there is something to sell.
+                return None
         # a close with nothing pitched before it still asks for a sale, named or not
         starts_offer = (
             priced_follow_up
@@ -534,10 +542,11 @@ def _implied_offer(
     """The latest agent sentence before a close that names a product (not one the customer has).
 
     A condition of the product ("the TV needs an HDMI socket") names something, but not what is
-    being sold: such sentences are passed over."""
+    being sold, and the greeting names the company ("Hello, this is Harper Valley National
+    Bank"): such sentences are passed over."""
     restrictions, _ = rules.disclosures["restrictions"]
     for sentence in reversed(before):
-        if first_match(rules.not_offer, sentence.norm) is not None or first_match(restrictions, sentence.norm) is not None:
+        if any(first_match(found, sentence.norm) is not None for found in (rules.not_offer, restrictions, rules.greeting)):
             continue
         catalog = _catalog_product(sentence.norm, policy)
         product = catalog.names[0] if catalog else _product_phrase(parsed, sentence, rules.product_nouns)

@@ -130,6 +130,25 @@ def test_service_call_without_offer(settings: AnalysisSettings) -> None:
     assert result["score"]["value"] is None
 
 
+def test_service_questions_tiny_en_misheard_are_no_offer(settings: AnalysisSettings) -> None:
+    """A real Harper Valley call as tiny.en wrote it: the turn-act model reads the garbled
+    service questions as closes, and the only capitalised name before them is the bank's, in the
+    greeting. Neither is a sale."""
+    turns = [
+        ("agent", "Hello, this is Harper Valley National Bank. My name is Elizabeth. How can I help you today?"),
+        ("customer", "Hi. My name is Patricia Brown. I lost my debit card. Can you send me a new one?"),
+        ("agent", "Which part did you like to replace?"),
+        ("customer", "My debit card."),
+        ("agent", "Can you repeat that please?"),
+        ("customer", "Yes. My debit card."),
+        ("agent", "Is there anything else I can help you with today?"),
+        ("customer", "No, that was going to be it."),
+        ("agent", "Thank you for calling. Have a great day."),
+    ]
+    result = _analyse(call(turns), settings)
+    assert result["offers"] == [] and result["flags"] == []
+
+
 def test_selling_to_an_angry_customer(settings: AnalysisSettings) -> None:
     turns = [
         ("agent", "Thank you for calling Summit Bank, how can I help?"),

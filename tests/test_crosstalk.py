@@ -139,6 +139,19 @@ def test_gate_silences_the_echo_and_leaves_own_speech() -> None:
     assert gate_echo(clean, other, Settings()) is clean
 
 
+def test_gate_pair_is_the_gate_both_ways() -> None:
+    """What the transcription runs (each channel's levels measured once) is gate_echo each way."""
+    from callqa.speech.crosstalk import gate_echo, gate_pair
+
+    rate = 16000
+    left, right = _speechlike(4.0, rate, 2), _speechlike(4.0, rate, 3)
+    left[: 2 * rate], right[2 * rate :] = 0.0, 0.0  # left talks second, right first
+    left, right = left + right * 10 ** (-25 / 20), right + left * 10 ** (-25 / 20)  # each leaks into the other
+    pair = gate_pair(left, right, Settings())
+    assert np.array_equal(pair[0], gate_echo(left, right, Settings())) and np.array_equal(pair[1], gate_echo(right, left, Settings()))
+    assert not np.array_equal(pair[0], left) and not np.array_equal(pair[1], right)  # both had echo to silence
+
+
 def test_an_echo_whisper_wrote_as_other_words_is_known_by_its_loudness_contour() -> None:
     rng = np.random.default_rng(1)
     contour = -20.0 + 8.0 * np.sin(np.linspace(0, 12, 40)) + rng.normal(0, 1.0, 40)  # 1.2 s of speech

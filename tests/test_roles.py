@@ -1,5 +1,5 @@
-from callqa.speech.roles import VoiceGroups, assign_mono_roles, choose_agent_channel
-from nlp.transcript import Segment
+from callqa.speech.roles import VoiceGroups, VoiceSplit, assign_by_voices, assign_mono_roles, choose_agent_channel
+from nlp.transcript import Segment, Word
 
 
 def _seg(i: int, channel: str, start: float, text: str) -> Segment:
@@ -57,3 +57,38 @@ def test_voice_groups_place_pieces_the_text_cannot() -> None:
     # Indistinct voices (separation near 0) carry no weight: back to cues and turn-taking.
     roles_flat, _ = assign_mono_roles(pieces, VoiceGroups((1, 1, 1, 0, 0, 0), separation=0.0))
     assert roles_flat != roles
+
+
+def _worded(i: int, start: float, text: str) -> Segment:
+    words = tuple(Word(w, start + 0.3 * k, start + 0.3 * k + 0.25, 0.9) for k, w in enumerate(text.split()))
+    return Segment(f"c-mono-{i:04d}", "unknown", "mono", start, words[-1].end, text, 0.9, words)
+
+
+def _split(pieces: list[Segment], groups: list[int], similarity: float, coherence: float = 1.0) -> VoiceSplit:
+    labels = tuple(g for p, g in zip(pieces, groups) for _ in p.words)
+    return VoiceSplit(labels, (0.9,) * len(labels), similarity, 0.4, coherence, 40)
+
+
+# The caller's file of a real Harper Valley call as tiny.en heard it, split by the voice
+# windows into two coherent groups of similar sound (similarity 0.86): one caller, not two people.
+CALLER_ALONE = ["Hi, my name is Elizabeth Davis.", "I need to check my account balance.", "My checking account.", "Thank you. That was going to be it."]
+
+
+def test_caller_alone_split_in_two_by_sound_is_one_voice_the_customer() -> None:
+    pieces = [_worded(i, 5.0 * i, t) for i, t in enumerate(CALLER_ALONE)]
+    found = assign_by_voices(pieces, _split(pieces, [0, 1, 1, 0], similarity=0.86))
+    assert found is not None
+    _, roles, _, decision = found
+    assert decision.voices == 1 and "one voice" in decision.reason and decision.warnings
+    assert set(roles) == {"customer"}
+    assert {c.rule for c in decision.evidence} >= {"CU-WANTS-FOR-SELF", "CU-MY-ACCOUNT"}
+
+
+def test_agent_and_caller_of_similar_sound_stay_two_voices() -> None:
+    lines = ["Hello, this is Harper Valley National Bank, how can I help you today?", *CALLER_ALONE[:2], "Which one would you like to check?", CALLER_ALONE[2]]
+    pieces = [_worded(i, 5.0 * i, t) for i, t in enumerate(lines)]
+    found = assign_by_voices(pieces, _split(pieces, [1, 0, 0, 1, 0], similarity=0.86))
+    assert found is not None
+    cut, roles, _, decision = found
+    assert decision.voices == 2
+    assert roles == ["agent", "customer", "customer", "agent", "customer"]

@@ -299,12 +299,17 @@ def assign_by_voices(pieces: list[Segment], split: VoiceSplit) -> tuple[list[Seg
     # Both groups saying the same party's things is one party, split by what was said.
     # (a lone weak cue, such as a customer's "thank you for your help", is not a side).
     same_side = min(abs(by_group[0]), abs(by_group[1])) >= MIN_SIDE_WEIGHT and (by_group[0] > 0) == (by_group[1] > 0)
+    # A service call's two voices include the agent, and agents say agent things (greet, offer
+    # help, close). Groups of which neither reads like the agent while one reads like the
+    # customer are one caller split by what they said: the callers' files alone (3 real Harper
+    # Valley calls) split into two coherent groups on 2 of 3, with customer cues only.
+    no_agent = max(by_group) <= 0 and min(by_group) < 0
     if split.similarity >= SAME_VOICE or split.minor_share < MIN_MINOR_SHARE:
         one = True
     elif split.similarity < DISTINCT_VOICES:
         one = False
     else:  # the sound alone cannot tell: two voices must take turns and say different things
-        one = split.coherence < MIN_COHERENCE or same_side
+        one = split.coherence < MIN_COHERENCE or same_side or no_agent
     if one:
         margin = sum(by_group)
         role: Role = "customer" if margin < 0 else "agent"

@@ -31,7 +31,7 @@ from callqa.speech.audio import (
     same_signal,
     with_duration,
 )
-from callqa.speech.crosstalk import drop_crosstalk, gate_echo
+from callqa.speech.crosstalk import drop_crosstalk, gate_pair
 from callqa.speech.guard import Dropped, why_drop
 from callqa.parallel import release_memory
 from callqa.settings import Settings
@@ -308,7 +308,7 @@ def _decode(path: Path, info: AudioInfo, call_id: str, backend: AsrBackend, sett
         offset_s = out.samples / SAMPLE_RATE
         two = len(out.names) == 2
         if two and settings.crosstalk_gate:
-            block = np.stack([gate_echo(block[0], block[1], settings), gate_echo(block[1], block[0], settings)])
+            block = np.stack(gate_pair(block[0], block[1], settings))
         found: dict[str, list[Segment]] = {}
         for name, samples in zip(out.names, block, strict=False):
             found[name], report = transcribe_channel(call_id, name, samples, backend, settings, offset_s)

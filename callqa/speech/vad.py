@@ -65,7 +65,11 @@ def frame_energy_db(audio: np.ndarray) -> np.ndarray:
 
 def voiced_frames(audio: np.ndarray) -> np.ndarray:
     """Boolean per 30 ms frame: louder than the noise floor by a clear margin."""
-    db = frame_energy_db(audio)
+    return voiced_from_db(frame_energy_db(audio))
+
+
+def voiced_from_db(db: np.ndarray) -> np.ndarray:
+    """voiced_frames from the frame levels already measured (frame_energy_db)."""
     if db.size == 0:
         return np.zeros(0, dtype=bool)
     noise_floor = float(np.percentile(db, 5))
