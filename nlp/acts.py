@@ -72,8 +72,11 @@ SGD_EXTRACT = ROOT / "corpus" / "public" / "sgd" / "sgd_dialogues.jsonl"
 PUBLIC_SOURCES: dict[str, Path] = {}
 DISCLOSURE_ACTS = frozenset({"price", "recurring_charge", "cancellation_terms", "contract_term", "restriction"})
 # SGD sells nothing, but a fare or a price per night is what the scripts would tag as a
-# disclosure after an offer: neither a positive nor a negative, so never trained on.
-UNLABELLED["sgd"] = set(DISCLOSURE_ACTS)
+# disclosure after an offer: neither a positive nor a negative, so never trained on. Need is not
+# labelled either: every SGD dialogue opens with the user's request, with no agent sentence
+# before it, so "need" would be learned as "the customer's first words" (a first trial read a
+# customer's "[noise]" at the start of a real call as the need).
+UNLABELLED["sgd"] = set(DISCLOSURE_ACTS) | {"need"}
 
 
 # ---------------------------------------------------------------- data
@@ -219,8 +222,8 @@ SGD_OFFERING_CONTEXT = {"OFFER", "OFFER_INTENT"}
 SGD_ASKING = {"REQUEST"}
 
 
-def sgd_sentence_labels(speaker: str, text: str, turn_acts: set[str], turn_sentences: int,
-                        first_customer_turn: bool, context_acts: set[str]) -> tuple[set[str], frozenset[str]]:
+def sgd_sentence_labels(speaker: str, text: str, turn_acts: set[str],
+                        context_acts: set[str]) -> tuple[set[str], frozenset[str]]:
     """(acts, unlabelled acts) of one sentence of an SGD turn, from the turn's upstream acts."""
     if speaker == "agent":
         unl = {"pitch", "close"} if turn_acts & SGD_OFFERING else set()
@@ -229,16 +232,9 @@ def sgd_sentence_labels(speaker: str, text: str, turn_acts: set[str], turn_sente
         if turn_acts & SGD_ASKING:
             unl.add("service_question")  # "Please tell me the city." asks without a question mark
         return set(), frozenset(unl)
-    unl = set()
     if context_acts & SGD_OFFERING_CONTEXT:
-        unl |= {"accept", "decline", "undecided"}
-    if "INFORM_INTENT" in turn_acts:
-        # The opening request is the need when it is one sentence; a longer opening or a
-        # later new request ("can you also get me a cab?") is not said either way.
-        if first_customer_turn and turn_sentences == 1:
-            return {"need"}, frozenset(unl)
-        unl.add("need")
-    return set(), frozenset(unl)
+        return set(), frozenset({"accept", "decline", "undecided"})
+    return set(), frozenset()
 
 
 def public_rows(sources: dict[str, Path] | None = None) -> list[Sentence]:
@@ -250,16 +246,13 @@ def public_rows(sources: dict[str, Path] | None = None) -> list[Sentence]:
         for line in path.read_text().splitlines():
             d = json.loads(line)
             turns = d["turns"]
-            first_customer = next((i for i, t in enumerate(turns) if t["speaker"] == "customer"), -1)
             last_agent_acts: set[str] = set()
             prev_turn = -1
             for ti, speaker, sent, ctx, _ in sentences_of_turns([(t["speaker"], t["text"]) for t in turns]):
                 if ti != prev_turn and prev_turn >= 0 and turns[prev_turn]["speaker"] == "agent":
                     last_agent_acts = set(turns[prev_turn]["acts"])
                 prev_turn = ti
-                acts, unl = sgd_sentence_labels(speaker, sent, set(turns[ti]["acts"]),
-                                                len(split_sentences(turns[ti]["text"])), ti == first_customer,
-                                                last_agent_acts)
+                acts, unl = sgd_sentence_labels(speaker, sent, set(turns[ti]["acts"]), last_agent_acts)
                 rows.append(Sentence(source, d["dialogue_id"], ti, speaker, sent, ctx, acts, False, unl))
     return rows
 

@@ -95,21 +95,20 @@ def test_unpunctuated_copies_keep_labels_and_are_marked():
 def test_sgd_labels_follow_the_scripts_convention_for_calls_without_an_offer():
     lab = acts.sgd_sentence_labels
     # An agent question about the user's own request is a service question, never a pitch.
-    assert lab("agent", "Would you like to make a reservation?", {"OFFER_INTENT"}, 1, False, set()) == (
-        {"service_question"}, frozenset())
-    assert lab("agent", "Is there anything else I can help with?", {"REQ_MORE"}, 1, False, set())[0] == {"service_question"}
+    assert lab("agent", "Would you like to make a reservation?", {"OFFER_INTENT"}, set()) == ({"service_question"}, frozenset())
+    assert lab("agent", "Is there anything else I can help with?", {"REQ_MORE"}, set())[0] == {"service_question"}
     # Putting an option in front of the user: no pitch/close label either way.
-    assert lab("agent", "I found 3 options, one is Chez Marie in Soho.", {"OFFER"}, 1, False, set()) == (
+    assert lab("agent", "I found 3 options, one is Chez Marie in Soho.", {"OFFER"}, set()) == (
         set(), frozenset({"pitch", "close"}))
     # An imperative request without a question mark: not said for service_question.
-    assert lab("agent", "Please tell me the city.", {"REQUEST"}, 1, False, set()) == (set(), frozenset({"service_question"}))
-    assert lab("agent", "Your table is booked.", {"NOTIFY_SUCCESS"}, 1, False, set()) == (set(), frozenset())
-    # Customer: the one-sentence opening request is the need; replies to an option are unlabelled.
-    assert lab("customer", "I want to find a bus to LA.", {"INFORM_INTENT"}, 1, True, set()) == ({"need"}, frozenset())
-    assert lab("customer", "Hi. I want a bus.", {"INFORM_INTENT"}, 2, True, set())[1] == frozenset({"need"})
-    assert lab("customer", "Yes, book it.", {"AFFIRM_INTENT"}, 1, False, {"OFFER_INTENT"})[1] == frozenset(
-        {"accept", "decline", "undecided"})
-    assert lab("customer", "No, that's all.", {"NEGATE", "THANK_YOU"}, 1, False, {"REQ_MORE"}) == (set(), frozenset())
+    assert lab("agent", "Please tell me the city.", {"REQUEST"}, set()) == (set(), frozenset({"service_question"}))
+    assert lab("agent", "Your table is booked.", {"NOTIFY_SUCCESS"}, set()) == (set(), frozenset())
+    # Customer: replies to an option are unlabelled for the answer acts; other replies are negatives.
+    assert lab("customer", "Yes, book it.", {"AFFIRM_INTENT"}, {"OFFER_INTENT"}) == (
+        set(), frozenset({"accept", "decline", "undecided"}))
+    assert lab("customer", "No, that's all.", {"NEGATE", "THANK_YOU"}, {"REQ_MORE"}) == (set(), frozenset())
+    # Need and the disclosure acts are never labelled on SGD (see UNLABELLED).
+    assert acts.UNLABELLED["sgd"] == set(acts.DISCLOSURE_ACTS) | {"need"}
 
 
 def test_public_rows_are_a_training_only_source_with_row_level_unlabelled_acts():
