@@ -12,6 +12,10 @@ predicted on agent sentences, customer acts only on customer sentences.
 Gold labels come from the act tags of the scripts (corpus/styles/*/scripts, corpus/dev/scripts,
 audio_samples/scripts): a tag with `quote:` marks the sentences the quote overlaps, a tag
 without one marks every sentence of its turn.
+
+Training also reads public, human-written dialogues (PUBLIC_SOURCES, corpus/public/): weak labels
+derived from their upstream dialogue acts (public_rows). They are in every training fold and never
+a held-out style, so every figure stays a figure on our styles.
 """
 
 from __future__ import annotations
@@ -62,6 +66,18 @@ UNLABELLED = {"dev": {"service_question", "book", "undecided"}}
 # service question makes a sale out of a help call.
 PRECISION_ACTS = {"pitch"}
 
+# Public dialogue corpora trained on beside the scripts (a source name -> its extract). Empty:
+# the model reads only the scripts.
+SGD_EXTRACT = ROOT / "corpus" / "public" / "sgd" / "sgd_dialogues.jsonl"
+PUBLIC_SOURCES: dict[str, Path] = {}
+DISCLOSURE_ACTS = frozenset({"price", "recurring_charge", "cancellation_terms", "contract_term", "restriction"})
+# SGD sells nothing, but a fare or a price per night is what the scripts would tag as a
+# disclosure after an offer: neither a positive nor a negative, so never trained on. Need is not
+# labelled either: every SGD dialogue opens with the user's request, with no agent sentence
+# before it, so "need" would be learned as "the customer's first words" (a first trial read a
+# customer's "[noise]" at the start of a real call as the need).
+UNLABELLED["sgd"] = set(DISCLOSURE_ACTS) | {"need"}
+
 
 # ---------------------------------------------------------------- data
 
@@ -81,10 +97,15 @@ def script_files(root: Path = ROOT) -> dict[str, list[Path]]:
     return out
 
 
+def public_files(root: Path = ROOT) -> list[Path]:
+    return sorted(root / p.relative_to(ROOT) for p in PUBLIC_SOURCES.values())
+
+
 def data_hash(root: Path = ROOT) -> str:
-    """sha256 over every training script (relative path and bytes), in sorted path order."""
+    """sha256 over every training file (relative path and bytes: the scripts, then the public
+    extracts), in sorted path order."""
     h = hashlib.sha256()
-    for p in sorted(p for ps in script_files(root).values() for p in ps):
+    for p in sorted(p for ps in script_files(root).values() for p in ps) + public_files(root):
         h.update(str(p.relative_to(root)).encode() + b"\0")
         h.update(p.read_bytes())
         h.update(b"\0")
@@ -141,6 +162,7 @@ class Sentence:
     context: str  # the other party's previous sentence ("" at the start of a call)
     acts: set[str] = field(default_factory=set)
     augmented: bool = False  # a punctuation-stripped training copy, never scored
+    unlabelled: frozenset[str] = frozenset()  # acts this sentence is neither a positive nor a negative for
 
 
 _PUNCT = re.compile(r"[^\w\s'£$€%]")
@@ -155,7 +177,7 @@ def augment(rows: list[Sentence]) -> list[Sentence]:
     """rows plus a lowercase, unpunctuated copy of every punctuated sentence: without it the
     reading leans on "?" and never finds a question in an unpunctuated transcript."""
     extra = [Sentence(r.style, r.call, r.turn, r.speaker, strip_punctuation(r.text), strip_punctuation(r.context),
-                      set(r.acts), True)
+                      set(r.acts), True, r.unlabelled)
              for r in rows if not r.augmented and strip_punctuation(r.text) != r.text]
     return rows + extra
 
@@ -185,6 +207,60 @@ def load_corpus(root: Path = ROOT) -> list[Sentence]:
                 acts = map_tags(t.text, split_sentences(t.text), t.tags)[split_sentences(t.text).index(span)]
                 rows.append(Sentence(style, p.stem, ti, speaker, sent, ctx, acts))
     return rows
+
+
+# Schema-Guided Dialogue (corpus/public/sgd): crowd-written assistant/user dialogues about
+# restaurants, flights, banks, doctors... in which nothing is sold. The labels follow the
+# scripts' own convention for calls without an offer (e.g. "Would you like me to book it at our
+# Hillcrest branch?" is tagged `question`, "You are booked in for Monday" and the customer's
+# "Yes, please" carry no tag).
+# Agent turns whose upstream acts put an option in front of the user (OFFER: "How about
+# Chez Marie, an Italian place in Soho?") are the nearest thing to a pitch: no label either way.
+SGD_OFFERING = {"OFFER"}
+# Customer replies to an option or to "would you like to book it?": not said either way.
+SGD_OFFERING_CONTEXT = {"OFFER", "OFFER_INTENT"}
+SGD_ASKING = {"REQUEST"}
+
+
+def sgd_sentence_labels(speaker: str, text: str, turn_acts: set[str],
+                        context_acts: set[str]) -> tuple[set[str], frozenset[str]]:
+    """(acts, unlabelled acts) of one sentence of an SGD turn, from the turn's upstream acts."""
+    if speaker == "agent":
+        unl = {"pitch", "close"} if turn_acts & SGD_OFFERING else set()
+        if "?" in text:
+            return {"service_question"}, frozenset(unl)  # every agent question there is about the user's own request
+        if turn_acts & SGD_ASKING:
+            unl.add("service_question")  # "Please tell me the city." asks without a question mark
+        return set(), frozenset(unl)
+    if context_acts & SGD_OFFERING_CONTEXT:
+        return set(), frozenset({"accept", "decline", "undecided"})
+    return set(), frozenset()
+
+
+def public_rows(sources: dict[str, Path] | None = None) -> list[Sentence]:
+    """Sentences of the public extracts, with the weak labels of their source."""
+    rows: list[Sentence] = []
+    for source, path in (PUBLIC_SOURCES if sources is None else sources).items():
+        if source != "sgd":
+            raise ValueError(f"no labelling rules for public source {source!r}")
+        for line in path.read_text().splitlines():
+            d = json.loads(line)
+            turns = d["turns"]
+            last_agent_acts: set[str] = set()
+            prev_turn = -1
+            for ti, speaker, sent, ctx, _ in sentences_of_turns([(t["speaker"], t["text"]) for t in turns]):
+                if ti != prev_turn and prev_turn >= 0 and turns[prev_turn]["speaker"] == "agent":
+                    last_agent_acts = set(turns[prev_turn]["acts"])
+                prev_turn = ti
+                acts, unl = sgd_sentence_labels(speaker, sent, set(turns[ti]["acts"]), last_agent_acts)
+                rows.append(Sentence(source, d["dialogue_id"], ti, speaker, sent, ctx, acts, False, unl))
+    return rows
+
+
+def training_rows() -> list[Sentence]:
+    """Everything the model trains on: the scripts and the public extracts, each with an
+    unpunctuated copy."""
+    return augment(load_corpus() + public_rows())
 
 
 # ---------------------------------------------------------------- features
@@ -260,7 +336,8 @@ def _score(model, X: np.ndarray) -> np.ndarray:
 
 def labelled_mask(rows: list[Sentence], act: str) -> np.ndarray:
     """Rows of the act's speaker in styles that tag it."""
-    return np.array([r.speaker == ACT_SPEAKER[act] and act not in UNLABELLED.get(r.style, ()) for r in rows])
+    return np.array([r.speaker == ACT_SPEAKER[act] and act not in UNLABELLED.get(r.style, ()) and act not in r.unlabelled
+                     for r in rows])
 
 
 def best_threshold(scores: np.ndarray, y: np.ndarray, beta: float = 1.0) -> float:
@@ -281,8 +358,8 @@ def best_threshold(scores: np.ndarray, y: np.ndarray, beta: float = 1.0) -> floa
 
 def fit(rows: list[Sentence], X: np.ndarray, choose_thresholds: bool = True) -> dict[str, Any]:
     """One LR per act on the act's speaker's sentences; thresholds from leave-one-style-out
-    predictions inside these rows' styles only."""
-    styles = sorted({r.style for r in rows})
+    predictions inside these rows' styles only (public sources are in every fold, never held out)."""
+    styles = sorted({r.style for r in rows} & set(STYLES))
     Y = {a: np.array([a in r.acts for r in rows]) for a in ACTS}
     style_arr = np.array([r.style for r in rows])
     aug = np.array([r.augmented for r in rows])
@@ -484,7 +561,7 @@ def _setup() -> tuple[list[Sentence], np.ndarray]:
     except ImportError:
         pass
     t0 = time.time()
-    rows = augment(load_corpus())
+    rows = training_rows()
     X = features([r.speaker for r in rows], [r.text for r in rows], [r.context for r in rows])
     print(f"# {sum(not r.augmented for r in rows)} sentences (+{sum(r.augmented for r in rows)} unpunctuated copies), "
           f"{len({(r.style, r.call) for r in rows})} calls, features {X.shape[1]} "
@@ -507,8 +584,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         "training_command": "python -m nlp.acts train",
         "seed": SEED,
         "data_sha256": dhash,
-        "data": "corpus/styles/*/scripts/*.yaml, corpus/dev/scripts/*.yaml, audio_samples/scripts/*.yaml (sorted paths)",
+        "data": "corpus/styles/*/scripts/*.yaml, corpus/dev/scripts/*.yaml, audio_samples/scripts/*.yaml (sorted paths)"
+                + "".join(f", {p.relative_to(ROOT)}" for p in public_files()),
         "styles": list(STYLES),
+        "public_sources": {name: {"file": str(path.relative_to(ROOT)),
+                                  "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                                  "dialogues": len({r.call for r in rows if r.style == name}),
+                                  "sentences": sum(r.style == name and not r.augmented for r in rows),
+                                  "role": "in every training fold, never held out or scored",
+                                  "labels": "weak, from the upstream dialogue acts: nlp/acts.py sgd_sentence_labels"}
+                           for name, path in PUBLIC_SOURCES.items()},
         "sentences": sum(not r.augmented for r in rows),
         "augmentation": "a lowercase, unpunctuated copy of every punctuated training sentence (and its context)",
         "calls": len({(r.style, r.call) for r in rows}),
@@ -698,7 +783,7 @@ def _as_reader(model: dict[str, Any], card: dict[str, Any]) -> TurnActs:
 def train_reader(exclude: str | None = None) -> TurnActs:
     """A model trained on every style but `exclude` (leave-one-style-out evaluation), in memory."""
     _setup_threads()
-    rows = [r for r in augment(load_corpus()) if r.style != exclude]
+    rows = [r for r in training_rows() if r.style != exclude]
     X = features([r.speaker for r in rows], [r.text for r in rows], [r.context for r in rows])
     model = fit(rows, X)
     model["dim"] = X.shape[1]

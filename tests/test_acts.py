@@ -90,3 +90,36 @@ def test_unpunctuated_copies_keep_labels_and_are_marked():
     out = acts.augment(rows)
     assert len(out) == 3 and out[2].augmented and out[2].text == "can i have your name" and out[2].context == "hello"
     assert out[2].acts == {"service_question"}
+
+
+def test_sgd_labels_follow_the_scripts_convention_for_calls_without_an_offer():
+    lab = acts.sgd_sentence_labels
+    # An agent question about the user's own request is a service question, never a pitch.
+    assert lab("agent", "Would you like to make a reservation?", {"OFFER_INTENT"}, set()) == ({"service_question"}, frozenset())
+    assert lab("agent", "Is there anything else I can help with?", {"REQ_MORE"}, set())[0] == {"service_question"}
+    # Putting an option in front of the user: no pitch/close label either way.
+    assert lab("agent", "I found 3 options, one is Chez Marie in Soho.", {"OFFER"}, set()) == (
+        set(), frozenset({"pitch", "close"}))
+    # An imperative request without a question mark: not said for service_question.
+    assert lab("agent", "Please tell me the city.", {"REQUEST"}, set()) == (set(), frozenset({"service_question"}))
+    assert lab("agent", "Your table is booked.", {"NOTIFY_SUCCESS"}, set()) == (set(), frozenset())
+    # Customer: replies to an option are unlabelled for the answer acts; other replies are negatives.
+    assert lab("customer", "Yes, book it.", {"AFFIRM_INTENT"}, {"OFFER_INTENT"}) == (
+        set(), frozenset({"accept", "decline", "undecided"}))
+    assert lab("customer", "No, that's all.", {"NEGATE", "THANK_YOU"}, {"REQ_MORE"}) == (set(), frozenset())
+    # Need and the disclosure acts are never labelled on SGD (see UNLABELLED).
+    assert acts.UNLABELLED["sgd"] == set(acts.DISCLOSURE_ACTS) | {"need"}
+
+
+def test_public_rows_are_a_training_only_source_with_row_level_unlabelled_acts():
+    rows = acts.public_rows({"sgd": acts.SGD_EXTRACT})
+    assert rows and {r.style for r in rows} == {"sgd"} and "sgd" not in acts.STYLES
+    for r in rows:
+        assert all(acts.ACT_SPEAKER[a] == r.speaker for a in r.acts), r
+        assert not r.acts & r.unlabelled, r
+    assert not any(r.acts & acts.DISCLOSURE_ACTS or {"pitch", "close", "book", "recap"} & r.acts for r in rows)
+    # Row-level unlabelled acts drop out of training for that act only.
+    offered = next(r for r in rows if "pitch" in r.unlabelled)
+    assert not acts.labelled_mask([offered], "pitch")[0] and acts.labelled_mask([offered], "service_question")[0]
+    # The public extracts trained on are part of the data the model card's hash covers.
+    assert acts.public_files() == sorted(acts.PUBLIC_SOURCES.values())
