@@ -163,7 +163,7 @@ def cost_recap(
     for sentence in parsed.sentences:
         if sentence.speaker != "agent" or not consent <= sentence.start < until:
             continue
-        turn_text = parsed.segments[sentence.index].text
+        turn_text = parsed.turn_text(sentence.index)  # the agent's whole turn, however the ASR cut it
         rule = first_match(rules.recap, sentence.norm)
         if rule is not None and money_amounts(turn_text):
             return sentence.evidence(parsed, rule.id)
