@@ -112,9 +112,14 @@ class ParsedCall:
             return self.doc[0:0]
         return span
 
+    @functools.cached_property
+    def text_of_doc(self) -> str:
+        """The Doc's text, once (spaCy joins its tokens anew at every `doc.text`)."""
+        return self.doc.text
+
     def continues_turn(self, index: int) -> bool:
         """Whether segment `index` continues the previous segment's turn (see `parse`)."""
-        return index > 0 and self.doc.text[self.starts[index] - 1] == " "
+        return index > 0 and self.text_of_doc[self.starts[index] - 1] == " "
 
     @functools.cached_property
     def turns(self) -> tuple[tuple[int, int], ...]:
@@ -135,7 +140,7 @@ class ParsedCall:
     def turn_text(self, index: int) -> str:
         """The text of the whole turn segment `index` is in."""
         first, last = next((f, l) for f, l in self.turns if f <= index <= l)
-        return self.doc.text[self.starts[first] : self.starts[last] + len(self.text(last))]
+        return self.text_of_doc[self.starts[first] : self.starts[last] + len(self.text(last))]
 
     def locate(self, char_start: int, char_end: int, rule: str) -> Evidence:
         """Evidence for a character span of the Doc (clipped to the turn it starts in): from the
@@ -143,7 +148,7 @@ class ParsedCall:
         it starts in names it."""
         first = self.segment_index(char_start)
         last = min(self.segment_index(max(char_start, char_end - 1)), self._turn_last[first])
-        quote = self.doc.text[max(char_start, self.starts[first]) : min(char_end, self.starts[last] + len(self.text(last)))].strip()
+        quote = self.text_of_doc[max(char_start, self.starts[first]) : min(char_end, self.starts[last] + len(self.text(last)))].strip()
         start = end = 0.0
         words: list[Word] = []
         for index in range(first, last + 1):
