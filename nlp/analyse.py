@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from models.embeddings import model_name as embedding_model_name
-from nlp.disclosures import Disclosure, cost_recap, disclosures_for
+from nlp.disclosures import Disclosure, cost_recap, disclosures_for, read_by_start
 from nlp.acts import TurnActs, read_sentences
 from nlp.acts import shipped as shipped_turn_acts
 from nlp.contract import load
@@ -118,8 +118,10 @@ def analyse(transcript: Transcript, settings: AnalysisSettings) -> CallAnalysis:
         policy.upset_threshold,
     )
     offers = judge_need_fit(parsed, apply_need(offers, need.label), need.label, policy)
-    disclosures = {o.id: disclosures_for(parsed, o, offers, policy.required_disclosures) for o in offers}
-    recaps = {o.id: cost_recap(parsed, o, offers) for o in offers}
+    # The model's reading is passed to each stage, never stored on the parse or the transcript.
+    by_start, model_id = read_by_start(parsed, reading), reader.id if reader else ""
+    disclosures = {o.id: disclosures_for(parsed, o, offers, policy.required_disclosures, by_start, model_id) for o in offers}
+    recaps = {o.id: cost_recap(parsed, o, offers, by_start, model_id) for o in offers}
     upset = _upset_at_offers(parsed, offers, feeling, need.label == "complaint")
     flags: list[Flag] = raise_flags(offers, disclosures, recaps, upset, policy, fit_rules().min_similarity)
     score = score_call(flags, bool(offers), any(o.customer_response == "accepted" for o in offers), policy)

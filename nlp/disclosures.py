@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from nlp.acts import ITEM_ACT, SentenceActs
 from nlp.evidence import Evidence
 from nlp.numbers import money_amounts
 from nlp.parse import ParsedCall, Sentence
@@ -80,7 +81,29 @@ def offer_scope(parsed: ParsedCall, offer: Offer, offers: list[Offer]) -> list[S
     ]
 
 
-def disclosures_for(parsed: ParsedCall, offer: Offer, offers: list[Offer], required: tuple[str, ...]) -> dict[str, Disclosure]:
+def read_by_start(parsed: ParsedCall, reading: list[SentenceActs] | None) -> dict[int, SentenceActs] | None:
+    """The model's reading of each of parsed.sentences (given in order), by the sentence's start in the Doc."""
+    return None if reading is None else {s.char_start: acts for s, acts in zip(parsed.sentences, reading, strict=True)}
+
+
+def _model_evidence(parsed: ParsedCall, sentence: Sentence, reading: dict[int, SentenceActs] | None, act: str, model_id: str) -> Evidence | None:
+    """The sentence as evidence decided by the turn-act model, when the model reads `act` in it."""
+    acts = reading.get(sentence.char_start) if reading is not None else None
+    if acts is None or not acts.has(act):
+        return None
+    return sentence.evidence(parsed, model_id).decided_by(model_id, acts.score(act))
+
+
+def disclosures_for(
+    parsed: ParsedCall,
+    offer: Offer,
+    offers: list[Offer],
+    required: tuple[str, ...],
+    reading: dict[int, SentenceActs] | None = None,
+    model_id: str = "",
+) -> dict[str, Disclosure]:
+    """Each disclosure item of `offer`. `reading` (read_by_start) is the turn-act model's reading
+    of the call; None reads with the rules alone."""
     rules = sales_rules()
     scope = offer_scope(parsed, offer, offers)
     consent = offer.consent_time
@@ -99,6 +122,8 @@ def disclosures_for(parsed: ParsedCall, offer: Offer, offers: list[Offer], requi
                 hits.append(sentence.evidence(parsed, rule.id))
             elif money_counts and money_amounts(sentence.text):
                 hits.append(sentence.evidence(parsed, f"DISC-{item.upper()}-AMOUNT"))
+            elif (by_model := _model_evidence(parsed, sentence, reading, ITEM_ACT[item], model_id)) is not None:
+                hits.append(by_model)
         before = [h for h in hits if consent is None or h.start < consent]
         after = [h for h in hits if consent is not None and h.start >= consent]
         said_before = not_applicable is not None and (consent is None or not_applicable.start < consent)
@@ -117,10 +142,17 @@ def disclosures_for(parsed: ParsedCall, offer: Offer, offers: list[Offer], requi
     return result
 
 
-def cost_recap(parsed: ParsedCall, offer: Offer, offers: list[Offer]) -> Evidence | None:
+def cost_recap(
+    parsed: ParsedCall,
+    offer: Offer,
+    offers: list[Offer],
+    reading: dict[int, SentenceActs] | None = None,
+    model_id: str = "",
+) -> Evidence | None:
     """After consent, the agent restating what the customer will pay: a recap phrase with an
     amount in the same turn, or any statement of the price ("so from next month it's a hundred
-    and twelve a month", "no fee") before the next offer is pitched."""
+    and twelve a month", "no fee") before the next offer is pitched; with the turn-act model's
+    `reading`, also a sentence the model reads as a recap."""
     consent = offer.consent_time
     if consent is None:
         return None
@@ -131,7 +163,7 @@ def cost_recap(parsed: ParsedCall, offer: Offer, offers: list[Offer]) -> Evidenc
     for sentence in parsed.sentences:
         if sentence.speaker != "agent" or not consent <= sentence.start < until:
             continue
-        turn_text = parsed.segments[sentence.index].text
+        turn_text = parsed.turn_text(sentence.index)  # the agent's whole turn, however the ASR cut it
         rule = first_match(rules.recap, sentence.norm)
         if rule is not None and money_amounts(turn_text):
             return sentence.evidence(parsed, rule.id)
@@ -140,4 +172,6 @@ def cost_recap(parsed: ParsedCall, offer: Offer, offers: list[Offer]) -> Evidenc
         price = first_match(price_rules, sentence.norm)
         if price is not None:
             return sentence.evidence(parsed, f"RECAP-{price.id}")
+        if (by_model := _model_evidence(parsed, sentence, reading, "recap", model_id)) is not None:
+            return by_model
     return None

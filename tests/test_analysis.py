@@ -164,19 +164,27 @@ def test_selling_to_an_angry_customer(settings: AnalysisSettings) -> None:
     assert {e["speaker"] for e in flag["evidence"]} == {"customer", "agent"}
 
 
-def test_every_piece_of_evidence_falls_on_the_segment_it_quotes(settings: AnalysisSettings) -> None:
-    transcript = call(RETENTION)
+@pytest.mark.parametrize("asr", [False, True], ids=["clean", "asr-text"])
+def test_every_piece_of_evidence_falls_on_the_segment_it_quotes(settings: AnalysisSettings, asr: bool) -> None:
+    """Evidence names the segment it starts in; a sentence Whisper cut across segments of one
+    speaker (unpunctuated text runs on) goes on into the next segments of that speaker's turn."""
+    transcript = call(RETENTION, asr=asr)
     result = _analyse(transcript, settings)
-    segments = {s.id: s for s in transcript.segments}
+    order = {s.id: i for i, s in enumerate(transcript.segments)}
     evidence = [result["need"]["evidence"]]
     for offer in result["offers"]:
         evidence += [offer["evidence"], *offer["closing_attempts"], offer["response_evidence"], offer["cost_recap"]]
         evidence += [d["evidence"] for d in offer["disclosures"].values()]
     evidence += [e for f in result["flags"] for e in f["evidence"]]
     for e in filter(None, evidence):
-        segment = segments[e["segment_id"]]
-        assert segment.start <= e["start"] <= e["end"] <= segment.end, e
-        assert e["quote"] in segment.text and e["speaker"] == segment.speaker and e["rule"]
+        first = order[e["segment_id"]]
+        turn = [transcript.segments[first]]
+        for later in transcript.segments[first + 1 :]:
+            if later.speaker != turn[0].speaker:
+                break
+            turn.append(later)
+        assert turn[0].start <= e["start"] <= e["end"] <= turn[-1].end, e
+        assert e["quote"] in " ".join(s.text for s in turn) and e["speaker"] == turn[0].speaker and e["rule"]
 
 
 def test_catalog_decides_need_fit_and_what_applies(tmp_path, settings: AnalysisSettings) -> None:
@@ -291,3 +299,75 @@ def test_rules_alone_still_read_a_booking_as_consent(settings) -> None:
     rules_only = AnalysisSettings(settings.policy, turn_acts=None)
     result = _analyse(call(BOOKED_UNASKED), rules_only)
     assert "SALE_WITHOUT_CONSENT" not in {f["code"] for f in result["flags"]}
+
+
+# The contract term said in words no phrase rule has; the turn-act model reads it.
+TERM_IN_OTHER_WORDS = [
+    ("agent", "Thank you for calling Orbit Mobile, this is Dana. How can I help?"),
+    ("customer", "Hi, my screen cracked and I need a repair."),
+    ("agent", "I can book that repair for Thursday. Our Device Care plan covers cracked screens for nine dollars a month."),
+    ("agent", "The plan lasts two years."),
+    ("agent", "Would you like me to add it?"),
+    ("customer", "Yes please."),
+    ("agent", "Thank you for calling Orbit Mobile."),
+]
+
+
+def test_a_disclosure_only_the_turn_act_model_reads_is_found_with_the_model_in_its_evidence(settings) -> None:
+    result = _analyse(call(TERM_IN_OTHER_WORDS), settings)
+    term = result["offers"][0]["disclosures"]["contract_term"]
+    model = result["info"]["nlp_models"]["turn_acts"]
+    assert term["status"] == "disclosed_before_consent" and term["evidence"]["quote"] == "The plan lasts two years."
+    assert term["evidence"]["rule"] == model and term["evidence"]["model_score"] >= 0.5
+
+
+def test_rules_alone_read_disclosures_as_before_the_model(settings) -> None:
+    """With no turn-act model the rules alone decide: the term in other words is not seen, and
+    no disclosure evidence names a model."""
+    rules_only = AnalysisSettings(settings.policy, turn_acts=None)
+    offer = _analyse(call(TERM_IN_OTHER_WORDS), rules_only)["offers"][0]
+    assert offer["disclosures"]["contract_term"]["status"] != "disclosed_before_consent"
+    assert all(not d["evidence"]["rule"].startswith("turn-acts") for d in offer["disclosures"].values() if d["evidence"])
+
+
+def _timed(segments: list[tuple[str, float, str]]) -> Transcript:
+    """Segments (speaker, start, text) with word times 0.3 s a word, as Whisper gives them."""
+    out = []
+    for i, (speaker, start, text) in enumerate(segments):
+        words = tuple(Word(w, round(start + 0.3 * k, 2), round(start + 0.3 * k + 0.25, 2), 0.9) for k, w in enumerate(text.split()))
+        channel = "left" if speaker == "agent" else "right"
+        out.append(Segment(f"s-{channel}-{i:04d}", speaker, channel, start, words[-1].end, text, 0.9, words))
+    return Transcript.merged("s", out)
+
+
+def test_a_price_split_across_two_segments_of_one_speaker_is_one_sentence() -> None:
+    from nlp.parse import parse
+
+    transcript = _timed([("agent", 0.0, "so the premium plan is"), ("agent", 1.6, "twelve ninety-nine a month"),
+                         ("customer", 3.0, "okay"), ("agent", 4.0, "it starts today"), ("agent", 7.0, "anything else")])
+    parsed = parse(transcript)
+    first, second = transcript.segments[0], transcript.segments[1]
+    sentence = parsed.sentences[0]
+    assert sentence.text == "so the premium plan is twelve ninety-nine a month"
+    evidence = sentence.evidence(parsed, "R")
+    assert (evidence.segment_id, evidence.speaker) == (first.id, "agent")
+    assert (evidence.start, evidence.end) == (first.words[0].start, second.words[-1].end)
+    assert evidence.quote == sentence.text
+    # The speaker changing, or the same speaker after more than 2 s of silence, starts a new sentence.
+    assert [s.text for s in parsed.sentences[1:]] == ["okay", "it starts today", "anything else"]
+    assert parsed.turns == ((0, 1), (2, 2), (3, 3), (4, 4))
+
+
+def test_a_price_split_across_segments_is_disclosed_with_evidence_spanning_both(settings) -> None:
+    transcript = _timed([
+        ("agent", 0.0, "thank you for calling orbit mobile how can i help"),
+        ("customer", 3.0, "my screen cracked and i need a repair"),
+        ("agent", 6.0, "we have our device care plan it is"),
+        ("agent", 8.2, "nine dollars a month would you like me to add it"),
+        ("customer", 12.0, "yes please"),
+    ])
+    offer = _analyse(transcript, settings)["offers"][0]
+    price = offer["disclosures"]["price"]["evidence"]
+    first, second = transcript.segments[2], transcript.segments[3]
+    assert price["segment_id"] == first.id and price["quote"].startswith("we have our device care plan it is nine dollars a month")
+    assert (price["start"], price["end"]) == (first.words[0].start, second.words[-1].end)

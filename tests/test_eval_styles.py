@@ -31,3 +31,10 @@ def test_a_style_summary_counts_offers_flags_and_no_sale_false_alarms() -> None:
     assert (r.flags_precision.value, r.flags_recall.value, r.flags_f1.value) == (0.5, 0.5, 0.5)
     assert (r.no_sale_offer.value, r.no_sale_offer.n, r.no_sale_flag.value) == (0.5, 2, 0.5)
     assert r.flags_f1.low <= 0.5 <= r.flags_f1.high
+
+
+def test_disclosure_status_accuracy_counts_items_of_matched_offers() -> None:
+    right = CallScore("a", True, 1, 1, 1, True, 0, 0, 0, no_sale=False, any_flag=False, disclosures_right=4, disclosures_total=5)
+    wrong = CallScore("b", True, 1, 1, 1, True, 0, 0, 0, no_sale=False, any_flag=False, disclosures_right=1, disclosures_total=5)
+    r = summarise("test", [right, wrong, _call("c", gold=0, found=0, matched=0)])
+    assert (r.disclosures.value, r.disclosures.n) == (0.5, 10)

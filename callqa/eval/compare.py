@@ -109,7 +109,7 @@ def _mean(values: list[int]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def _match_offers(gold: list[dict], predicted: tuple[OfferPart, ...]) -> list[tuple[dict, OfferPart]]:
+def match_offers(gold: list[dict], predicted: tuple[OfferPart, ...]) -> list[tuple[dict, OfferPart]]:
     """Greedy one-to-one matching by time: a predicted offer belongs to the gold offer whose
     pitch turn it falls in (give or take the tolerance)."""
     pairs, used = [], set()
@@ -139,7 +139,7 @@ def compare(report: Report, gold: dict, predicted: CallAnalysis | CallRecord | N
     report.tally("need", predicted.need is not None and predicted.need.label == gold["need"]["label"])
 
     gold_offers = gold.get("offers", [])
-    pairs = _match_offers(gold_offers, predicted.offers)
+    pairs = match_offers(gold_offers, predicted.offers)
     report.offers_tp += len(pairs)
     report.offers_fp += len(predicted.offers) - len(pairs)
     report.offers_fn += len(gold_offers) - len(pairs)

@@ -20,10 +20,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from callqa.eval.compare import OFFER_MATCH_TOLERANCE_S, load_labels, transcript_from_labels
+from callqa.eval.compare import OFFER_MATCH_TOLERANCE_S, match_offers, load_labels, transcript_from_labels
 from nlp.acts import wilson as acts_wilson
 from nlp.findings import CallAnalysis
 from nlp.transcript import Segment, Transcript
+from nlp.vocabulary import DISCLOSURE_ITEMS
 
 Reader = Callable[[Transcript], CallAnalysis]
 BOOTSTRAP_ROUNDS = 1000
@@ -50,6 +51,10 @@ class CallScore:
     flags_fn: int
     no_sale: bool  # no gold offer
     any_flag: bool
+    # disclosure items (price, recurring charge, ...) of offers matched to a gold offer, and how
+    # many of them got the gold status (disclosed before/after consent, missing, not applicable)
+    disclosures_right: int = 0
+    disclosures_total: int = 0
 
 
 def _matched(gold: list[dict], found: Sequence) -> int:
@@ -66,6 +71,8 @@ def _matched(gold: list[dict], found: Sequence) -> int:
 def score_call(gold: dict, found: CallAnalysis) -> CallScore:
     gold_flags, found_flags = set(gold.get("flags", [])), {f.code for f in found.flags}
     closes = found.closing_attempts.total if found.closing_attempts else 0
+    pairs = match_offers(gold.get("offers", []), found.offers)
+    statuses = [p.disclosures[item].status == g["disclosures"][item]["status"] for g, p in pairs for item in DISCLOSURE_ITEMS]
     return CallScore(
         call_id=gold["call_id"],
         need_right=found.need is not None and found.need.label == gold["need"]["label"],
@@ -78,6 +85,8 @@ def score_call(gold: dict, found: CallAnalysis) -> CallScore:
         flags_fn=len(gold_flags - found_flags),
         no_sale=not gold.get("offers"),
         any_flag=bool(found_flags),
+        disclosures_right=sum(statuses),
+        disclosures_total=len(statuses),
     )
 
 
@@ -123,6 +132,7 @@ class StyleResult:
     offer_precision: Figure
     offer_recall: Figure
     closes_exact: Figure
+    disclosures: Figure  # disclosure items of matched offers with the gold status
     flags_precision: Figure
     flags_recall: Figure
     flags_f1: Figure
@@ -144,6 +154,7 @@ def summarise(style: str, calls: Sequence[CallScore]) -> StyleResult:
         offer_precision=_proportion(sum(c.matched_offers for c in calls), sum(c.found_offers for c in calls)),
         offer_recall=_proportion(sum(c.matched_offers for c in calls), sum(c.gold_offers for c in calls)),
         closes_exact=_proportion(sum(c.closes_exact for c in calls), len(calls)),
+        disclosures=_proportion(sum(c.disclosures_right for c in calls), sum(c.disclosures_total for c in calls)),
         flags_precision=_proportion(tp, tp + fp),
         flags_recall=_proportion(tp, tp + fn),
         flags_f1=Figure(_f1(tp, fp, fn), len(calls), low, high),
@@ -190,10 +201,10 @@ def evaluate_styles(reader_for: Callable[[str], Reader], labels: dict[str, list[
 
 
 def markdown(title: str, results: Sequence[StyleResult], controls: tuple[int, int, int] | None = None) -> str:
-    head = "| style | calls | need | offers P | offers R | closes exact | flags P | flags R | flags F1 | no-sale: offer found | no-sale: flag raised |"
-    lines = [f"**{title}**", "", head, "|" + "---|" * 11]
+    head = "| style | calls | need | offers P | offers R | closes exact | disclosure status | flags P | flags R | flags F1 | no-sale: offer found | no-sale: flag raised |"
+    lines = [f"**{title}**", "", head, "|" + "---|" * 12]
     for r in results:
-        cells = [r.need, r.offer_precision, r.offer_recall, r.closes_exact, r.flags_precision, r.flags_recall, r.flags_f1, r.no_sale_offer, r.no_sale_flag]
+        cells = [r.need, r.offer_precision, r.offer_recall, r.closes_exact, r.disclosures, r.flags_precision, r.flags_recall, r.flags_f1, r.no_sale_offer, r.no_sale_flag]
         lines.append(f"| {r.style} | {r.calls} | " + " | ".join(c.text() for c in cells) + " |")
     if controls is not None:
         n, offers, flags = controls
