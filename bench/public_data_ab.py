@@ -1,11 +1,11 @@
-"""Does training the turn-act model on the public extracts help? `callqa eval-styles`, combined
+"""Does training the turn-act model on the public extracts help? `callqa eval --styles`, combined
 reading, with and without them, style by style.
 
     PYTHONPATH=. python bench/public_data_ab.py --styles casual,rambling --json out.jsonl
 
 For each held-out style the need model is trained once (it does not read the public data) and
 the turn-act model twice, without the style: on the scripts alone, and on the scripts plus
-PUBLIC_SOURCE_CANDIDATES. Every other step is eval-styles' own (train_reader, analyse,
+PUBLIC_SOURCE_CANDIDATES. Every other step is eval --styles' own (train_reader, analyse,
 score_call, summarise), and each style's rows are printed when it finishes, so a run cut short
 still gives paired figures. On these 2 shared cores a style takes 5-10 minutes per variant.
 """
