@@ -64,6 +64,7 @@ class SpanRules:
     company_id: str
     company_min_ratio: float
     owners: dict[str, str]
+    leading: dict[str, str]  # a first word that makes the phrase the customer's ("the same box")
     extensions: frozenset[str]
     product_nouns: frozenset[str]
 
@@ -75,6 +76,7 @@ def span_rules() -> SpanRules:
     single: dict[str, str] = {}
     heads: dict[str, str] = {}
     owners: dict[str, str] = {}
+    leading: dict[str, str] = {}
     number_id = company_id = ""
     company_ratio = 100.0
     for veto in data["vetoes"]:
@@ -82,6 +84,7 @@ def span_rules() -> SpanRules:
         single |= {e: veto["id"] for e in veto.get("single_word_entity_types", [])}
         heads |= {h: veto["id"] for h in veto.get("heads", []) if h not in heads}
         owners |= {o: veto["id"] for o in veto.get("owners", [])}
+        leading |= {w: veto["id"] for w in veto.get("leading", [])}
         if veto.get("number_head"):
             number_id = veto["id"]
         if "company_min_ratio" in veto:
@@ -89,7 +92,7 @@ def span_rules() -> SpanRules:
     sales = _sales_lists()
     for word in sales["not_products"] + sales["service_modifiers"]:
         heads.setdefault(word, "SPAN-NOT-PRODUCT-HEAD")
-    return SpanRules(entity_types, single, heads, number_id, company_id, company_ratio, owners,
+    return SpanRules(entity_types, single, heads, number_id, company_id, company_ratio, owners, leading,
                      frozenset(data["extensions"]), frozenset(sales["product_nouns"]))
 
 
@@ -218,12 +221,15 @@ def _veto(words: list[Token], chunk: Span, head: Token, text: str, companies: Se
         return rules.single_word_entity_types[head.ent_type_]
     if lemma in rules.heads or head.lower_ in rules.heads:
         return rules.heads.get(lemma) or rules.heads[head.lower_]
-    if any(_LONG_DIGITS.search(t.text) for t in words) or (
+    after = head.doc[words[-1].i + 1] if words[-1].i + 1 < len(head.doc) else None
+    if any(_LONG_DIGITS.search(t.text) for t in words) or (after is not None and (after.ent_type_ == "ACCOUNT" or _LONG_DIGITS.search(after.text))) or (
         (head.like_num or any(c.isdigit() for c in head.text)) and not _named(words, head)
     ):
         return rules.number_id
     if any(t.lower_ in rules.owners for t in chunk):
         return rules.owners[next(t.lower_ for t in chunk if t.lower_ in rules.owners)]
+    if chunk[0].lower_ in rules.leading or (len(chunk) > 1 and chunk[0].pos_ == "DET" and chunk[1].lower_ in rules.leading):
+        return rules.leading[chunk[int(chunk[0].lower_ not in rules.leading)].lower_]
     if companies and _company_ratio(text, companies) >= rules.company_min_ratio:
         return rules.company_id
     return ""
