@@ -144,6 +144,16 @@ def _words(chunk: Span) -> list[Token]:
     return [t for t in chunk if t.pos_ not in ("DET", "PRON", "PUNCT") and t.dep_ not in ("poss", "case")]
 
 
+def _noun_chunks(sentence: Span) -> list[Span]:
+    """spaCy's noun chunks of the sentence alone: `Span.noun_chunks` finds every chunk of the whole
+    call's Doc and filters them, for each sentence asked."""
+    doc = sentence.doc
+    if doc.noun_chunks_iterator is None:
+        return list(sentence.noun_chunks)
+    return [Span(doc, start, end, label=label) for start, end, label in doc.noun_chunks_iterator(sentence)
+            if start >= sentence.start and end <= sentence.end]
+
+
 _RUN_POS = ("NOUN", "PROPN", "ADJ", "NUM")
 
 
@@ -179,7 +189,7 @@ def _spans(sentence: Span, rules: SpanRules) -> list[tuple[list[Token], Span, st
             seen.add(key)
             out.append((words, chunk, variant))
 
-    for chunk in [*sentence.noun_chunks, *_noun_runs(sentence)]:
+    for chunk in [*_noun_chunks(sentence), *_noun_runs(sentence)]:
         words = _words(chunk)
         add(words, chunk, "chunk" if chunk.label_ != "RUN" else "noun_run")
         bare = words
@@ -203,19 +213,30 @@ def _spans(sentence: Span, rules: SpanRules) -> list[tuple[list[Token], Span, st
     return out
 
 
-def _named(words: list[Token], head: Token) -> bool:
+def _entity_of(token: Token) -> range:
+    """The token indices of the entity `token` is in (itself alone when none), read from the IOB tags."""
+    if not token.ent_type_:
+        return range(token.i, token.i + 1)
+    doc, start, end = token.doc, token.i, token.i + 1
+    while start > 0 and doc[start].ent_iob_ == "I":
+        start -= 1
+    while end < len(doc) and doc[end].ent_iob_ == "I":
+        end += 1
+    return range(start, end)
+
+
+def _named(words: list[Token], head: Token, sentence_start: int) -> bool:
     """A capitalised word that is neither a number nor inside the head's entity goes with the
     phrase: "Fibre Five Hundred" is a name, "Five Hundred" or "Monday" is not."""
-    ent = next((e for e in head.doc.ents if e.start <= head.i < e.end), None) if head.ent_type_ else None
-    inside = set(range(ent.start, ent.end)) if ent is not None else {head.i}
+    inside = _entity_of(head)
     return any(t.text[:1].isupper() and not t.like_num and not any(c.isdigit() for c in t.text) and t.i not in inside
-               and t.i != t.sent.start for t in words)
+               and t.i != sentence_start for t in words)
 
 
-def _veto(words: list[Token], chunk: Span, head: Token, text: str, companies: Sequence[str], rules: SpanRules) -> str:
+def _veto(words: list[Token], chunk: Span, head: Token, text: str, companies: Sequence[str], rules: SpanRules, sentence_start: int) -> str:
     lemma = head.lemma_.lower()
     product_noun = any(t.lemma_.lower() in rules.product_nouns or t.lower_ in rules.product_nouns for t in words)
-    if head.ent_type_ in rules.entity_types and not _named(words, head):
+    if head.ent_type_ in rules.entity_types and not _named(words, head, sentence_start):
         return rules.entity_types[head.ent_type_]
     if head.ent_type_ in rules.single_word_entity_types and len(words) == 1 and not product_noun:
         return rules.single_word_entity_types[head.ent_type_]
@@ -223,7 +244,7 @@ def _veto(words: list[Token], chunk: Span, head: Token, text: str, companies: Se
         return rules.heads.get(lemma) or rules.heads[head.lower_]
     after = head.doc[words[-1].i + 1] if words[-1].i + 1 < len(head.doc) else None
     if any(_LONG_DIGITS.search(t.text) for t in words) or (after is not None and (after.ent_type_ == "ACCOUNT" or _LONG_DIGITS.search(after.text))) or (
-        (head.like_num or any(c.isdigit() for c in head.text)) and not _named(words, head)
+        (head.like_num or any(c.isdigit() for c in head.text)) and not _named(words, head, sentence_start)
     ):
         return rules.number_id
     if any(t.lower_ in rules.owners for t in chunk):
@@ -274,7 +295,7 @@ def candidates(sentence: Span, companies: Sequence[str] = ()) -> list[Candidate]
         for t in words:
             if t.ent_type_:
                 f[f"ent={t.ent_type_}"] = 1.0
-        veto = _veto(words, chunk, head, text, companies, rules)
+        veto = _veto(words, chunk, head, text, companies, rules, sentence.start)
         out.append(Candidate(text, words[0].i, words[-1].i + 1, variant, tuple(sorted(f.items())), veto))
     return out
 
