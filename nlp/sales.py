@@ -174,15 +174,16 @@ def span_model() -> SpanModel:
     return model
 
 
-def _product_phrase(parsed: ParsedCall, sentence: Sentence, companies: tuple[str, ...]) -> _Named | None:
+def _product_phrase(parsed: ParsedCall, sentence: Sentence, companies: tuple[str, ...], likeliest: bool = False) -> _Named | None:
     """The noun phrase of the sentence that names a product, chosen by the learned scorer
     (nlp/product_span.py): never an address, a unit, an amount, an account number, the company's
-    own name or what the customer already has (rules/product_span.yaml)."""
+    own name or what the customer already has (rules/product_span.yaml). `likeliest`: the best
+    candidate however unlikely, for an offer that is made anyway and needs a name."""
     span = sentence.span(parsed)
     if span is None:
         return None
     model = span_model()
-    choice = choose(model, span, companies)
+    choice = choose(replace(model, min_probability=0.0) if likeliest else model, span, companies)
     if choice is None:
         return None
     return _Named(choice.text, parsed.locate(choice.char_start, choice.char_end, model.id).decided_by(model.id, choice.probability))
@@ -472,6 +473,10 @@ class _OfferReader:
             # A close with no pitch before it: the product was named just before ("our card has no fees. Want to apply?")
             opening, product, catalog, product_evidence = _implied_offer(
                 self.parsed, self.agent_sentences[-1 - IMPLIED_OFFER_LOOKBACK : -1], self.policy, self.rules, self.companies)
+            if product is None and (named := _product_phrase(self.parsed, sentence, self.companies, likeliest=True)) is not None:
+                # nothing named before either: the close asks for the likeliest thing it names
+                # ("which card would you like to replace?"), not for an unnamed offer
+                opening, product, product_evidence = sentence, named.text, named.evidence
         # a close with nothing pitched before it still asks for a sale, named or not
         starts_offer = (
             priced_follow_up
