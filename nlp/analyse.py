@@ -75,6 +75,7 @@ def _offer_part(offer: Offer, disclosures: dict[str, Disclosure], recap: Evidenc
         "disclosures": {item: d.to_dict() for item, d in disclosures.items()},
         "cost_recap": recap.to_dict() if recap else None,
         **({"booked_without_consent": [e.to_dict() for e in offer.unconsented]} if offer.unconsented else {}),
+        **({"product_evidence": offer.product_evidence.to_dict()} if offer.product_evidence else {}),
     }, "offer")
 
 

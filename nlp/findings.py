@@ -46,6 +46,9 @@ class OfferPart:
     cost_recap: Evidence | None = None
     # the agent booked it before any yes (SALE_WITHOUT_CONSENT); left out of the JSON when none
     booked_without_consent: tuple[Evidence, ...] | None = field(default=None, metadata=OMIT_NONE)
+    # the phrase the learned product scorer chose, with its id and probability; left out when a
+    # catalog name or no phrase named the product
+    product_evidence: Evidence | None = field(default=None, metadata=OMIT_NONE)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ from nlp.numbers import money_amounts
 from nlp.parse import ParsedCall, Sentence
 from nlp.phrases import PhraseRule, load_rule_file, normalise, parse_rules, rules_path
 from nlp.policy import Policy, Product
+from nlp.product_span import SpanModel, choose, company_names
+from nlp.product_span import shipped as shipped_span_model
 
 # A customer sentence this many customer sentences after the last pitch or close no longer
 # answers it ("no, that's all" at the end of a call is not a declined offer).
@@ -133,6 +135,7 @@ class Offer:
     need_fit: bool = False
     need_fit_rule: str = ""
     unconsented: list[Evidence] = field(default_factory=list)  # the agent booked it without the customer's yes
+    product_evidence: Evidence | None = None  # the phrase the product scorer chose (none for a catalog name)
 
     @property
     def customer_response(self) -> str:
@@ -160,40 +163,43 @@ def _catalog_product(norm: str, policy: Policy) -> Product | None:
     return None
 
 
-def _product_phrase(parsed: ParsedCall, sentence: Sentence, nouns: frozenset[str]) -> str | None:
-    """The noun phrase of the sentence that names a product, without determiners.
+@dataclass(frozen=True)
+class _Named:
+    """The product a sentence names, with the evidence of the choice: the phrase, the scorer's id, its probability."""
 
-    Named products ("our Sports Plus TV package") beat generic ones ("a great deal").
-    """
+    text: str
+    evidence: Evidence
+
+
+def span_model() -> SpanModel:
+    model = shipped_span_model()
+    if model is None:
+        raise RuntimeError("models/product_span is missing: python -m nlp.product_span train")
+    return model
+
+
+def _product_phrase(parsed: ParsedCall, sentence: Sentence, companies: tuple[str, ...], likeliest: bool = False) -> _Named | None:
+    """The noun phrase of the sentence that names a product, chosen by the learned scorer
+    (nlp/product_span.py): never an address, a unit, an amount, an account number, the company's
+    own name or what the customer already has (rules/product_span.yaml). `likeliest`: the best
+    candidate however unlikely, for an offer that is made anyway and needs a name."""
     span = sentence.span(parsed)
     if span is None:
         return None
-    candidates = []
-    rules = sales_rules()
-    for chunk in span.noun_chunks:
-        head = chunk.root.lemma_.lower()
-        if head in NOT_PRODUCT_HEADS or head in rules.not_products or any(t.lemma_.lower() in rules.service_modifiers for t in chunk):
-            continue  # "a one-off credit", "a mast upgrade": service, not a sale ("credit card" is a product)
-        # a named product ("Guardian antivirus", "Premium Care") needs no product noun, but a
-        # person or a place is not one (spaCy may call "Loyalty Saver" a person: the noun decides then)
-        named_product = (
-            any(t.pos_ == "PROPN" for t in chunk)
-            and head not in GENERIC_PRODUCT_HEADS
-            and chunk.root.ent_type_ not in ("PERSON", "GPE", "DATE", "TIME", "LOC")
-        )
-        if head not in nouns and chunk.root.text.lower() not in nouns and not named_product:
-            continue
-        if any(t.lower_ in CUSTOMER_OWNED for t in chunk):
-            continue  # "your account", "my plan": what the customer has, not what is offered
-        words = [t for t in chunk if t.pos_ not in ("DET", "PRON") and t.dep_ not in ("poss", "case")]
-        if not words:
-            continue
-        named = any(t.pos_ == "PROPN" or (t.text[:1].isupper() and t.i != span.start) for t in words)
-        generic = head in GENERIC_PRODUCT_HEADS
-        candidates.append((named, not generic, len(words), " ".join(t.text for t in words)))
-    if not candidates:
+    model = span_model()
+    choice = choose(replace(model, min_probability=0.0) if likeliest else model, span, companies)
+    if choice is None:
         return None
-    return max(candidates)[3]
+    return _Named(choice.text, parsed.locate(choice.char_start, choice.char_end, model.id).decided_by(model.id, choice.probability))
+
+
+def _named_product(parsed: ParsedCall, sentence: Sentence, policy: Policy, companies: tuple[str, ...]) -> tuple[str | None, Product | None, Evidence | None]:
+    """The product a sentence names: a catalog name wins when the policy has a catalog."""
+    catalog = _catalog_product(sentence.norm, policy)
+    if catalog is not None:
+        return catalog.names[0], catalog, None
+    named = _product_phrase(parsed, sentence, companies)
+    return (named.text, None, named.evidence) if named else (None, None, None)
 
 
 def _kind(sentence: Sentence, rule: PhraseRule | None, product: str, catalog: Product | None, rules: SalesRules) -> str:
@@ -286,7 +292,9 @@ def find_offers(parsed: ParsedCall, policy: Policy, reading: list[SentenceActs] 
     """The offers of a call, with their closes and answers. `reading` (the turn-act model's acts
     for each of parsed.sentences, in order) vetoes service questions and decides consent at a booking."""
     by_start = None if reading is None else {s.char_start: acts for s, acts in zip(parsed.sentences, reading, strict=True)}
-    reader = _OfferReader(parsed, policy, sales_rules(), reading=by_start, model_id=model_id)
+    # The company's own name, from the agent's greeting: never the product offered.
+    greeting = [span for s in [s for s in parsed.sentences if s.speaker == "agent"][:2] if (span := s.span(parsed)) is not None]
+    reader = _OfferReader(parsed, policy, sales_rules(), reading=by_start, model_id=model_id, companies=company_names(greeting))
     for sentence in parsed.sentences:
         if sentence.speaker == "agent":
             reader.agent_said(sentence)
@@ -303,6 +311,7 @@ class _Cues:
     close: PhraseRule | None
     product: str | None
     catalog: Product | None
+    product_evidence: Evidence | None
 
 
 @dataclass
@@ -323,6 +332,7 @@ class _OfferReader:
     # call with the rules alone, as callqa did before the model (and books count as consent).
     reading: dict[int, SentenceActs] | None = None
     model_id: str = ""
+    companies: tuple[str, ...] = ()  # the company's names as the agent's greeting says them
 
     def _acts(self, sentence: Sentence | None) -> SentenceActs | None:
         if sentence is None or self.reading is None:
@@ -448,8 +458,7 @@ class _OfferReader:
                 close_rule = _model_cue(self.model_id, "close")
         if not offer_rules and close_rule is None:
             return None
-        catalog = _catalog_product(sentence.norm, self.policy)
-        product = catalog.names[0] if catalog else _product_phrase(parsed, sentence, rules.product_nouns)
+        product, catalog, product_evidence = _named_product(parsed, sentence, self.policy, self.companies)
         if first_match(rules.not_offer, sentence.norm) is not None or (product is None and _service_recovery(parsed, sentence, rules)):
             offer_rules = []  # about what the customer already has, or a goodwill credit
         specific = product is not None and _head_lemma(parsed, sentence, product) not in GENERIC_PRODUCT_HEADS
@@ -466,11 +475,12 @@ class _OfferReader:
             offer_rule = None
         if offer_rule is None and close_rule is None:
             return None
-        return _Cues(offer_rule, close_rule, product, catalog)
+        return _Cues(offer_rule, close_rule, product, catalog, product_evidence)
 
     def _offer_for(self, sentence: Sentence, cues: _Cues) -> Offer | None:
         """The offer this sentence pitches or closes: one already made, a new one, or None."""
         pitch, product, catalog, offer_rule, close_rule = self.last_pitch, cues.product, cues.catalog, cues.offer, cues.close
+        product_evidence = cues.product_evidence
         target = _same_offer(self.offers, product, catalog) if product else None
         if target is not None:
             return target
@@ -488,13 +498,18 @@ class _OfferReader:
             pitch = self.last_pitch = None
         elif offer_rule is None and product is None and pitch is None:
             # A close with no pitch before it: the product was named just before ("our card has no fees. Want to apply?")
-            opening, product, catalog = _implied_offer(self.parsed, self.agent_sentences[-1 - IMPLIED_OFFER_LOOKBACK : -1], self.policy, self.rules)
+            opening, product, catalog, product_evidence = _implied_offer(
+                self.parsed, self.agent_sentences[-1 - IMPLIED_OFFER_LOOKBACK : -1], self.policy, self.rules, self.companies)
             if product is None and close_rule is not None and close_rule.id == _model_cue(self.model_id, "close").id:
                 # Only the model reads a close, with nothing pitched and no product named: on the
                 # real bank calls as tiny.en heard them it read "Which part did you like to
                 # replace?" and "Can you repeat that please?" so. A close in no rule's words
                 # sells nothing unless there is something to sell.
                 return None
+            if product is None and (named := _product_phrase(self.parsed, sentence, self.companies, likeliest=True)) is not None:
+                # nothing named before either: the close asks for the likeliest thing it names
+                # ("which card would you like to replace?"), not for an unnamed offer
+                opening, product, product_evidence = sentence, named.text, named.evidence
         # a close with nothing pitched before it still asks for a sale, named or not
         starts_offer = (
             priced_follow_up
@@ -516,6 +531,7 @@ class _OfferReader:
             start=opening.start,
             segment_index=opening.index,
             evidence=opening.evidence(self.parsed, rule_id),
+            product_evidence=product_evidence,
         )
         self.offers.append(offer)
         return offer
@@ -537,8 +553,8 @@ def _add_close(offer: Offer, close: Evidence, is_question: bool, customer_spoke:
 
 
 def _implied_offer(
-    parsed: ParsedCall, before: list[Sentence], policy: Policy, rules: SalesRules
-) -> tuple[Sentence, str | None, Product | None]:
+    parsed: ParsedCall, before: list[Sentence], policy: Policy, rules: SalesRules, companies: tuple[str, ...]
+) -> tuple[Sentence, str | None, Product | None, Evidence | None]:
     """The latest agent sentence before a close that names a product (not one the customer has).
 
     A condition of the product ("the TV needs an HDMI socket") names something, but not what is
@@ -548,11 +564,10 @@ def _implied_offer(
     for sentence in reversed(before):
         if any(first_match(found, sentence.norm) is not None for found in (rules.not_offer, restrictions, rules.greeting)):
             continue
-        catalog = _catalog_product(sentence.norm, policy)
-        product = catalog.names[0] if catalog else _product_phrase(parsed, sentence, rules.product_nouns)
+        product, catalog, evidence = _named_product(parsed, sentence, policy, companies)
         if product:
-            return sentence, product, catalog
-    return before[-1] if before else parsed.sentences[0], None, None
+            return sentence, product, catalog, evidence
+    return before[-1] if before else parsed.sentences[0], None, None, None
 
 
 def _same_offer(offers: list[Offer], product: str, catalog: Product | None) -> Offer | None:

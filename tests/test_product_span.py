@@ -1,0 +1,90 @@
+"""The product of a pitch, chosen by the learned scorer: the shipped model is the one its data
+builds, and it never names an address, a unit, an amount, an account number or the company."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from nlp.parse import load_pipeline, parse
+from nlp.policy import load_policy
+from nlp.product_span import MODEL_DIR, candidates, choose, company_names, data_hash, pitches, quiet_turns, same_product, shipped
+from nlp.sales import find_offers
+from nlp.transcript import Segment, Transcript
+
+
+def _sentence(text: str):
+    return load_pipeline()(text)[:]
+
+
+def test_the_shipped_model_matches_its_training_data() -> None:
+    card = json.loads((MODEL_DIR / "model_card.json").read_text())
+    assert card["data_sha256"] == data_hash(pitches() + quiet_turns()), "retrain: python -m nlp.product_span train"
+    model = shipped()
+    assert model is not None and model.id == card["model_id"] == f"product-span-lr@{card['data_sha256'][:8]}"
+    assert model.min_probability == card["min_probability"]
+
+
+# (sentence, the company, what must never be named, the product)
+NEVER = [
+    ("We can move you to our Green Saver tariff at eleven cents per kilowatt hour.", (), ["kilowatt hour", "eleven cents"], "Green Saver tariff"),
+    ("We could deliver the mesh kit to 22 Acacia Avenue, or you could add our Premium Care plan.", (),
+     ["22 Acacia Avenue", "Acacia Avenue"], "Premium Care plan"),
+    ("Have you thought about our Home Protect cover for your flat on Baker Street?", (), ["Baker Street", "flat"], "Home Protect cover"),
+    ("For account 44172391 I'd recommend our Travel Pass.", (), ["account", "44172391", "account 44172391"], "Travel Pass"),
+    ("I see your account number ends four four one seven, and we also have the sixty megabit plan.", (),
+     ["account number", "four four one seven"], "sixty megabit plan"),
+    ("At Carrington Motors we'd recommend the Tyre Safety Pack.", ("Carrington Motors",), ["Carrington Motors"], "Tyre Safety Pack"),
+    ("You might like Carrington Motors.", ("Carrington Motors",), ["Carrington Motors"], None),
+    ("would you like the same box", (), ["same box", "box"], None),
+    ("we also have the sixty megabit plan for thirty dollars a month", (), ["thirty dollars", "month"], "sixty megabit plan"),
+    ("with finance most people add gap insurance", (), ["most people"], "gap insurance"),
+]
+
+
+@pytest.mark.parametrize(("text", "companies", "never", "product"), NEVER)
+def test_never_an_address_a_unit_an_account_number_or_the_company(text: str, companies: tuple[str, ...], never: list[str],
+                                                                    product: str | None) -> None:
+    model = shipped()
+    assert model is not None
+    sentence = _sentence(text)
+    chosen = choose(model, sentence, companies)
+    assert (chosen.text if chosen else None) not in never
+    assert (chosen.text if chosen else None) == product
+    # the rules take them out whatever the weights: no retraining can bring them back
+    assert all(c.vetoed_by for c in candidates(sentence, companies) if c.text in never)
+
+
+def test_the_company_is_read_from_the_greeting() -> None:
+    greeting = _sentence("Good afternoon, Carrington Motors customer line, Hyacinth speaking. How may I help you?")
+    assert "Carrington Motors" in company_names([greeting])
+
+
+@pytest.mark.parametrize(("found", "gold", "same"), [
+    ("Easy Access Saver", "Easy Access Saver account", True),
+    ("Sports Pack", "Sports Pack TV add-on", True),
+    ("Card Guard", "Card Guard fraud protection", True),
+    ("weekday membership", "Weekday climbing membership (retention)", True),
+    ("card", "Card spending text alerts", False),
+    ("plan", "PCP finance plan", False),
+    ("same cover", "Discounted renewal price (retention)", False),
+])
+def test_what_counts_as_naming_the_annotated_product(found: str, gold: str, same: bool) -> None:
+    assert same_product(found, gold) is same
+
+
+def test_the_offer_names_the_scorer_in_its_product_evidence() -> None:
+    lines = [("agent", "Good morning, Brightwave Energy, Sam speaking. How can I help?"),
+             ("customer", "Hi, my bill went up and I want to know why."),
+             ("agent", "I can see the unit rate changed. We also have our Green Saver tariff at eleven cents per kilowatt hour."),
+             ("customer", "No thanks.")]
+    segments = tuple(Segment(f"t-{s}-{i:04d}", s, "left" if s == "agent" else "right", 5.0 * i, 5.0 * i + 4, text, 1.0)
+                     for i, (s, text) in enumerate(lines))
+    offers = find_offers(parse(Transcript("t", segments)), load_policy())
+    model = shipped()
+    assert model is not None
+    assert [o.product for o in offers] == ["Green Saver tariff"]
+    evidence = offers[0].product_evidence
+    assert evidence is not None and evidence.rule == model.id and evidence.quote == "Green Saver tariff"
+    assert evidence.model_score is not None and evidence.model_score >= model.min_probability
