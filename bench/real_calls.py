@@ -1,6 +1,6 @@
 """Real-speech benchmark: transcription and who-spoke on real recorded telephone calls.
 
-Builds, in a temp dir, from the 3 Harper Valley Bank calls in /work/shared/data/real_calls
+Builds, in a temp dir, from the 3 Harper Valley Bank calls in ../shared/data/real_calls
 (one 8 kHz file per party, human transcript per segment):
   - a stereo call: each party's file shifted by the median (offset_ms - start_ms) of its
     segments and laid side by side (agent left on the even calls, right on the odd ones);

@@ -1,4 +1,4 @@
-"""Who spoke on real recorded calls: the Harper Valley Bank calls in /work/shared/data/real_calls
+"""Who spoke on real recorded calls: the Harper Valley Bank calls in ../shared/data/real_calls
 (one file per party, human transcripts), built into mono mixes and one-voice files at run time.
 
 These rest on 3 calls; they guard the behaviour, they do not measure it (bench/real_calls.py does)."""
