@@ -2,10 +2,12 @@
 reading, with and without them, style by style.
 
     PYTHONPATH=. python bench/public_data_ab.py --styles casual,rambling --json out.jsonl
+    PYTHONPATH=. python bench/public_data_ab.py --public p4g   # the PersuasionForGood extract
 
 For each held-out style the need model is trained once (it does not read the public data) and
-the turn-act model twice, without the style: on the scripts alone, and on the scripts plus
-PUBLIC_SOURCE_CANDIDATES. Every other step is eval --styles' own (train_reader, analyse,
+the turn-act model twice, without the style: on the scripts alone, and on the scripts plus the
+public extracts named by --public (nlp.acts.PUBLIC_SOURCE_CANDIDATES; default sgd, the first one
+measured). Every other step is eval --styles' own (train_reader, analyse,
 score_call, summarise), and each style's rows are printed when it finishes, so a run cut short
 still gives paired figures. On these 2 shared cores a style takes 5-10 minutes per variant.
 """
@@ -24,19 +26,19 @@ from nlp.analyse import AnalysisSettings, analyse
 from nlp.need_model import train as train_need
 from nlp.policy import cached_policy
 
-PUBLIC_SOURCE_CANDIDATES = {"sgd": acts.SGD_EXTRACT}
-
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--styles", default=",".join(acts.STYLES))
     ap.add_argument("--variants", default="scripts,scripts+public")
+    ap.add_argument("--public", default="sgd", help=f"comma-separated, of {sorted(acts.PUBLIC_SOURCE_CANDIDATES)}")
     ap.add_argument("--json", type=Path, help="append one JSON line per (variant, style)")
     args = ap.parse_args()
     settings = _settings(None, None)
     policy = cached_policy(str(settings.policy) if settings.policy else None)
     labels = style_labels(Path("corpus"), Path("audio_samples"))
-    variants = {"scripts": {}, "scripts+public": PUBLIC_SOURCE_CANDIDATES}
+    public = {name: acts.PUBLIC_SOURCE_CANDIDATES[name] for name in args.public.split(",")}
+    variants = {"scripts": {}, "scripts+public": public}
     chosen = args.variants.split(",")
     shipped_sources = acts.PUBLIC_SOURCES
     try:
@@ -51,7 +53,7 @@ def main() -> int:
                 print(markdown(f"{name}, held out {style}", [result]), flush=True)
                 if args.json:
                     with args.json.open("a") as f:
-                        f.write(json.dumps({"variant": name, **result.to_dict()}) + "\n")
+                        f.write(json.dumps({"variant": name, "public": sorted(variants[name]), **result.to_dict()}) + "\n")
     finally:
         acts.PUBLIC_SOURCES = shipped_sources
     return 0

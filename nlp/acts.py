@@ -69,6 +69,9 @@ PRECISION_ACTS = {"pitch"}
 # Public dialogue corpora trained on beside the scripts (a source name -> its extract). Empty:
 # the model reads only the scripts.
 SGD_EXTRACT = ROOT / "corpus" / "public" / "sgd" / "sgd_dialogues.jsonl"
+P4G_EXTRACT = ROOT / "corpus" / "public" / "p4g" / "p4g_dialogues.jsonl"
+# Extracts with labelling rules below, measured but not necessarily trained on.
+PUBLIC_SOURCE_CANDIDATES: dict[str, Path] = {"sgd": SGD_EXTRACT, "p4g": P4G_EXTRACT}
 PUBLIC_SOURCES: dict[str, Path] = {}
 DISCLOSURE_ACTS = frozenset({"price", "recurring_charge", "cancellation_terms", "contract_term", "restriction"})
 # SGD sells nothing, but a fare or a price per night is what the scripts would tag as a
@@ -77,6 +80,11 @@ DISCLOSURE_ACTS = frozenset({"price", "recurring_charge", "cancellation_terms", 
 # before it, so "need" would be learned as "the customer's first words" (a first trial read a
 # customer's "[noise]" at the start of a real call as the need).
 UNLABELLED["sgd"] = set(DISCLOSURE_ACTS) | {"need"}
+# PersuasionForGood labels only what bears on the offer: pitch and close on the persuader's
+# sentences, accept and decline on the persuadee's (p4g_sentence_labels). Nothing is booked,
+# recapped or disclosed as our scripts mean it, the persuadee never brings a need or a complaint,
+# and the persuader's questions are small talk or persuasion, not service questions.
+UNLABELLED["p4g"] = set(DISCLOSURE_ACTS) | {"book", "recap", "service_question", "need", "complaint", "undecided"}
 
 
 # ---------------------------------------------------------------- data
@@ -237,10 +245,80 @@ def sgd_sentence_labels(speaker: str, text: str, turn_acts: set[str],
     return set(), frozenset()
 
 
+# PersuasionForGood (corpus/public/p4g): crowd workers, one persuading the other to give part of
+# their task payment to Save the Children, every sentence labelled with a persuasion strategy
+# (persuader) or a dialogue act (persuadee). The donation is the product: asking for it is a
+# close, and the first time it is asked for it is also the offer (the scripts tag an offer
+# sentence that ends in "want me to add it?" as both).
+P4G_PROPOSING = {"proposition-of-donation", "ask-donation-amount"}
+P4G_ASK_MORE = {"ask-donate-more"}  # a close, but the donation was offered before
+# Describing the charity or arguing for it: the scripts tag a product description as the offer
+# when it is the sentence that presents it, not otherwise, so these are no evidence either way
+# for pitch; they ask for nothing, so they are negatives for close.
+P4G_DESCRIBING = {"credibility-appeal", "logical-appeal", "emotion-appeal", "personal-story", "self-modeling",
+                  "source-related-inquiry"}
+# Neither a positive nor a negative for pitch or close: small asks ("foot-in-the-door": "are you
+# sure you're not interested?"), how the donation works (like our disclosures), confirming a
+# donation already agreed (like book/recap), and the annotators' "other".
+P4G_UNSURE = {"foot-in-the-door", "donation-information", "confirm-donation", "other"}
+# Everything else the persuader says (greetings, thanks, praise, small talk, inquiries about the
+# partner, answers to the partner's questions) is a negative for pitch and close.
+P4G_ACCEPT = {"agree-donation"}
+P4G_DECLINE = {"disagree-donation", "disagree-donation-more"}
+
+
+def p4g_sentence_labels(speaker: str, labels: set[str], offered_before: bool) -> tuple[set[str], frozenset[str]]:
+    """(acts, unlabelled acts) of one PersuasionForGood sentence from its upstream labels
+    (offered_before: a sentence of the dialogue before it proposed the donation)."""
+    if speaker == "agent":
+        if labels & P4G_PROPOSING:
+            return ({"close"}, frozenset({"pitch"})) if offered_before else ({"pitch", "close"}, frozenset())
+        if labels & P4G_ASK_MORE:
+            return {"close"}, frozenset({"pitch"})
+        if labels & P4G_UNSURE or not labels:
+            return set(), frozenset({"pitch", "close"})
+        if labels & P4G_DESCRIBING:
+            return set(), frozenset({"pitch"})
+        return set(), frozenset()
+    # Only explicit agreement or refusal is labelled; a "positive reaction" ("That's so sad") or
+    # a donation amount given without agreeing first is no evidence either way.
+    if labels & P4G_ACCEPT:
+        return {"accept"}, frozenset()
+    if labels & P4G_DECLINE:
+        return {"decline"}, frozenset()
+    return set(), frozenset({"accept", "decline"})
+
+
+def p4g_rows(path: Path) -> list[Sentence]:
+    """The extract's sentences (split upstream) with the scripts' context rule: the other
+    party's last sentence before this turn."""
+    rows: list[Sentence] = []
+    for line in path.read_text().splitlines():
+        d = json.loads(line)
+        last = {"agent": "", "customer": ""}
+        offered = False
+        for ti, turn in enumerate(d["turns"]):
+            speaker = turn["speaker"]
+            other = "customer" if speaker == "agent" else "agent"
+            for s in turn["sentences"]:
+                labels = set(s["labels"])
+                acts, unl = p4g_sentence_labels(speaker, labels, offered)
+                offered = offered or (speaker == "agent" and bool(labels & P4G_PROPOSING))
+                rows.append(Sentence("p4g", d["dialogue_id"], ti, speaker, s["text"], last[other], acts, False, unl))
+            last[speaker] = turn["sentences"][-1]["text"]
+    return rows
+
+
+PUBLIC_LABEL_RULES = {"sgd": "sgd_sentence_labels", "p4g": "p4g_sentence_labels"}
+
+
 def public_rows(sources: dict[str, Path] | None = None) -> list[Sentence]:
     """Sentences of the public extracts, with the weak labels of their source."""
     rows: list[Sentence] = []
     for source, path in (PUBLIC_SOURCES if sources is None else sources).items():
+        if source == "p4g":
+            rows += p4g_rows(path)
+            continue
         if source != "sgd":
             raise ValueError(f"no labelling rules for public source {source!r}")
         for line in path.read_text().splitlines():
@@ -592,7 +670,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                                   "dialogues": len({r.call for r in rows if r.style == name}),
                                   "sentences": sum(r.style == name and not r.augmented for r in rows),
                                   "role": "in every training fold, never held out or scored",
-                                  "labels": "weak, from the upstream dialogue acts: nlp/acts.py sgd_sentence_labels"}
+                                  "labels": f"weak, from the upstream labels: nlp/acts.py {PUBLIC_LABEL_RULES[name]}"}
                            for name, path in PUBLIC_SOURCES.items()},
         "sentences": sum(not r.augmented for r in rows),
         "augmentation": "a lowercase, unpunctuated copy of every punctuated training sentence (and its context)",
@@ -760,7 +838,13 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("train", help="fit on all styles, write models/turn_acts/")
     ev = sub.add_parser("eval", help="leave-one-style-out evaluation with a keyword baseline")
     ev.add_argument("--styles", nargs="*", choices=STYLES, help="held-out styles (default: all seven)")
+    ev.add_argument("--public", nargs="*", choices=sorted(PUBLIC_SOURCE_CANDIDATES),
+                    help="train on these public extracts instead of PUBLIC_SOURCES (an A/B of a candidate source; "
+                         "no name: the scripts alone)")
     args = ap.parse_args(argv)
+    if getattr(args, "public", None) is not None:
+        global PUBLIC_SOURCES
+        PUBLIC_SOURCES = {name: PUBLIC_SOURCE_CANDIDATES[name] for name in args.public}
     return {"train": cmd_train, "eval": cmd_eval}[args.cmd](args)
 
 

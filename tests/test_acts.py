@@ -111,6 +111,42 @@ def test_sgd_labels_follow_the_scripts_convention_for_calls_without_an_offer():
     assert acts.UNLABELLED["sgd"] == set(acts.DISCLOSURE_ACTS) | {"need"}
 
 
+def test_p4g_labels_read_the_donation_ask_as_the_offer_and_close():
+    lab = acts.p4g_sentence_labels
+    # The first ask for the donation offers it and asks for it; a later ask only closes.
+    assert lab("agent", {"proposition-of-donation"}, False) == ({"pitch", "close"}, frozenset())
+    assert lab("agent", {"proposition-of-donation"}, True) == ({"close"}, frozenset({"pitch"}))
+    assert lab("agent", {"ask-donation-amount"}, False)[0] == {"pitch", "close"}
+    assert lab("agent", {"ask-donate-more"}, False) == ({"close"}, frozenset({"pitch"}))
+    # Describing or arguing for the charity: not a close, no evidence on pitch.
+    assert lab("agent", {"credibility-appeal"}, False) == (set(), frozenset({"pitch"}))
+    # Unclear ones are neither; small talk is a negative for both; a proposal wins over a 2nd label.
+    assert lab("agent", {"foot-in-the-door"}, True) == (set(), frozenset({"pitch", "close"}))
+    assert lab("agent", set(), True) == (set(), frozenset({"pitch", "close"}))
+    assert lab("agent", {"greeting"}, False) == (set(), frozenset())
+    assert lab("agent", {"greeting", "proposition-of-donation"}, False)[0] == {"pitch", "close"}
+    # Persuadee: only explicit agreement or refusal is labelled.
+    assert lab("customer", {"agree-donation"}, True) == ({"accept"}, frozenset())
+    assert lab("customer", {"disagree-donation-more"}, True) == ({"decline"}, frozenset())
+    assert lab("customer", {"positive-reaction-to-donation"}, True) == (set(), frozenset({"accept", "decline"}))
+    assert {"book", "recap", "service_question", "need", "complaint", "undecided"} <= acts.UNLABELLED["p4g"]
+
+
+def test_p4g_rows_mark_only_the_first_proposal_as_the_pitch_and_keep_the_other_partys_context():
+    rows = acts.public_rows({"p4g": acts.P4G_EXTRACT})
+    assert len(rows) == 10864 and {r.style for r in rows} == {"p4g"} and "p4g" not in acts.STYLES
+    by_call: dict[str, list[acts.Sentence]] = {}
+    for r in rows:
+        assert all(acts.ACT_SPEAKER[a] == r.speaker for a in r.acts) and not r.acts & r.unlabelled, r
+        by_call.setdefault(r.call, []).append(r)
+    assert all(sum("pitch" in r.acts for r in rs) <= 1 for rs in by_call.values())
+    assert sum(any("pitch" in r.acts for r in rs) for rs in by_call.values()) > 200
+    first = rows[0]
+    assert first.speaker == "agent" and first.context == ""
+    reply = next(r for r in rows if r.speaker == "customer")
+    assert reply.context == [r for r in rows if r.speaker == "agent" and r.turn < reply.turn and r.call == reply.call][-1].text
+
+
 def test_public_rows_are_a_training_only_source_with_row_level_unlabelled_acts():
     rows = acts.public_rows({"sgd": acts.SGD_EXTRACT})
     assert rows and {r.style for r in rows} == {"sgd"} and "sgd" not in acts.STYLES
