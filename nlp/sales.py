@@ -344,7 +344,8 @@ class _OfferReader:
         if self._books_sale(sentence):
             return
         acts = self._acts(sentence)
-        if acts is not None and acts.has("service_question") and not (acts.has("pitch") or acts.has("close")):
+        if (acts is not None and acts.has("service_question") and not (acts.has("pitch") or acts.has("close"))
+                and not self._presses_after_no(sentence)):
             return  # "which card needs replacing?", "shall I send it to the address on file?": sells nothing
         cues = self._cues(sentence)
         if cues is None:
@@ -357,6 +358,14 @@ class _OfferReader:
             _add_close(target, sentence.evidence(self.parsed, cues.close.id), sentence.text.rstrip().endswith("?"), self.customer_spoke)
             self.customer_spoke = False
         self.last_pitch, self.last_was_close, self.customer_sentences_since = target, cues.close is not None, 0
+
+    def _presses_after_no(self, sentence: Sentence) -> bool:
+        """A closing question in the rules' words right after the customer declined the offer
+        ("Are you sure?", "What if I put it on for a month?"): pressing on after a no, which QA
+        must count even where the model reads a plain question."""
+        pitch = self.last_pitch
+        return (pitch is not None and _answered_since_pitch(pitch) and pitch.responses[-1].kind == "declined"
+                and first_match(self.rules.close, sentence.norm) is not None)
 
     def customer_said(self, sentence: Sentence) -> None:
         if self.last_pitch is None:

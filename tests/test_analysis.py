@@ -294,6 +294,19 @@ def test_adding_the_product_after_a_no_is_a_sale_without_consent(settings) -> No
     assert "SALE_WITHOUT_CONSENT" in {f["code"] for f in result["flags"]}
 
 
+def test_pressing_after_a_no_counts_even_when_it_sounds_like_a_plain_question(settings) -> None:
+    """"Are you certain?" after a no is a closing attempt (the rules' CLOSE-PRESSURE), even though
+    the shipped turn-act model reads it as a plain service question."""
+    turns = BOOKED_UNASKED[:3] + [("agent", "Shall I add it?"), ("customer", "No thanks."),
+                                  ("agent", "Are you certain?"), ("customer", "Yes, I'm sure."),
+                                  ("agent", "What if I put it on for a month, and you see how you feel?"),
+                                  ("customer", "No, I said no."), BOOKED_UNASKED[-1]]
+    result = _analyse(call(turns), settings)
+    offer = result["offers"][0]
+    assert len(offer["closing_attempts"]) == 3 and offer["closing_attempts_after_decline"] == 2
+    assert {"EXCESSIVE_CLOSING_ATTEMPTS", "CONTINUED_AFTER_DECLINE"} <= {f["code"] for f in result["flags"]}
+
+
 def test_rules_alone_still_read_a_booking_as_consent(settings) -> None:
     """callqa's reading before the turn-act model, kept for comparison (`callqa eval --styles`)."""
     rules_only = AnalysisSettings(settings.policy, turn_acts=None)
