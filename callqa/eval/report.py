@@ -57,4 +57,6 @@ def markdown_report(report: Report, title: str) -> str:
             lines.append(f"| {code} | {fp:.2f} | {fr:.2f} | {ff1:.2f} | {support} |")
     mp, mr, mf1, msupport = report.flag_prf()
     lines.append(f"| **all flags (micro)** | {mp:.2f} | {mr:.2f} | **{mf1:.2f}** | {msupport} |")
+    review = summary["needs_review"]
+    lines += ["", f"Needs review (not counted above): {review['flags']} flag(s), {review['in_labels']} of them in the labels."]
     return "\n".join(lines) + "\n"
