@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from models.embeddings import model_name as embedding_model_name
-from nlp.disclosures import Disclosure, cost_recap, disclosures_for, read_by_start
+from nlp.disclosures import Disclosure, cost_recap, disclosures_for
 from nlp.acts import TurnActs, read_sentences
 from nlp.acts import shipped as shipped_turn_acts
 from nlp.contract import load
@@ -28,7 +28,7 @@ from nlp.need_fit import fit_rules, judge_need_fit
 from nlp.parse import SPACY_MODEL, ParsedCall, parse
 from nlp.phrases import rules_hash
 from nlp.policy import Policy
-from nlp.sales import Offer, apply_need, find_offers
+from nlp.sales import Offer, apply_need, find_offers, read_by_start
 from nlp.scorecard import score_call
 from nlp.sentiment import SentimentConfig, SentimentFinding, score_sentiment
 from nlp.transcript import Transcript
@@ -103,7 +103,9 @@ def analyse(transcript: Transcript, settings: AnalysisSettings) -> CallAnalysis:
     parsed = parse(transcript)
     reader = settings.reader()
     reading = read_sentences(reader, [(s.speaker, s.text) for s in parsed.sentences]) if reader else None
-    offers = find_offers(parsed, policy, reading, reader.id if reader else "")
+    # The model's reading is passed to each stage, never stored on the parse or the transcript.
+    by_start, model_id = read_by_start(parsed, reading), reader.id if reader else ""
+    offers = find_offers(parsed, policy, by_start, model_id)
     first_offer = min((o.start for o in offers), default=None)
     feeling = score_sentiment(parsed, first_offer, SentimentConfig(model_dir=settings.sentiment_model_dir))
     sentiment = feeling.to_dict()
@@ -119,8 +121,6 @@ def analyse(transcript: Transcript, settings: AnalysisSettings) -> CallAnalysis:
         policy.upset_threshold,
     )
     offers = judge_need_fit(parsed, apply_need(offers, need.label), need.label, policy)
-    # The model's reading is passed to each stage, never stored on the parse or the transcript.
-    by_start, model_id = read_by_start(parsed, reading), reader.id if reader else ""
     disclosures = {o.id: disclosures_for(parsed, o, offers, policy.required_disclosures, by_start, model_id) for o in offers}
     recaps = {o.id: cost_recap(parsed, o, offers, by_start, model_id) for o in offers}
     upset = _upset_at_offers(parsed, offers, feeling, need.label == "complaint")

@@ -21,7 +21,7 @@ from nlp.numbers import money_amounts
 from nlp.parse import ParsedCall, Sentence
 from nlp.phrases import normalise
 from nlp.policy import DISCLOSURE_ITEMS, Product
-from nlp.sales import Offer, first_match, product_words, sales_rules
+from nlp.sales import Offer, first_match, model_evidence, product_words, sales_rules
 
 PRODUCT_MENTION_MIN = 85.0
 
@@ -81,17 +81,8 @@ def offer_scope(parsed: ParsedCall, offer: Offer, offers: list[Offer]) -> list[S
     ]
 
 
-def read_by_start(parsed: ParsedCall, reading: list[SentenceActs] | None) -> dict[int, SentenceActs] | None:
-    """The model's reading of each of parsed.sentences (given in order), by the sentence's start in the Doc."""
-    return None if reading is None else {s.char_start: acts for s, acts in zip(parsed.sentences, reading, strict=True)}
-
-
 def _model_evidence(parsed: ParsedCall, sentence: Sentence, reading: dict[int, SentenceActs] | None, act: str, model_id: str) -> Evidence | None:
-    """The sentence as evidence decided by the turn-act model, when the model reads `act` in it."""
-    acts = reading.get(sentence.char_start) if reading is not None else None
-    if acts is None or not acts.has(act):
-        return None
-    return sentence.evidence(parsed, model_id).decided_by(model_id, acts.score(act))
+    return model_evidence(parsed, sentence, reading.get(sentence.char_start) if reading is not None else None, act, model_id)
 
 
 def disclosures_for(

@@ -529,8 +529,9 @@ def fit(train: Sequence[Example], quiet: Sequence[Quiet], model_id: str) -> Span
     return calibrate(SpanModel(weights, round(float(lr.intercept_[0]), 6), model_id), quiet)
 
 
-# nlp/sales.py's NOT_PRODUCT_HEADS as the hand ranking used it
-HAND_NOT_PRODUCT_HEADS = frozenset({"contract", "charge", "fee", "bill", "payment", "price", "line", "street", "area", "address"})
+# Heads that are never what is sold; nlp/sales.py reads them too (the hand ranking below is the
+# choice sales.py made before this scorer, kept to measure against).
+NOT_PRODUCT_HEADS = frozenset({"contract", "charge", "fee", "bill", "payment", "price", "line", "street", "area", "address"})
 
 
 def hand_ranking(sentence: Span) -> str | None:
@@ -541,7 +542,7 @@ def hand_ranking(sentence: Span) -> str | None:
     found = []
     for chunk in sentence.noun_chunks:
         head = chunk.root.lemma_.lower()
-        if head in HAND_NOT_PRODUCT_HEADS or head in not_products or any(t.lemma_.lower() in service_modifiers for t in chunk):
+        if head in NOT_PRODUCT_HEADS or head in not_products or any(t.lemma_.lower() in service_modifiers for t in chunk):
             continue
         named_product = (any(t.pos_ == "PROPN" for t in chunk) and head not in GENERIC_HEADS
                          and chunk.root.ent_type_ not in ("PERSON", "GPE", "DATE", "TIME", "LOC"))

@@ -21,7 +21,7 @@ from nlp.numbers import money_amounts
 from nlp.parse import ParsedCall, Sentence
 from nlp.phrases import PhraseRule, load_rule_file, normalise, parse_rules, rules_path
 from nlp.policy import Policy, Product
-from nlp.product_span import SpanModel, choose, company_names
+from nlp.product_span import NOT_PRODUCT_HEADS, SpanModel, choose, company_names
 from nlp.product_span import shipped as shipped_span_model
 
 # A customer sentence this many customer sentences after the last pitch or close no longer
@@ -32,7 +32,6 @@ GENERIC_PRODUCT_HEADS = frozenset({"deal", "offer", "option", "promotion", "acco
 CUSTOMER_OWNED = frozenset({"your", "my", "his", "her", "their"})
 # Entities that date or price a booking rather than name what is booked.
 TIME_OR_AMOUNT = frozenset({"DATE", "TIME", "MONEY", "CARDINAL", "ORDINAL", "DURATION", "QUANTITY", "PERCENT"})
-NOT_PRODUCT_HEADS = frozenset({"contract", "charge", "fee", "bill", "payment", "price", "line", "street", "area", "address"})
 # Checked in this order: "yes, but let me ask my wife" is undecided; a bare "yes" is consent
 # only right after a closing question.
 RESPONSES = ("undecided", "decline", "accept", "accept_after_close")
@@ -288,13 +287,24 @@ def _model_cue(model_id: str, act: str) -> PhraseRule:
     return PhraseRule(id=f"{model_id}:{act}", phrases=(), needs_product=act == "pitch")
 
 
-def find_offers(parsed: ParsedCall, policy: Policy, reading: list[SentenceActs] | None = None, model_id: str = "") -> list[Offer]:
-    """The offers of a call, with their closes and answers. `reading` (the turn-act model's acts
-    for each of parsed.sentences, in order) vetoes service questions and decides consent at a booking."""
-    by_start = None if reading is None else {s.char_start: acts for s, acts in zip(parsed.sentences, reading, strict=True)}
+def read_by_start(parsed: ParsedCall, reading: list[SentenceActs] | None) -> dict[int, SentenceActs] | None:
+    """The model's reading of each of parsed.sentences (given in order), by the sentence's start in the Doc."""
+    return None if reading is None else {s.char_start: acts for s, acts in zip(parsed.sentences, reading, strict=True)}
+
+
+def model_evidence(parsed: ParsedCall, sentence: Sentence, acts: SentenceActs | None, act: str, model_id: str) -> Evidence | None:
+    """The sentence as evidence decided by the turn-act model, when the model reads `act` in it."""
+    if acts is None or not acts.has(act):
+        return None
+    return sentence.evidence(parsed, model_id).decided_by(model_id, acts.score(act))
+
+
+def find_offers(parsed: ParsedCall, policy: Policy, reading: dict[int, SentenceActs] | None = None, model_id: str = "") -> list[Offer]:
+    """The offers of a call, with their closes and answers. `reading` (read_by_start: the turn-act
+    model's acts by sentence) vetoes service questions and decides consent at a booking."""
     # The company's own name, from the agent's greeting: never the product offered.
     greeting = [span for s in [s for s in parsed.sentences if s.speaker == "agent"][:2] if (span := s.span(parsed)) is not None]
-    reader = _OfferReader(parsed, policy, sales_rules(), reading=by_start, model_id=model_id, companies=company_names(greeting))
+    reader = _OfferReader(parsed, policy, sales_rules(), reading=reading, model_id=model_id, companies=company_names(greeting))
     for sentence in parsed.sentences:
         if sentence.speaker == "agent":
             reader.agent_said(sentence)
@@ -386,8 +396,7 @@ class _OfferReader:
         # ("go on then", "eh, nah, I'm good", "dunno, maybe") in its context.
         acts = self._acts(sentence)
         for act, label in MODEL_RESPONSES:
-            if acts is not None and acts.has(act):
-                evidence = sentence.evidence(self.parsed, self.model_id).decided_by(self.model_id, acts.score(act))
+            if (evidence := model_evidence(self.parsed, sentence, acts, act, self.model_id)) is not None:
                 self.last_pitch.responses.append(Response(label, sentence.start, evidence))
                 return
 
@@ -418,9 +427,7 @@ class _OfferReader:
         if answered and pitch.responses[-1].kind == "accepted":
             return False
         last = self.last_customer if self.last_customer is not None and self.last_customer.start > pitch.pitches[-1].start else None
-        said = self._acts(last)
-        if not answered and last is not None and said is not None and said.has("accept"):
-            evidence = last.evidence(self.parsed, self.model_id).decided_by(self.model_id, said.score("accept"))
+        if not answered and last is not None and (evidence := model_evidence(self.parsed, last, self._acts(last), "accept", self.model_id)):
             pitch.responses.append(Response("accepted", last.start, evidence))
             return True
         if self._books_something_else(sentence, pitch):
