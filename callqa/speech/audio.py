@@ -93,13 +93,20 @@ def _looks_like_text(head: bytes) -> bool:
     return printable / len(text) > 0.95
 
 
-def probe(path: Path) -> AudioInfo:
-    """Container facts without decoding; raises AudioError for files that are not audio."""
+def existing_size(path: Path) -> int:
+    """The size of an input file that exists and is not empty; AudioError (file_not_found,
+    empty_file) otherwise. Audio and transcript inputs fail these two ways alike."""
     if not path.is_file():
         raise AudioError("file_not_found", f"{path} does not exist or is not a file")
     size = path.stat().st_size
     if size == 0:
         raise AudioError("empty_file", f"{path.name} is empty (0 bytes)")
+    return size
+
+
+def probe(path: Path) -> AudioInfo:
+    """Container facts without decoding; raises AudioError for files that are not audio."""
+    size = existing_size(path)
     sha = file_sha256(path)
     try:
         with av.open(str(path), metadata_errors="ignore") as container:

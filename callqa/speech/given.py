@@ -25,7 +25,7 @@ from pathlib import Path
 
 from callqa.metadata import CallMetadata, MetadataError
 from callqa.settings import Settings
-from callqa.speech.audio import AudioError, AudioInfo, file_sha256
+from callqa.speech.audio import AudioError, AudioInfo, existing_size, file_sha256
 from callqa.speech.roles import SpeakerDecision
 from callqa.speech.transcription import CallTranscription
 from nlp.transcript import Segment, Transcript
@@ -62,11 +62,7 @@ def role_of(name: str, settings: Settings) -> str | None:
 
 
 def _read_text(path: Path) -> str:
-    if not path.is_file():
-        raise AudioError("file_not_found", f"{path} does not exist or is not a file")
-    size = path.stat().st_size
-    if size == 0:
-        raise AudioError("empty_file", f"{path.name} is empty (0 bytes)")
+    size = existing_size(path)
     if size > MAX_BYTES:
         raise AudioError("too_large", f"{path.name} is {size} bytes; a transcript input is at most {MAX_BYTES}")
     try:
