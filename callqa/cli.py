@@ -385,6 +385,7 @@ def evaluate(
     if styles:
         figures = _evaluate_styles(settings, corpus, samples, real_calls, reading)
         if json_out is not None:
+            json_out.parent.mkdir(parents=True, exist_ok=True)
             json_out.write_text(jsonlib.dumps(figures, indent=2) + "\n")
         return
     from callqa.eval.compare import audio_inputs, evaluate_records, evaluate_text, load_labels
@@ -411,6 +412,7 @@ def evaluate(
     else:
         print_report(console, report, f"{labels_dir} · {mode}")
     if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(jsonlib.dumps(report.summary(), indent=2))
 
 

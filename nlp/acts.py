@@ -41,7 +41,17 @@ MODEL_DIR = ROOT / "models" / "turn_acts"
 CACHE_FILE = ROOT / ".callqa" / "turn_acts_embeddings.npz"
 SEED = 0
 
-STYLES = ("formal", "casual", "terse", "rambling", "asr", "nonnative", "dev")
+
+
+def corpus_styles(root: Path = ROOT) -> tuple[str, ...]:
+    """The writing styles: every corpus/styles/<style> with scripts (sorted), then "dev" (corpus/dev
+    and the bundled samples). A new author's folder joins training and evaluation by existing."""
+    styles = root / "corpus" / "styles"
+    found = sorted(d.name for d in styles.iterdir() if (d / "scripts").is_dir()) if styles.is_dir() else []
+    return (*found, "dev")
+
+
+STYLES = corpus_styles()
 
 AGENT_ACTS = ("pitch", "close", "book", "recap", "price", "recurring_charge", "cancellation_terms",
               "contract_term", "restriction", "service_question")

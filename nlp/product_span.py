@@ -35,13 +35,13 @@ import yaml
 from rapidfuzz import fuzz
 from spacy.tokens import Span, Token
 
+from nlp.acts import STYLES
 from nlp.phrases import load_rule_file, normalise, rules_path
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_DIR = ROOT / "models" / "product_span"
 RULES_FILE = Path(__file__).resolve().parent / "rules" / "product_span.yaml"
 SEED = 0
-STYLES = ("formal", "casual", "terse", "rambling", "asr", "nonnative", "dev")
 # A candidate names the gold product when this close to it (token_sort_ratio of the normalised
 # texts): "Easy Access Saver" for "Easy Access Saver account" is, "plan" for "PCP finance plan" is not.
 SAME_PRODUCT_RATIO = 70.0

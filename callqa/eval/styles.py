@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from callqa.eval.compare import OFFER_MATCH_TOLERANCE_S, match_offers, load_labels, transcript_from_labels
@@ -55,6 +55,10 @@ class CallScore:
     # many of them got the gold status (disclosed before/after consent, missing, not applicable)
     disclosures_right: int = 0
     disclosures_total: int = 0
+    need_gold: str = ""
+    need_found: str = ""  # "" when no need was read
+    gold_flags: tuple[str, ...] = ()
+    found_flags: tuple[str, ...] = ()
 
 
 def _matched(gold: list[dict], found: Sequence) -> int:
@@ -87,6 +91,10 @@ def score_call(gold: dict, found: CallAnalysis) -> CallScore:
         any_flag=bool(found_flags),
         disclosures_right=sum(statuses),
         disclosures_total=len(statuses),
+        need_gold=gold["need"]["label"],
+        need_found=found.need.label if found.need is not None else "",
+        gold_flags=tuple(sorted(gold_flags)),
+        found_flags=tuple(sorted(found_flags)),
     )
 
 
@@ -138,6 +146,10 @@ class StyleResult:
     flags_f1: Figure
     no_sale_offer: Figure  # share of no-sale calls with an offer found (lower is better)
     no_sale_flag: Figure  # share of no-sale calls with a flag raised (lower is better)
+    # gold need -> found need -> calls: where need errors go (in the JSON, not the table)
+    need_confusion: dict[str, dict[str, int]] = field(default_factory=dict)
+    # flag code -> {"tp", "fp", "fn"}: which flags are missed or raised wrongly (JSON only)
+    flag_counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {k: (v.__dict__ if isinstance(v, Figure) else v) for k, v in self.__dict__.items()}
@@ -160,7 +172,27 @@ def summarise(style: str, calls: Sequence[CallScore]) -> StyleResult:
         flags_f1=Figure(_f1(tp, fp, fn), len(calls), low, high),
         no_sale_offer=_proportion(sum(c.found_offers > 0 for c in no_sale), len(no_sale)),
         no_sale_flag=_proportion(sum(c.any_flag for c in no_sale), len(no_sale)),
+        need_confusion=_confusion(calls),
+        flag_counts=_flag_counts(calls),
     )
+
+
+def _flag_counts(calls: Sequence[CallScore]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for c in calls:
+        gold, found = set(c.gold_flags), set(c.found_flags)
+        for code in gold | found:
+            row = out.setdefault(code, {"tp": 0, "fp": 0, "fn": 0})
+            row["tp" if code in gold and code in found else "fp" if code in found else "fn"] += 1
+    return dict(sorted(out.items()))
+
+
+def _confusion(calls: Sequence[CallScore]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for c in calls:
+        row = out.setdefault(c.need_gold, {})
+        row[c.need_found] = row.get(c.need_found, 0) + 1
+    return out
 
 
 def style_labels(corpus: Path, samples: Path | None = None) -> dict[str, list[dict]]:
