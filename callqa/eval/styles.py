@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from callqa.eval.compare import OFFER_MATCH_TOLERANCE_S, match_offers, load_labels, transcript_from_labels
-from nlp.acts import wilson as acts_wilson
+from nlp.acts import STYLES, wilson as acts_wilson
 from nlp.findings import CallAnalysis
 from nlp.transcript import Segment, Transcript
 from nlp.vocabulary import DISCLOSURE_ITEMS
@@ -197,7 +197,7 @@ def _confusion(calls: Sequence[CallScore]) -> dict[str, dict[str, int]]:
 
 def style_labels(corpus: Path, samples: Path | None = None) -> dict[str, list[dict]]:
     """Labels per style: corpus/styles/<style>/text, and "dev" (corpus/dev plus the bundled samples)."""
-    styles = {d.name: load_labels(d / "text") for d in sorted((corpus / "styles").iterdir()) if (d / "text").is_dir()}
+    styles = {s: load_labels(corpus / "styles" / s / "text") for s in STYLES if s != "dev"}
     dev = load_labels(corpus / "dev") + (load_labels(samples) if samples else [])
     return styles | {"dev": dev}
 
