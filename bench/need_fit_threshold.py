@@ -5,8 +5,8 @@ Every style's calls are analysed with the turn-act and need models trained witho
 the offers matched to a gold offer whose need fit was decided by embedding similarity give
 (similarity, gold need fit) pairs. For each held-out style, the threshold that is right most
 often on the other styles is scored on it, so no style's result influences the threshold it is
-scored with. Prints the choice per style and the pooled result of the choice against the
-current threshold.
+scored with. Two objectives: the verdict's accuracy, and the F1 of OFFER_WITHOUT_NEED (an offer
+that serves no need is the positive). Prints each choice per style and the pooled results.
 
     PYTHONPATH=. .venv/bin/python bench/need_fit_threshold.py     # about 5 minutes on two cores
 """
@@ -42,22 +42,38 @@ def similarity_verdicts() -> list[tuple[str, float, bool]]:
     return out
 
 
+def _counts(rows: list[tuple[str, float, bool]], threshold: float, styles: set[str]) -> tuple[int, int, int, int]:
+    """(right, tp, fp, fn) of "serves no need" (similarity under the threshold) against gold."""
+    mine = [(s < threshold, not fit) for style, s, fit in rows if style in styles]
+    return (sum(p == g for p, g in mine), sum(p and g for p, g in mine), sum(p and not g for p, g in mine),
+            sum(g and not p for p, g in mine))
+
+
+def _f1(tp: int, fp: int, fn: int) -> float:
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
 def main() -> int:
     rows = similarity_verdicts()
-
-    def right(threshold: float, styles: set[str]) -> int:
-        return sum((s >= threshold) == fit for style, s, fit in rows if style in styles)
-
     current = fit_rules().min_similarity
-    chosen_right = current_right = n = 0
-    for held in STYLES:
-        others = set(STYLES) - {held}
-        best = max(GRID, key=lambda t: (right(t, others), t))
-        size = sum(1 for style, _, _ in rows if style == held)
-        print(f"{held:<10} chosen {best:.2f}: {right(best, {held})}/{size} right (at {current:.2f}: {right(current, {held})})")
-        if held != "dev":
-            chosen_right, current_right, n = chosen_right + right(best, {held}), current_right + right(current, {held}), n + size
-    print(f"pooled over the styles but dev: nested choice {chosen_right}/{n}, current threshold {current:.2f} {current_right}/{n}")
+    objectives = {"accuracy": lambda c: c[0], "flag F1": lambda c: _f1(*c[1:])}
+    for name, objective in objectives.items():
+        pooled = [0, 0, 0, 0]
+        for held in STYLES:
+            others = set(STYLES) - {held}
+            best = max(GRID, key=lambda t: (objective(_counts(rows, t, others)), t))
+            right, tp, fp, fn = _counts(rows, best, {held})
+            size = sum(1 for style, _, _ in rows if style == held)
+            print(f"{name:<8} {held:<10} chosen {best:.2f}: {right}/{size} right, tp {tp} fp {fp} fn {fn}")
+            if held != "dev":
+                pooled = [a + b for a, b in zip(pooled, (right, tp, fp, fn))]
+        print(f"{name:<8} pooled over the styles but dev: {pooled[0]} right, flag F1 {_f1(*pooled[1:]):.2f} "
+              f"(tp {pooled[1]} fp {pooled[2]} fn {pooled[3]})")
+    six = set(STYLES) - {"dev"}
+    for threshold in GRID:
+        right, tp, fp, fn = _counts(rows, threshold, six)
+        mark = "  <- current" if threshold == current else ""
+        print(f"threshold {threshold:.2f} on the six styles: {right} right, flag F1 {_f1(tp, fp, fn):.2f} (tp {tp} fp {fp} fn {fn}){mark}")
     return 0
 
 
