@@ -38,3 +38,20 @@ def test_disclosure_status_accuracy_counts_items_of_matched_offers() -> None:
     wrong = CallScore("b", True, 1, 1, 1, True, 0, 0, 0, no_sale=False, any_flag=False, disclosures_right=1, disclosures_total=5)
     r = summarise("test", [right, wrong, _call("c", gold=0, found=0, matched=0)])
     assert (r.disclosures.value, r.disclosures.n) == (0.5, 10)
+
+
+def test_a_style_summary_says_where_needs_and_flags_go_wrong() -> None:
+    def scored(call_id: str, need: tuple[str, str], gold: tuple[str, ...], found: tuple[str, ...]) -> CallScore:
+        g, f = set(gold), set(found)
+        return CallScore(call_id, need[0] == need[1], 1, 1, 1, True, len(g & f), len(f - g), len(g - f), no_sale=False,
+                         any_flag=bool(f), need_gold=need[0], need_found=need[1], gold_flags=gold, found_flags=found)
+
+    r = summarise("test", [
+        scored("a", ("complaint", "billing"), ("OFFER_TO_UPSET_CUSTOMER",), ("NO_COST_RECAP",)),
+        scored("b", ("complaint", "complaint"), ("OFFER_TO_UPSET_CUSTOMER",), ("OFFER_TO_UPSET_CUSTOMER",)),
+        scored("c", ("billing", "billing"), (), ()),
+    ])
+    assert r.need_confusion == {"complaint": {"billing": 1, "complaint": 1}, "billing": {"billing": 1}}
+    assert r.flag_counts == {"NO_COST_RECAP": {"tp": 0, "fp": 1, "fn": 0},
+                             "OFFER_TO_UPSET_CUSTOMER": {"tp": 1, "fp": 0, "fn": 1}}
+    assert r.to_dict()["flag_counts"] == r.flag_counts  # they reach the JSON
