@@ -37,19 +37,22 @@ from nlp.vocabulary import DEFAULT_NEEDS
 MODEL_DIR = ROOT / "models" / "need_model"
 SEED = 0
 # The learned probabilities' share against the exemplar classifier's, chosen by nested
-# leave-one-style-out selection among 0, 0.25, 0.5, 0.75 and 1 (for each held-out style, the
-# weight that did best over the other styles, each scored by a model trained without both):
-# five of the seven folds chose 0.75, two chose 1. The exemplars were written against the dev
-# corpus; the learned model has read seven authors.
+# leave-one-style-out selection among 0, 0.25, 0.5, 0.75 and 1 (bench/need_blend.py: for each
+# held-out style, the weight that did best over the other styles, each scored by a model trained
+# without both): four of the seven folds chose 0.75, three chose 1. The exemplars were written
+# against the dev corpus; the learned model has read seven authors.
 MODEL_WEIGHT = 0.75
 
 
-OPENING_TURNS = 2  # callers say why they call in their first turn or two; later turns drift
+# Callers say why they call in their first turn; later turns drift to details. Chosen by nested
+# leave-one-style-out selection among 1, 2, 3 and 6 turns, with and without the need sentences as
+# extra rows (bench/need_opening.py): every fold chose one turn.
+OPENING_TURNS = 1
 
 
-def opening_turns(sentences: list[tuple[str, str]]) -> list[list[int]]:
-    """Indices of the customer's first OPENING_TURNS turns in (speaker, text) pairs: runs of
-    sentences not said by the agent, ended by an agent sentence."""
+def opening_turns(sentences: list[tuple[str, str]], count: int = OPENING_TURNS) -> list[list[int]]:
+    """Indices of the customer's first `count` turns in (speaker, text) pairs: runs of sentences
+    not said by the agent, ended by an agent sentence."""
     turns: list[list[int]] = []
     previous_agent = True
     for i, (speaker, _) in enumerate(sentences):
@@ -57,7 +60,7 @@ def opening_turns(sentences: list[tuple[str, str]]) -> list[list[int]]:
             previous_agent = True
             continue
         if previous_agent:
-            if len(turns) == OPENING_TURNS:
+            if len(turns) == count:
                 break
             turns.append([])
         turns[-1].append(i)

@@ -30,11 +30,12 @@ def test_plain_needs(text: str, need: str) -> None:
     assert model.labels[int(probs.argmax())] == need
 
 
-def test_the_opening_is_the_customers_first_two_turns() -> None:
+def test_the_opening_is_the_customers_first_turns() -> None:
     said = [("agent", "Hello, Acme."), ("customer", "Hi."), ("customer", "My router is dead."),
             ("agent", "Sorry to hear it."), ("customer", "It blinks red."), ("agent", "Name?"),
             ("customer", "Jo Bloggs.")]
-    assert opening_turns(said) == [[1, 2], [4]]
+    assert opening_turns(said, 2) == [[1, 2], [4]]
+    assert opening_turns(said) == [[1, 2]]  # the default: the customer's first turn
     assert opening_turns([("agent", "Hello.")]) == []
     # no agent first: the customer's first words start a turn too
-    assert opening_turns([("customer", "Hi"), ("agent", "Yes?"), ("customer", "Cancel please")]) == [[0], [2]]
+    assert opening_turns([("customer", "Hi"), ("agent", "Yes?"), ("customer", "Cancel please")], 2) == [[0], [2]]
