@@ -197,7 +197,11 @@ def _confusion(calls: Sequence[CallScore]) -> dict[str, dict[str, int]]:
 
 def style_labels(corpus: Path, samples: Path | None = None) -> dict[str, list[dict]]:
     """Labels per style: corpus/styles/<style>/text, and "dev" (corpus/dev plus the bundled samples)."""
-    styles = {s: load_labels(corpus / "styles" / s / "text") for s in STYLES if s != "dev"}
+    # The training styles first, in their order, then any other style folder of this corpus: the
+    # models never train on those, so they are scored by models trained on every training style.
+    found = {d.name for d in (corpus / "styles").iterdir() if any((d / "text").glob("*.labels.json"))}
+    order = [s for s in STYLES if s in found] + sorted(found - set(STYLES))
+    styles = {s: load_labels(corpus / "styles" / s / "text") for s in order}
     dev = load_labels(corpus / "dev") + (load_labels(samples) if samples else [])
     return styles | {"dev": dev}
 
