@@ -36,11 +36,13 @@ test-fast: setup
 bench: setup
 	$(BIN)/python bench/transcribe.py
 
-# Rebuild the turn-act, need and product-span models (models/turn_acts, models/need_model, models/product_span)
+# Rebuild the turn-act, need, need-fit and product-span models (models/turn_acts, models/need_model, models/need_fit,
+# models/product_span)
 # from the corpus: seeded, a few minutes on two cores (embeddings cached in .callqa/); each card records the data hash.
 train: setup
 	$(BIN)/python -m nlp.acts train
 	$(BIN)/python -m nlp.need_model train
+	$(BIN)/python -m nlp.need_fit_model train
 	$(BIN)/python -m nlp.product_span train
 
 # Re-render the bundled calls from their scripts (needs Debian's espeak-ng and ffmpeg).

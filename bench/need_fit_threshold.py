@@ -33,7 +33,7 @@ def similarity_verdicts() -> list[tuple[str, float, bool]]:
     labels = style_labels(ROOT / "corpus", ROOT / "audio_samples")
     out = []
     for style in STYLES:
-        settings = AnalysisSettings(policy, turn_acts=train_reader(style), need_model=train_need(style)[0])
+        settings = AnalysisSettings(policy, turn_acts=train_reader(style), need_model=train_need(style)[0], need_fit_model=None)
         for gold in labels[style]:
             found = analyse(transcript_from_labels(gold), settings)
             for g, p in match_offers(gold.get("offers", []), found.offers):

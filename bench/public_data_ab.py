@@ -48,7 +48,7 @@ def main() -> int:
                 acts.PUBLIC_SOURCES = variants[name]  # read by training_rows() inside train_reader
                 reader = acts.train_reader(style)
                 result = summarise(style, [score_call(g, analyse(transcript_from_labels(g),
-                                                                 AnalysisSettings(policy, turn_acts=reader, need_model=needs)))
+                                                                 AnalysisSettings(policy, turn_acts=reader, need_model=needs, need_fit_model=None)))
                                            for g in labels[style]])
                 print(markdown(f"{name}, held out {style}", [result]), flush=True)
                 if args.json:

@@ -25,6 +25,8 @@ from nlp.findings import AnalysisInfo, CallAnalysis, ClosingAttempts, FlagPart, 
 from nlp.flags import Flag, UpsetAtOffer, raise_flags
 from nlp.need import as_complaint_when_upset, classify_need
 from nlp.need_fit import fit_rules, judge_need_fit
+from nlp.need_fit_model import NeedFitModel
+from nlp.need_fit_model import shipped as shipped_need_fit_model
 from nlp.parse import SPACY_MODEL, ParsedCall, parse
 from nlp.phrases import rules_hash
 from nlp.policy import Policy
@@ -45,6 +47,13 @@ class AnalysisSettings:
     turn_acts: TurnActs | str | None = "shipped"
     # The learned need model averaged with the exemplar classifier: the packaged one, another, or none.
     need_model: NeedModel | str | None = "shipped"
+    # The learned need-fit judgement in place of the similarity rule: the packaged one, another, or none.
+    need_fit_model: NeedFitModel | str | None = "shipped"
+
+    def fits(self) -> NeedFitModel | None:
+        if self.need_fit_model == "shipped":
+            return shipped_need_fit_model()
+        return self.need_fit_model if isinstance(self.need_fit_model, NeedFitModel) else None
 
     def needs(self) -> NeedModel | None:
         if self.need_model == "shipped":
@@ -125,7 +134,8 @@ def analyse(transcript: Transcript, settings: AnalysisSettings) -> CallAnalysis:
             parsed.whole(_segment_index(parsed, opening["segment_id"]), "sentiment") if opening else None,
             policy.upset_threshold,
         )
-    offers = judge_need_fit(parsed, apply_need(offers, need.label), need.label, policy)
+    fits = settings.fits()
+    offers = judge_need_fit(parsed, apply_need(offers, need.label), need.label, policy, fits)
     disclosures = {o.id: disclosures_for(parsed, o, offers, policy.required_disclosures, by_start, model_id) for o in offers}
     recaps = {o.id: cost_recap(parsed, o, offers, by_start, model_id) for o in offers}
     upset = _upset_at_offers(parsed, offers, feeling, need.label == "complaint")
@@ -147,7 +157,8 @@ def analyse(transcript: Transcript, settings: AnalysisSettings) -> CallAnalysis:
             policy_hash=policy.source_hash,
             rules_hash=rules_hash(),
             nlp_models={"spacy": SPACY_MODEL, "embeddings": embedding_model_name(), "sentiment": sentiment.get("model"),
-                        "turn_acts": reader.id if reader else None, "need": learned.id if learned else None},
+                        "turn_acts": reader.id if reader else None, "need": learned.id if learned else None,
+                        "need_fit": fits.id if fits else None},
             seconds=round(time.perf_counter() - started, 3),
         ),
         transcript_quality=load(TranscriptQualityPart, quality, "transcript_quality") if quality else None,

@@ -4,8 +4,8 @@ A flag's confidence is the lower of two parts:
 
 - the rule part: how firmly the deciding rule fired. A phrase rule that matched its phrase
   exactly is firm; one that matched only fuzzily (rapidfuzz partial ratio, nlp.phrases) is soft;
-  an embedding-similarity need-fit verdict or a sentiment score near the upset threshold is
-  soft in proportion to how close it came to the line;
+  a learned need-fit verdict, an embedding-similarity one or a sentiment score near the upset
+  threshold is soft in proportion to how close it came to the line;
 - the ASR part: the lowest word probability (Evidence.asr_min_prob) under the evidence the
   verdict rests on; a garbled amount counts as a low-probability word. Evidence without word
   probabilities (given transcripts, text-only evaluation) counts as confident (1.0).
@@ -16,7 +16,7 @@ reviewer, and the scorecard leaves it out. Per flag code (RESTS_ON is the same t
 
 | code | rests on | rule part |
 |---|---|---|
-| OFFER_WITHOUT_NEED | the offer | catalog 1.0; pivot phrase 0.9; no need stated 0.8; embedding similarity s: 0.5 + 0.5 * min(1, (min_similarity - s) / 0.15); fuzzy offer match at most 0.6 |
+| OFFER_WITHOUT_NEED | the offer | catalog 1.0; the need-fit model's P(no fit) p vs its line l: 0.5 + 0.5 * (p - l) / (1 - l); without the model: pivot phrase 0.9; no need stated 0.8; embedding similarity s: 0.5 + 0.5 * min(1, (min_similarity - s) / 0.15); fuzzy offer match at most 0.6 |
 | EXCESSIVE_CLOSING_ATTEMPTS | the policy maximum + 1 surest closes | the (maximum + 1)-th surest close (exact 1.0, fuzzy 0.6) |
 | CONTINUED_AFTER_DECLINE | the decline and the surest close after it | the lower of the two |
 | MISSING_*_DISCLOSURE | the offer and the customer's yes | the offer's match |
@@ -122,6 +122,10 @@ def need_fit_confidence(rule: str, min_similarity: float) -> tuple[float, str]:
     if rule.startswith("NEEDFIT-SIMILARITY:"):
         similarity = float(rule.split(":", 1)[1])
         return margin_confidence(min_similarity - similarity, SIMILARITY_MARGIN), f"embedding similarity {similarity:.2f} vs {min_similarity:.2f}"
+    if rule.startswith("need-fit-"):
+        # the learned need-fit model: "<id>@<data>:<P(no fit)>:<line>", 0.5 on its line
+        _, unfit, line = rule.rsplit(":", 2)
+        return margin_confidence(float(unfit) - float(line), 1.0 - float(line)), f"need-fit model P(no fit) {float(unfit):.2f} vs {float(line):.2f}"
     if rule == "NEEDFIT-NO-NEED-STATED":
         return NO_NEED_STATED, "no customer turn before the offer"
     if rule == "NEEDFIT-CATALOG":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 import numpy as np
 
@@ -36,22 +37,62 @@ def fit_rules() -> FitRules:
     )
 
 
-def judge_need_fit(parsed: ParsedCall, offers: list[Offer], need_label: str | None, policy: Policy) -> list[Offer]:
-    """The offers judged against the need: copies with `need_fit` and the deciding rule set."""
+@dataclass(frozen=True)
+class Cues:
+    """What the need-fit rules read of one offer: a learned judge's input besides the need."""
+
+    need: str | None
+    kind: str
+    turn: str  # the agent turn that makes the offer
+    said: tuple[str, ...]  # the customer's turns before the offer
+    pivot: bool
+    link: bool
+    serves: bool
+
+
+class FitJudge(Protocol):
+    """A learned need-fit judgement (nlp.need_fit_model.NeedFitModel)."""
+
+    id: str
+    threshold: float  # "no fit" above this probability of no fit
+
+    def no_fit_probability(self, cues: Cues) -> float: ...
+
+
+def judge_need_fit(parsed: ParsedCall, offers: list[Offer], need_label: str | None, policy: Policy,
+                   model: FitJudge | None = None) -> list[Offer]:
+    """The offers judged against the need: copies with `need_fit` and the deciding rule (or the
+    learned model's id and its probability of no fit) set."""
     rules = fit_rules()
     judged = []
     for offer in offers:
-        fit, why = _decide(parsed, offer, need_label, policy, rules)
+        fit, why = _decide(parsed, offer, need_label, policy, rules, model)
         judged.append(replace(offer, need_fit=fit, need_fit_rule=why))
     return judged
 
 
-def _decide(parsed: ParsedCall, offer: Offer, need_label: str | None, policy: Policy, rules: FitRules) -> tuple[bool, str]:
+def rule_cues(turn: str, product: str, need_label: str | None) -> tuple[bool, bool, bool]:
+    """(pivot, link, serves): the rules' phrase cues in the offer's turn, and whether the
+    product's words serve the need by nature. The learned model reads them as features."""
+    rules = fit_rules()
+    norm = normalise(turn)
+    serves = bool(need_label) and bool(product_words(product) & rules.serves.get(need_label or "", frozenset()))
+    return first_match(rules.pivot, norm) is not None, first_match(rules.link, norm) is not None, serves
+
+
+def _decide(parsed: ParsedCall, offer: Offer, need_label: str | None, policy: Policy, rules: FitRules,
+            model: FitJudge | None) -> tuple[bool, str]:
     if offer.catalog is not None and offer.catalog.fits_needs:
         return need_label in offer.catalog.fits_needs, "NEEDFIT-CATALOG"
     if offer.kind == "retention" and need_label == "cancel_service":
         return True, "NEEDFIT-RETENTION"
     turn = parsed.segments[offer.segment_index].text
+    if model is not None:
+        pivot_cue, link_cue, serves = rule_cues(turn, offer.product, need_label)
+        # the customer's turns before the offer, as the model was trained on them
+        said = tuple(s.text for s in parsed.segments if s.speaker == "customer" and s.start < offer.start and s.text.strip())
+        unfit = model.no_fit_probability(Cues(need_label, offer.kind, turn, said, pivot_cue, link_cue, serves))
+        return unfit <= model.threshold, f"{model.id}:{unfit:.2f}:{model.threshold:.2f}"
     norm = normalise(turn)
     pivot, link = first_match(rules.pivot, norm), first_match(rules.link, norm)
     if pivot is not None and link is None:

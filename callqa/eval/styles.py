@@ -257,11 +257,15 @@ def _reader_for(reading: str, policy) -> Callable[[str], Reader]:
     and need models trained without that style."""
     from nlp.acts import train_reader
     from nlp.analyse import AnalysisSettings, analyse
+    from nlp.need_fit_model import train as train_need_fit
     from nlp.need_model import train as train_need
 
     def reader_for(style: str) -> Reader:
-        turn_acts, needs = (train_reader(style), train_need(style)[0]) if reading == "combined" else (None, None)
-        settings = AnalysisSettings(policy, turn_acts=turn_acts, need_model=needs)
+        if reading == "combined":
+            settings = AnalysisSettings(policy, turn_acts=train_reader(style), need_model=train_need(style)[0],
+                                        need_fit_model=train_need_fit(style)[0])
+        else:
+            settings = AnalysisSettings(policy, turn_acts=None, need_model=None, need_fit_model=None)
         return lambda transcript: analyse(transcript, settings)
 
     return reader_for
@@ -275,7 +279,7 @@ def control_counts(reading: str, policy, controls: Sequence[Transcript]) -> tupl
     from nlp.analyse import AnalysisSettings, analyse
 
     shipped = "shipped" if reading == "combined" else None
-    found = [analyse(t, AnalysisSettings(policy, turn_acts=shipped, need_model=shipped)) for t in controls]
+    found = [analyse(t, AnalysisSettings(policy, turn_acts=shipped, need_model=shipped, need_fit_model=shipped)) for t in controls]
     return len(found), sum(bool(a.offers) for a in found), sum(bool(a.flags) for a in found)
 
 

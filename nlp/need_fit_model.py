@@ -1,0 +1,214 @@
+"""A learned judgement of whether an offer serves the customer's need (beside rules/need_fit.yaml).
+
+The need-fit rules decide with phrase cues (a pivot "while I have you", a link "since you
+travel"), product words that serve a need by nature, and then a threshold on the embedding
+similarity between the offer's turn and what the customer said. That last step separates weakly
+(bench/need_fit_threshold.py), and most offers reach it. Yet the labels show a strong pattern the
+rules ignore: an offer on a new-purchase, upgrade, support or cancellation call nearly always
+serves the need, one made on a complaint or an address change often does not.
+
+This is a small logistic regression over exactly those readable features: the call's need (one
+of the default labels), the offer's kind, the similarity, and the three rule cues. It is trained
+on every gold offer of the labelled corpus (gold need, the turn of the offer's evidence, the
+customer's turns before it) and decides "no fit" when its probability of no fit is above a
+threshold chosen by leave-one-style-out inside the training styles. Catalog `fits_needs` and a
+retention offer on a cancellation call still decide first (nlp/need_fit.py).
+
+    python -m nlp.need_fit_model train     # writes models/need_fit (weights, card with data hash)
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import hashlib
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nlp.acts import CACHE_FILE, ROOT, STYLES, embed_cached
+from nlp.need_fit import Cues, rule_cues
+from nlp.vocabulary import DEFAULT_NEEDS, OFFER_KINDS
+
+MODEL_DIR = ROOT / "models" / "need_fit"
+SEED = 0
+C = 1.0  # plain logistic regression; the decision line, not class weights, sets the trade-off
+# Candidate lines on P(no fit); the one with the best OFFER_WITHOUT_NEED F1 over the training
+# styles' out-of-fold predictions is kept (nested leave-one-style-out: bench/need_fit_model.py).
+THRESHOLDS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
+FEATURES = (*(f"need={n}" for n in DEFAULT_NEEDS), *(f"kind={k}" for k in OFFER_KINDS),
+            "similarity", "pivot", "link", "serves")
+
+
+def similarity(turn_vector: np.ndarray, said_vectors: np.ndarray) -> float:
+    """The closest the offer's turn comes to anything the customer said (0 when they said nothing)."""
+    return float(np.max(said_vectors @ turn_vector)) if len(said_vectors) else 0.0
+
+
+def feature_row(cues: Cues, sim: float) -> np.ndarray:
+    return np.array([float(cues.need == n) for n in DEFAULT_NEEDS] + [float(cues.kind == k) for k in OFFER_KINDS]
+                    + [sim, float(cues.pivot), float(cues.link), float(cues.serves)], dtype=np.float64)
+
+
+def features(cues: list[Cues], cache: Path | None = None) -> np.ndarray:
+    texts = sorted({t for c in cues for t in (c.turn, *c.said)})
+    vectors = dict(zip(texts, embed_cached(texts, cache=cache))) if texts else {}
+    rows = []
+    for c in cues:
+        said = np.stack([vectors[t] for t in c.said]) if c.said else np.zeros((0, 384), dtype=np.float32)
+        rows.append(feature_row(c, similarity(vectors[c.turn], said)))
+    return np.stack(rows) if rows else np.zeros((0, len(FEATURES)))
+
+
+@dataclass(frozen=True)
+class Row:
+    style: str
+    cues: Cues
+    fit: bool
+
+
+def gold_rows(exclude: str | None = None, styles: tuple[str, ...] = STYLES) -> list[Row]:
+    """One row per gold offer of the labelled corpus (every style of `styles` but `exclude`)."""
+    rows = []
+    folders = {s: ROOT / "corpus" / "styles" / s / "text" for s in styles if s != "dev"}
+    if "dev" in styles:
+        folders["dev"] = ROOT / "corpus" / "dev"
+    for style, folder in folders.items():
+        if style == exclude:
+            continue
+        files = sorted(folder.rglob("*.labels.json")) + (sorted((ROOT / "audio_samples").glob("*.labels.json")) if style == "dev" else [])
+        for path in files:
+            gold = json.loads(path.read_text())
+            turns = gold["transcript"]
+            for offer in gold.get("offers", []):
+                turn = next(t for t in turns if t["id"] == offer["evidence"]["segment_id"])["text"]
+                said = tuple(t["text"] for t in turns if t["speaker"] == "customer" and t["start"] < offer["start"])
+                pivot, link, serves = rule_cues(turn, offer["product"], gold["need"]["label"])
+                rows.append(Row(style, Cues(gold["need"]["label"], offer["kind"], turn, said, pivot, link, serves), bool(offer["need_fit"])))
+    return rows
+
+
+def data_hash(rows: list[Row]) -> str:
+    digest = hashlib.sha256()
+    for r in rows:
+        c = r.cues
+        digest.update(f"{r.style}\t{c.need}\t{c.kind}\t{c.turn}\t{' | '.join(c.said)}\t{c.pivot:d}{c.link:d}{c.serves:d}\t{r.fit:d}\n".encode())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class NeedFitModel:
+    coef: np.ndarray  # (features,): log-odds of NO fit
+    intercept: float
+    threshold: float  # decide "no fit" above this probability of no fit
+    id: str
+
+    def no_fit_probability(self, cues: Cues) -> float:
+        return float(self.of_rows(features([cues]))[0])
+
+    def of_rows(self, X: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(X @ self.coef + self.intercept)))
+
+
+def _fit(X: np.ndarray, unfit: np.ndarray) -> tuple[np.ndarray, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=C, max_iter=3000, random_state=SEED).fit(X, unfit)
+    return model.coef_[0].astype(np.float64), float(model.intercept_[0])
+
+
+def out_of_fold(rows: list[Row], X: np.ndarray) -> np.ndarray:
+    """P(no fit) of each row from a model trained on the other styles of `rows`."""
+    styles = np.array([r.style for r in rows])
+    unfit = np.array([not r.fit for r in rows])
+    out = np.zeros(len(rows))
+    for style in sorted(set(styles)):
+        held = styles == style
+        coef, icpt = _fit(X[~held], unfit[~held])
+        out[held] = 1.0 / (1.0 + np.exp(-(X[held] @ coef + icpt)))
+    return out
+
+
+def flag_counts(unfit: np.ndarray, probability: np.ndarray, threshold: float) -> tuple[int, int, int]:
+    """(true, false, missed) OFFER_WITHOUT_NEED verdicts at a line."""
+    said = probability > threshold
+    return int(np.sum(said & unfit)), int(np.sum(said & ~unfit)), int(np.sum(~said & unfit))
+
+
+def f1(tp: int, fp: int, fn: int) -> float:
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def choose_threshold(rows: list[Row], X: np.ndarray) -> float:
+    """The line with the best flag F1 over the rows' out-of-fold probabilities (ties: the higher line)."""
+    probability, unfit = out_of_fold(rows, X), np.array([not r.fit for r in rows])
+    return max(reversed(THRESHOLDS), key=lambda t: f1(*flag_counts(unfit, probability, t)))
+
+
+def train(exclude: str | None = None, styles: tuple[str, ...] = STYLES) -> tuple[NeedFitModel, dict[str, Any]]:
+    """Trained on every style but `exclude`; its line chosen by leave-one-style-out inside them."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    rows = gold_rows(exclude, styles)
+    X = features([r.cues for r in rows], cache=CACHE_FILE)
+    unfit = np.array([not r.fit for r in rows])
+    threshold = choose_threshold(rows, X)
+    coef, icpt = _fit(X, unfit)
+    dhash = data_hash(rows)
+    model_id = f"need-fit-lr@{dhash[:8]}" if exclude is None else f"need-fit-lr@without-{exclude}"
+    tp, fp, fn = flag_counts(unfit, out_of_fold(rows, X), threshold)
+    card = {
+        "model_id": model_id,
+        "kind": f"logistic regression (C={C}) of P(no fit) on the need label, offer kind, embedding similarity and rule cues",
+        "training_command": "python -m nlp.need_fit_model train",
+        "seed": SEED,
+        "data_sha256": dhash,
+        "data": "every gold offer of corpus/styles/*/text, corpus/dev and audio_samples (gold need, offer turn, customer turns before it)",
+        "rows": {s: sum(1 for r in rows if r.style == s) for s in sorted({r.style for r in rows})},
+        "features": list(FEATURES),
+        "coefficients": {name: round(float(w), 4) for name, w in zip(FEATURES, coef)},
+        "intercept": round(icpt, 4),
+        "threshold": threshold,
+        "threshold_selection": f"best OFFER_WITHOUT_NEED F1 among {list(THRESHOLDS)} over leave-one-style-out predictions inside the training styles",
+        "accuracy_leave_one_style_out": {"unfit_tp": tp, "unfit_fp": fp, "unfit_fn": fn, "f1": round(f1(tp, fp, fn), 3),
+                                         "offers": len(rows), "note": "gold offers and gold need; in the full analysis see README, Evaluation"},
+    }
+    return NeedFitModel(coef, icpt, threshold, model_id), card
+
+
+def save(model: NeedFitModel, card: dict[str, Any], out: Path = MODEL_DIR) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "weights.json").write_text(json.dumps({"features": list(FEATURES), "coef": [float(w) for w in model.coef],
+                                                  "intercept": model.intercept, "threshold": model.threshold}, indent=1) + "\n")
+    (out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
+
+
+@functools.lru_cache(maxsize=1)
+def shipped() -> NeedFitModel | None:
+    """The packaged model, or None when it has not been built."""
+    if not (MODEL_DIR / "weights.json").is_file():
+        return None
+    weights = json.loads((MODEL_DIR / "weights.json").read_text())
+    if tuple(weights["features"]) != FEATURES:
+        raise RuntimeError(f"{MODEL_DIR} was trained on other features: python -m nlp.need_fit_model train")
+    card = json.loads((MODEL_DIR / "model_card.json").read_text())
+    return NeedFitModel(np.array(weights["coef"]), float(weights["intercept"]), float(weights["threshold"]), card["model_id"])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("command", choices=("train",))
+    ap.parse_args()
+    model, card = train()
+    save(model, card)
+    print(f"wrote {MODEL_DIR} ({model.id}): {sum(card['rows'].values())} offers, line {model.threshold}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
