@@ -37,6 +37,13 @@ TIME_OR_AMOUNT = frozenset({"DATE", "TIME", "MONEY", "CARDINAL", "ORDINAL", "DUR
 RESPONSES = ("undecided", "decline", "accept", "accept_after_close")
 RESPONSE_LABELS = {"undecided": "undecided", "decline": "declined", "accept": "accepted", "accept_after_close": "accepted"}
 IMPLIED_OFFER_LOOKBACK = 6  # agent sentences searched for the product of a close that names none
+# A close with nothing pitched before it is an offer only where the turn-act model gives the close
+# or the sentence it points back to at least this pitch probability: far under the model's own
+# pitch line (it misses terse pitches), enough to pass over service closes ("Which would you
+# prefer?" after appointment times). Over the six corpus styles' implied offers (leave-one-style-out
+# models) any line from 0.3 to 0.5 keeps 18 of 21 true and 5 or 6 of 14 false ones; chosen there,
+# not nested, so the styles' figures are not blind to it (README).
+IMPLIED_PITCH_MIN = 0.4
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,7 @@ class SalesRules:
     responses: dict[str, tuple[PhraseRule, ...]]
     recap: tuple[PhraseRule, ...]
     agent_confirms: tuple[PhraseRule, ...]
+    booked_unasked: tuple[PhraseRule, ...]
     disclosures: dict[str, tuple[tuple[PhraseRule, ...], bool]]  # item -> (rules, an amount also discloses it)
     not_applicable: dict[str, PhraseRule]  # item -> what the agent says when the item does not apply
     product_nouns: frozenset[str]
@@ -83,7 +91,7 @@ def sales_rules() -> SalesRules:
         for item, spec in data["disclosures"].items()
         if spec.get("not_applicable")
     }
-    examples = {name: data[name]["examples"] for name in ("offer", "not_offer", "greeting", "close", *RESPONSES, "recap", "agent_confirms")}
+    examples = {name: data[name]["examples"] for name in ("offer", "not_offer", "greeting", "close", *RESPONSES, "recap", "agent_confirms", "booked_unasked")}
     examples |= {f"disclosures.{item}": spec["examples"] for item, spec in data["disclosures"].items()}
     return SalesRules(
         offer=section("offer"),
@@ -93,6 +101,7 @@ def sales_rules() -> SalesRules:
         responses={kind: section(kind) for kind in RESPONSES},
         recap=section("recap"),
         agent_confirms=section("agent_confirms"),
+        booked_unasked=section("booked_unasked"),
         disclosures=disclosures,
         not_applicable=not_applicable,
         product_nouns=frozenset(data["product_nouns"]),
@@ -337,6 +346,7 @@ class _OfferReader:
     customer_sentences_since: int = 0  # since the last pitch or close
     customer_spoke: bool = True  # since the last closing attempt
     last_customer: Sentence | None = None
+    asked_other_at: float = -1.0  # when the agent last asked a question that sells nothing
     agent_sentences: list[Sentence] = field(default_factory=list)
     # The turn-act model's reading of each sentence (by its start in the Doc); None reads the
     # call with the rules alone, as callqa did before the model (and books count as consent).
@@ -351,12 +361,18 @@ class _OfferReader:
 
     def agent_said(self, sentence: Sentence) -> None:
         self.agent_sentences.append(sentence)
-        if self._books_sale(sentence):
+        if self._books_sale(sentence) or self._books_unpitched(sentence):
             return
         acts = self._acts(sentence)
         if (acts is not None and acts.has("service_question") and not (acts.has("pitch") or acts.has("close"))
                 and not self._presses_after_no(sentence)):
-            return  # "which card needs replacing?", "shall I send it to the address on file?": sells nothing
+            # "which card needs replacing?", "shall I send it to the address on file?": sells
+            # nothing, and the customer's next words answer it, not the offer before it (a yes to
+            # a different question is no consent)
+            if sentence.text.rstrip().endswith("?"):
+                self.customer_sentences_since = RESPONSE_WINDOW
+                self.asked_other_at = sentence.start
+            return
         cues = self._cues(sentence)
         if cues is None:
             return
@@ -368,6 +384,10 @@ class _OfferReader:
             _add_close(target, sentence.evidence(self.parsed, cues.close.id), sentence.text.rstrip().endswith("?"), self.customer_spoke)
             self.customer_spoke = False
         self.last_pitch, self.last_was_close, self.customer_sentences_since = target, cues.close is not None, 0
+
+    def _pitch_score(self, sentence: Sentence) -> float:
+        acts = self._acts(sentence)
+        return acts.score("pitch") if acts is not None else 0.0
 
     def _presses_after_no(self, sentence: Sentence) -> bool:
         """A closing question in the rules' words right after the customer declined the offer
@@ -426,7 +446,10 @@ class _OfferReader:
             return True
         if answered and pitch.responses[-1].kind == "accepted":
             return False
+        # the customer's last words since the pitch, unless they answer a service question asked since
         last = self.last_customer if self.last_customer is not None and self.last_customer.start > pitch.pitches[-1].start else None
+        if self.asked_other_at > pitch.pitches[-1].start:
+            last = None
         if not answered and last is not None and (evidence := model_evidence(self.parsed, last, self._acts(last), "accept", self.model_id)):
             pitch.responses.append(Response("accepted", last.start, evidence))
             return True
@@ -435,6 +458,41 @@ class _OfferReader:
         booking = sentence.evidence(self.parsed, rule)
         pitch.unconsented.append(booking.decided_by(self.model_id, acts.score("book")) if by_model and acts is not None else booking)
         return not answered
+
+    def _books_unpitched(self, sentence: Sentence) -> bool:
+        """The agent adds a product nobody pitched ("I've gone ahead and added Device Care to your
+        account"): an offer made and booked at once, with no yes before it, so a sale without
+        consent. Only with the turn-act model, and only where both the booking rules and the model
+        read a booking of a named product: "I've added a note", "I've booked the engineer for
+        Tuesday" confirm a service, and the model learned sales bookings only."""
+        acts = self._acts(sentence)
+        if acts is None or not acts.has("book"):
+            return False
+        rule = first_match(self.rules.booked_unasked, sentence.norm)
+        if rule is None or first_match(self.rules.not_offer, sentence.norm) is not None:
+            return False
+        product, catalog, product_evidence = _named_product(self.parsed, sentence, self.policy, self.companies)
+        if product is None or _service_recovery(self.parsed, sentence, self.rules):
+            return False
+        pitch = self.last_pitch
+        if pitch is not None and (_same_offer([pitch], product, catalog) is not None or not _answered_since_pitch(pitch)):
+            return False  # the offer under way, booked (_books_sale decided its consent)
+        offer = Offer(
+            id=f"offer-{len(self.offers) + 1}",
+            product=product,
+            product_key=catalog.id if catalog else normalise(product),
+            kind=_kind(sentence, None, product, catalog, self.rules),
+            catalog=catalog,
+            start=sentence.start,
+            segment_index=sentence.index,
+            evidence=sentence.evidence(self.parsed, rule.id),
+            pitches=[sentence],
+            product_evidence=product_evidence,
+        )
+        offer.unconsented.append(sentence.evidence(self.parsed, rule.id).decided_by(self.model_id, acts.score("book")))
+        self.offers.append(offer)
+        self.last_pitch, self.last_was_close, self.customer_sentences_since = offer, False, 0
+        return True
 
     def _books_something_else(self, sentence: Sentence, pitch: Offer) -> bool:
         """The booking names a thing that is not the product pitched: "I've added a credit of ten
@@ -516,6 +574,12 @@ class _OfferReader:
             # A close with no pitch before it: the product was named just before ("our card has no fees. Want to apply?")
             opening, product, catalog, product_evidence = _implied_offer(
                 self.parsed, self.agent_sentences[-1 - IMPLIED_OFFER_LOOKBACK : -1], self.policy, self.rules, self.companies)
+            if self.reading is not None and max(self._pitch_score(opening), self._pitch_score(sentence)) < IMPLIED_PITCH_MIN:
+                # A close with nothing pitched: "Which would you prefer?" after appointment times,
+                # "Shall I move it over?" after a hotel booking, "Would you like to wait in our
+                # lounge?" after the greeting. The model must read a pitch, however weakly, in
+                # the close or in what it implies.
+                return None
             if product is None and close_rule is not None and close_rule.id == _model_cue(self.model_id, "close").id:
                 # Only the model reads a close, with nothing pitched and no product named: on the
                 # real bank calls as tiny.en heard them it read "Which part did you like to

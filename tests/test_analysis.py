@@ -307,6 +307,43 @@ def test_pressing_after_a_no_counts_even_when_it_sounds_like_a_plain_question(se
     assert {"EXCESSIVE_CLOSING_ATTEMPTS", "CONTINUED_AFTER_DECLINE"} <= {f["code"] for f in result["flags"]}
 
 
+def test_a_product_added_that_nobody_pitched_is_an_offer_booked_without_consent(settings) -> None:
+    """"I've gone ahead and added X" with no pitch before it: the offer and the booking at once."""
+    turns = [BOOKED_UNASKED[0], BOOKED_UNASKED[1],
+             ("agent", "I've booked the repair at our Chermside store for Thursday."), ("customer", "Great."),
+             ("agent", "I've gone ahead and added Device Care to your account as well, it's eight dollars a month."),
+             ("customer", "Um, right."), BOOKED_UNASKED[-1]]
+    result = _analyse(call(turns), settings)
+    assert [o["product"] for o in result["offers"]] == ["Device Care"]
+    flag = next(f for f in result["flags"] if f["code"] == "SALE_WITHOUT_CONSENT")
+    assert "added Device Care" in flag["evidence"][-1]["quote"]
+
+
+def test_confirming_a_service_nobody_pitched_is_no_offer(settings) -> None:
+    turns = [("agent", "Thank you for calling Orbit Mobile, this is Dana. How can I help?"),
+             ("customer", "Hi, I've moved house and need to change my address."),
+             ("agent", "I've updated your address and I've added a note to the account."), ("customer", "Thanks."),
+             ("agent", "I've set up the direct debit for the first of the month."), ("customer", "Great."),
+             ("agent", "You're all set with the new card."), ("customer", "Bye.")]
+    assert _analyse(call(turns), settings)["offers"] == []
+
+
+def test_a_yes_to_a_service_question_is_not_consent_to_the_offer_before_it(settings) -> None:
+    turns = BOOKED_UNASKED[:3] + [("agent", "Can I confirm your date of birth?"), ("customer", "Yes, the fourth of May, eighty-two."),
+                                  ("agent", "I've added Device Care to your account."), BOOKED_UNASKED[-1]]
+    result = _analyse(call(turns), settings)
+    assert "SALE_WITHOUT_CONSENT" in {f["code"] for f in result["flags"]}
+
+
+def test_a_close_after_appointment_times_sells_nothing(settings) -> None:
+    turns = [("agent", "Good morning, Riverside Physio, this is Gemma."),
+             ("customer", "Hi, I'd like to book a physio appointment for my knee."),
+             ("agent", "So I've got Tuesday at five fifteen with Gemma, or Wednesday lunchtime at twelve thirty."),
+             ("agent", "Which would you prefer?"), ("customer", "Wednesday, please."),
+             ("agent", "Lovely, that's booked."), ("customer", "Thanks, bye.")]
+    assert _analyse(call(turns), settings)["offers"] == []
+
+
 def test_rules_alone_still_read_a_booking_as_consent(settings) -> None:
     """callqa's reading before the turn-act model, kept for comparison (`callqa eval --styles`)."""
     rules_only = AnalysisSettings(settings.policy, turn_acts=None)
