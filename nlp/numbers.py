@@ -15,13 +15,25 @@ from dataclasses import dataclass
 from text_to_num import alpha2digit
 
 _CURRENCY = r"(?:dollars?|bucks|pounds?|quid|euros?)"
+_PER_UNIT = r"(?:a|per) (?:night|day|seat|person|head|user|line|session|visit|delivery)"
+# what a number after "for" counts when it is no price
+_NOT_PRICE = (r"am|pm|o'clock|minutes?|hours?|days?|weeks?|months?|years?|nights?|people|persons?|adults?|kids|children|"
+              r"seats?|users?|lines?|gigs?|gb|mb|tb|percent|%|sessions?|visits?|items?|pairs?|of\b|and\b|or\b|to\b|-|"
+              r"on\s(?!top)|tomorrow|today|tonight|this\b|next\b|\d")
 # "$29.99", "$ 29", "29.99 dollars", "29 99 a month" (spoken dollars-and-cents), "40 dollar"
 _MONEY = re.compile(
     rf"(?P<sym>[$£€])\s?(?P<a>\d+(?:[.,]\d{{1,2}})?)"
     rf"|(?P<b>\d+(?:\.\d{{1,2}})?)\s?(?P<cents>\d{{2}})?\s?-?\s?{_CURRENCY}"
     rf"|(?P<c>\d+)\s(?P<c2>\d{{2}})(?=\s(?:a|per|each|every)\s(?:month|year|week))"
     # "29 a month": a bare number with a billing period is a price
-    rf"|(?P<d>\d+(?:\.\d{{1,2}})?)(?=\s(?:a|per|each|every)\s(?:month|year|week)\b)",
+    rf"|(?P<d>\d+(?:\.\d{{1,2}})?)(?=\s(?:a|per|each|every)\s(?:month|year|week)\b)"
+    # Prices said without a currency: "8 99 each", "35 a night", "9 a seat", "15 more a month",
+    # "for 6 99", "for just 40" (after "for", two or three digits or with cents: "for one" is not one
+# dollar, "for 2024" is a year). A count ("for 10 nights", "for 2 people") or a time ("at 8 15")
+    # is no price.
+    rf"|(?P<e>\d+(?:\.\d{{1,2}})?)(?:\s(?P<e2>\d{{2}}))?(?=\s(?:each|{_PER_UNIT}|on top|one[- ]off|one time)\b)"
+    rf"|(?P<f>\d+)\s(?:more|extra)(?=\s*(?:[.,;!?]|$|\s(?:a|per|on|for)\b))"
+    rf"|(?<=\bfor\s)(?:(?:just|only)\s)?(?P<g>\d+\s\d{{2}}|\d+\.\d{{1,2}}|[1-9]\d{{1,2}})\b(?!\s?(?:{_NOT_PRICE}))",
     re.IGNORECASE,
 )
 
@@ -47,8 +59,15 @@ def money_amounts(text: str) -> list[Amount]:
             value = float(m.group("b")) + (float(m.group("cents")) / 100 if m.group("cents") else 0.0)
         elif m.group("c"):
             value = float(m.group("c")) + float(m.group("c2")) / 100
-        else:
+        elif m.group("d"):
             value = float(m.group("d"))
+        elif m.group("e"):
+            value = float(m.group("e")) + (float(m.group("e2")) / 100 if m.group("e2") else 0.0)
+        elif m.group("f"):
+            value = float(m.group("f"))
+        else:
+            whole, _, cents = m.group("g").partition(" ")
+            value = float(whole) + (float(cents) / 100 if cents else 0.0)
         found.append(Amount(value, m.group(0).strip()))
     return found
 

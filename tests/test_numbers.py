@@ -1,0 +1,35 @@
+"""Amounts as callers and agents say them: with a currency, with a period, and without either."""
+
+import pytest
+
+from nlp.numbers import money_amounts
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("It's forty five dollars a month.", 45.0),
+    ("that's nine ninety nine per month", 9.99),
+    ("four pounds fifty a month", 4.0),  # the first amount said; the cents are a hint only
+    ("three days of Roam Pass at eight ninety-nine each", 8.99),
+    ("standard is free, or next-day for six ninety-nine?", 6.99),
+    ("two extra seats at nine a seat", 9.0),
+    ("Premium adds films, fifteen more.", 15.0),
+    ("for just forty you get the lot", 40.0),
+    ("the lounge is thirty-two a person", 32.0),
+])
+def test_prices_are_read(text: str, value: float) -> None:
+    amounts = money_amounts(text)
+    assert amounts and amounts[0].value == pytest.approx(value)
+
+
+@pytest.mark.parametrize("text", [
+    "I can see you on Monday at eight fifteen.",
+    "I've booked you in for ten thirty on Monday.",
+    "That's for ten nights, two adults.",
+    "It runs for twelve months.",
+    "Is that for one?",
+    "Your statement for 2024 is in the post.",
+    "Just two more questions.",
+    "The card ends four four one seven.",
+])
+def test_counts_times_and_numbers_are_no_price(text: str) -> None:
+    assert money_amounts(text) == []
