@@ -365,7 +365,7 @@ class _OfferReader:
             return
         acts = self._acts(sentence)
         if (acts is not None and acts.has("service_question") and not (acts.has("pitch") or acts.has("close"))
-                and not self._presses_after_no(sentence)):
+                and not self._presses_after_no(sentence) and not self._offers_in_so_many_words(sentence)):
             # "which card needs replacing?", "shall I send it to the address on file?": sells
             # nothing, and the customer's next words answer it, not the offer before it (a yes to
             # a different question is no consent)
@@ -384,6 +384,13 @@ class _OfferReader:
             _add_close(target, sentence.evidence(self.parsed, cues.close.id), sentence.text.rstrip().endswith("?"), self.customer_spoke)
             self.customer_spoke = False
         self.last_pitch, self.last_was_close, self.customer_sentences_since = target, cues.close is not None, 0
+
+    def _offers_in_so_many_words(self, sentence: Sentence) -> bool:
+        """A question in an offering rule's own words ("have you heard of our Green Boost?", "have
+        you thought about Premium Care?") proposes a product, even where the model reads a
+        plain question; weak cues ("would you like", "how about") need the model's consent."""
+        return (any(not r.needs_product and r.match(sentence.norm) is not None for r in self.rules.offer)
+                and first_match(self.rules.not_offer, sentence.norm) is None)
 
     def _pitch_score(self, sentence: Sentence) -> float:
         acts = self._acts(sentence)
