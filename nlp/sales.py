@@ -37,6 +37,16 @@ TIME_OR_AMOUNT = frozenset({"DATE", "TIME", "MONEY", "CARDINAL", "ORDINAL", "DUR
 RESPONSES = ("undecided", "decline", "accept", "accept_after_close")
 RESPONSE_LABELS = {"undecided": "undecided", "decline": "declined", "accept": "accepted", "accept_after_close": "accepted"}
 IMPLIED_OFFER_LOOKBACK = 6  # agent sentences searched for the product of a close that names none
+# The turn-act model's pitch probability from which a sentence opens an offer (with a specific
+# product named) or escapes the service-question veto. The model's own line (0.9) was set for
+# precision on sentences; in the analysis a pitch also needs a named product. bench/pitch_line.py
+# (six corpus styles held out, models trained without each): at 0.9 offers recall 0.63, at 0.7
+# 0.69, at 0.5 0.73, precision 0.88-0.89 throughout, no-sale calls with an offer 5, 5 and 7 of 89.
+# Chosen for flags F1 by nested leave-one-style-out selection, six of seven folds take 0.5 (F1
+# 0.452 nested against 0.445 at 0.9); 0.7 is taken here because it keeps most of the recall
+# without the extra false offers on no-sale calls ("You're all set with the new card"), which QA
+# teams weigh most. That last step was judged on the pooled six styles, not nested.
+PITCH_LINE = 0.7
 # A close with nothing pitched before it is an offer only where the turn-act model gives the close
 # or the sentence it points back to at least this pitch probability: far under the model's own
 # pitch line (it misses terse pitches), enough to pass over service closes ("Which would you
@@ -364,7 +374,7 @@ class _OfferReader:
         if self._books_sale(sentence) or self._books_unpitched(sentence):
             return
         acts = self._acts(sentence)
-        if (acts is not None and acts.has("service_question") and not (acts.has("pitch") or acts.has("close"))
+        if (acts is not None and acts.has("service_question") and not (acts.score("pitch") >= PITCH_LINE or acts.has("close"))
                 and not self._presses_after_no(sentence) and not self._offers_in_so_many_words(sentence)):
             # "which card needs replacing?", "shall I send it to the address on file?": sells
             # nothing, and the customer's next words answer it, not the offer before it (a yes to
@@ -533,7 +543,7 @@ class _OfferReader:
         if acts is not None:
             # What the phrase lists lack, the turn-act model may read: an implied pitch ("most
             # people in your situation go for...") or a close in words no rule has.
-            if not offer_rules and acts.has("pitch"):
+            if not offer_rules and acts.score("pitch") >= PITCH_LINE:
                 offer_rules.append(_model_cue(self.model_id, "pitch"))
             if close_rule is None and acts.has("close"):
                 close_rule = _model_cue(self.model_id, "close")
