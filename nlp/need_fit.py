@@ -44,7 +44,7 @@ class Cues:
     need: str | None
     kind: str
     turn: str  # the agent turn that makes the offer
-    said: tuple[str, ...]  # the customer's turns before the offer
+    said: tuple[str, ...]  # the customer's sentences before the offer
     pivot: bool
     link: bool
     serves: bool
@@ -89,8 +89,8 @@ def _decide(parsed: ParsedCall, offer: Offer, need_label: str | None, policy: Po
     turn = parsed.segments[offer.segment_index].text
     if model is not None:
         pivot_cue, link_cue, serves = rule_cues(turn, offer.product, need_label)
-        # the customer's turns before the offer, as the model was trained on them
-        said = tuple(s.text for s in parsed.segments if s.speaker == "customer" and s.start < offer.start and s.text.strip())
+        # the customer's sentences before the offer (the turn-act reading has embedded them already)
+        said = tuple(s.text for s in parsed.sentences if s.speaker == "customer" and s.start < offer.start and s.text.strip())
         unfit = model.no_fit_probability(Cues(need_label, offer.kind, turn, said, pivot_cue, link_cue, serves))
         return unfit <= model.threshold, f"{model.id}:{unfit:.2f}:{model.threshold:.2f}"
     norm = normalise(turn)

@@ -10,7 +10,7 @@ serves the need, one made on a complaint or an address change often does not.
 This is a small logistic regression over exactly those readable features: the call's need (one
 of the default labels), the offer's kind, the similarity, and the three rule cues. It is trained
 on every gold offer of the labelled corpus (gold need, the turn of the offer's evidence, the
-customer's turns before it) and decides "no fit" when its probability of no fit is above a
+customer's sentences before it) and decides "no fit" when its probability of no fit is above a
 threshold chosen by leave-one-style-out inside the training styles. Catalog `fits_needs` and a
 retention offer on a cancellation call still decide first (nlp/need_fit.py).
 
@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from nlp.acts import CACHE_FILE, ROOT, STYLES, embed_cached
+from nlp.acts import CACHE_FILE, ROOT, STYLES, embed_cached, split_sentences
 from nlp.need_fit import Cues, rule_cues
 from nlp.vocabulary import DEFAULT_NEEDS, OFFER_KINDS
 
@@ -86,7 +86,8 @@ def gold_rows(exclude: str | None = None, styles: tuple[str, ...] = STYLES) -> l
             turns = gold["transcript"]
             for offer in gold.get("offers", []):
                 turn = next(t for t in turns if t["id"] == offer["evidence"]["segment_id"])["text"]
-                said = tuple(t["text"] for t in turns if t["speaker"] == "customer" and t["start"] < offer["start"])
+                said = tuple(text[a:b].strip() for t in turns if t["speaker"] == "customer" and t["start"] < offer["start"]
+                             for text in [t["text"]] for a, b in split_sentences(text))
                 pivot, link, serves = rule_cues(turn, offer["product"], gold["need"]["label"])
                 rows.append(Row(style, Cues(gold["need"]["label"], offer["kind"], turn, said, pivot, link, serves), bool(offer["need_fit"])))
     return rows
@@ -168,7 +169,7 @@ def train(exclude: str | None = None, styles: tuple[str, ...] = STYLES) -> tuple
         "training_command": "python -m nlp.need_fit_model train",
         "seed": SEED,
         "data_sha256": dhash,
-        "data": "every gold offer of corpus/styles/*/text, corpus/dev and audio_samples (gold need, offer turn, customer turns before it)",
+        "data": "every gold offer of corpus/styles/*/text, corpus/dev and audio_samples (gold need, offer turn, customer sentences before it)",
         "rows": {s: sum(1 for r in rows if r.style == s) for s in sorted({r.style for r in rows})},
         "features": list(FEATURES),
         "coefficients": {name: round(float(w), 4) for name, w in zip(FEATURES, coef)},
