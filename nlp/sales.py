@@ -10,9 +10,11 @@ customer sentences. Re-pitching a product already offered continues that offer.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz
+from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Token
 
 from nlp.acts import SentenceActs
@@ -196,28 +198,50 @@ def span_model() -> SpanModel:
     return model
 
 
-def _product_phrase(parsed: ParsedCall, sentence: Sentence, companies: tuple[str, ...], likeliest: bool = False) -> _Named | None:
+def _product_phrase(parsed: ParsedCall, sentence: Sentence, companies: tuple[str, ...], likeliest: bool = False,
+                    within: tuple[int, int] | None = None) -> _Named | None:
     """The noun phrase of the sentence that names a product, chosen by the learned scorer
     (nlp/product_span.py): never an address, a unit, an amount, an account number, the company's
     own name or what the customer already has (rules/product_span.yaml). `likeliest`: the best
     candidate however unlikely, for an offer that is made anyway and needs a name."""
-    span = sentence.span(parsed)
+    span = sentence.span(parsed) if within is None else parsed.doc.char_span(*within, alignment_mode="expand")
     if span is None:
         return None
     model = span_model()
-    choice = choose(replace(model, min_probability=0.0) if likeliest else model, span, companies)
+    # one option of a choice is named however unlikely: the choice itself says it is on offer
+    choice = choose(replace(model, min_probability=0.0) if likeliest or within else model, span, companies)
     if choice is None:
         return None
     return _Named(choice.text, parsed.locate(choice.char_start, choice.char_end, model.id).decided_by(model.id, choice.probability))
 
 
-def _named_product(parsed: ParsedCall, sentence: Sentence, policy: Policy, companies: tuple[str, ...]) -> tuple[str | None, Product | None, Evidence | None]:
-    """The product a sentence names: a catalog name wins when the policy has a catalog."""
-    catalog = _catalog_product(sentence.norm, policy)
+def _named_product(parsed: ParsedCall, sentence: Sentence, policy: Policy, companies: tuple[str, ...],
+                   within: tuple[int, int] | None = None) -> tuple[str | None, Product | None, Evidence | None]:
+    """The product a sentence (or the part of it `within`, a Doc character range) names: a catalog
+    name wins when the policy has a catalog."""
+    norm = sentence.norm if within is None else normalise(parsed.doc.text[within[0]:within[1]])
+    catalog = _catalog_product(norm, policy)
     if catalog is not None:
         return catalog.names[0], catalog, None
-    named = _product_phrase(parsed, sentence, companies)
+    named = _product_phrase(parsed, sentence, companies, within=within)
+    if named is None and within is not None and (option := _option_name(parsed.doc.text[within[0]:within[1]])):
+        # no noun phrase in the option ("or next-day for six ninety-nine?"): its leading words name it
+        start = within[0] + parsed.doc.text[within[0]:within[1]].find(option)
+        return option, None, parsed.locate(start, start + len(option), CHOICE_OFFER)
     return (named.text, None, named.evidence) if named else (None, None, None)
+
+
+_OPTION_END = re.compile(r"\b(?:for|at|which|that|that's|it's|is|costs?|with)\b|[,?;:.]", re.IGNORECASE)
+_ARTICLE = re.compile(r"^(?:the|a|an|our|you can have|you could have|have|get|go for|go with)\s+", re.IGNORECASE)
+
+
+def _option_name(text: str) -> str | None:
+    """The words that name one option of a choice: up to its price or its description."""
+    for chunk in _OPTION_END.split(text):
+        name = _ARTICLE.sub("", chunk.strip())
+        if any(ch.isalpha() for ch in name):
+            return name
+    return None
 
 
 def _kind(sentence: Sentence, rule: PhraseRule | None, product: str, catalog: Product | None, rules: SalesRules) -> str:
@@ -294,6 +318,54 @@ def apply_need(offers: list[Offer], need_label: str | None) -> list[Offer]:
         if need_label == "cancel_service" and (offer.catalog is None or offer.catalog.kind is None) else offer
         for offer in offers
     ]
+
+
+# A choice question answered by naming an option (nlp.sales._OfferReader._choice_answer): the
+# evidence's rule id says which option the customer named.
+CHOICE_OFFER = "OFFER-CHOICE"  # a priced choice question offers its dearer option
+CHOICE_OFFERED = "CHOICE-PICKED-OFFERED"
+CHOICE_OTHER = "CHOICE-PICKED-OTHER"
+# Words that name no option ("the", "one", "please", "option", "delivery" in "standard or
+# next-day delivery"): spaCy's English stop words plus the generic heads of a choice.
+CHOICE_FILLER = frozenset(STOP_WORDS) | {"option", "options", "one", "ones", "please", "thanks", "thank", "yeah", "yes", "no",
+                                         "go", "want", "like", "prefer", "take", "rather", "think", "plan", "package", "deal"}
+
+
+_OR = re.compile(r"\bor\b", re.IGNORECASE)
+_FREE = re.compile(r"\b(?:free|no charge|no extra cost|included|at no cost)\b", re.IGNORECASE)
+
+
+def choice_offer(sentence: Sentence) -> tuple[int, int] | None:
+    """A priced choice question ("standard, which is free, or next-day for six ninety-nine?", "the
+    Basic at twenty-four a month or the Premium at thirty-six?"): the character range, in the
+    Doc, of the dearer option, which is what is being sold. None for a choice with no price on
+    either side ("Monday or Wednesday?"), or with the same price on both."""
+    text = sentence.text
+    if not text.rstrip().endswith("?"):
+        return None
+    splits = list(_OR.finditer(text))
+    if not splits:
+        return None
+    cut = splits[-1]
+    sides = [(0, cut.start()), (cut.end(), len(text))]
+
+    def price(lo: int, hi: int) -> float | None:
+        amounts = money_amounts(text[lo:hi])
+        return max(a.value for a in amounts) if amounts else (0.0 if _FREE.search(text[lo:hi]) else None)
+
+    left, right = price(*sides[0]), price(*sides[1])
+    if left is None and right is None:
+        return None
+    dearer = 1 if (left or 0.0) < (right or 0.0) else 0 if (right or 0.0) < (left or 0.0) else None
+    if dearer is None:
+        return None
+    lo, hi = sides[dearer]
+    return sentence.char_start + lo, sentence.char_start + hi
+
+
+def _content_words(norm: str) -> set[str]:
+    """The words of a normalised text that could name an option."""
+    return {w for w in norm.split() if len(w) > 1 and w not in CHOICE_FILLER and not w.isdigit()}
 
 
 # The model's customer acts, as the answers they are, when no phrase rule read the sentence.
@@ -397,10 +469,12 @@ class _OfferReader:
 
     def _offers_in_so_many_words(self, sentence: Sentence) -> bool:
         """A question in an offering rule's own words ("have you heard of our Green Boost?", "have
-        you thought about Premium Care?") proposes a product, even where the model reads a
-        plain question; weak cues ("would you like", "how about") need the model's consent."""
-        return (any(not r.needs_product and r.match(sentence.norm) is not None for r in self.rules.offer)
-                and first_match(self.rules.not_offer, sentence.norm) is None)
+        you thought about Premium Care?") or a priced choice ("standard, free, or next-day for
+        six ninety-nine?") proposes a product, even where the model reads a plain question; weak
+        cues ("would you like", "how about") need the model's consent."""
+        if first_match(self.rules.not_offer, sentence.norm) is not None:
+            return False
+        return any(not r.needs_product and r.match(sentence.norm) is not None for r in self.rules.offer) or choice_offer(sentence) is not None
 
     def _pitch_score(self, sentence: Sentence) -> float:
         acts = self._acts(sentence)
@@ -422,6 +496,9 @@ class _OfferReader:
         self.customer_sentences_since += 1
         if self.customer_sentences_since > RESPONSE_WINDOW:
             return
+        if self.customer_sentences_since == 1 and (picked := self._choice_answer(sentence)) is not None:
+            self.last_pitch.responses.append(picked)
+            return
         for kind in RESPONSES:
             if kind == "accept_after_close" and not (self.last_was_close and self.customer_sentences_since == 1):
                 continue
@@ -436,6 +513,32 @@ class _OfferReader:
             if (evidence := model_evidence(self.parsed, sentence, acts, act, self.model_id)) is not None:
                 self.last_pitch.responses.append(Response(label, sentence.start, evidence))
                 return
+
+    def _choice_answer(self, sentence: Sentence) -> Response | None:
+        """The answer to a choice question ("standard, which is free, or next-day for six ninety-nine?",
+        "the Basic or the Premium?"): naming the option on offer accepts it, naming the other one
+        declines it, whatever else is said ("standard, please" is a no to next-day)."""
+        pitch = self.last_pitch
+        if pitch is None or not self.agent_sentences:
+            return None
+        asked = self.agent_sentences[-1] if " or " in f" {self.agent_sentences[-1].norm} " else pitch.pitches[-1]
+        if " or " not in f" {asked.norm} " or asked.start < pitch.pitches[0].start:
+            return None
+        offered = _content_words(normalise(pitch.product))
+        if not offered:
+            return None
+        before, _, after = asked.norm.partition(" or ")
+        sides = [_content_words(before), _content_words(after)]
+        mine = next((i for i, side in enumerate(sides) if side & offered), None)
+        if mine is None:
+            return None
+        other = sides[1 - mine] - offered
+        said = _content_words(sentence.norm)
+        if said & offered and not said & other:
+            return Response("accepted", sentence.start, sentence.evidence(self.parsed, CHOICE_OFFERED))
+        if said & other and not said & offered:
+            return Response("declined", sentence.start, sentence.evidence(self.parsed, CHOICE_OTHER))
+        return None
 
     def _books_sale(self, sentence: Sentence) -> bool:
         """The agent books the sale ("I've put that on", "I've gone ahead and added it").
@@ -547,9 +650,13 @@ class _OfferReader:
                 offer_rules.append(_model_cue(self.model_id, "pitch"))
             if close_rule is None and acts.has("close"):
                 close_rule = _model_cue(self.model_id, "close")
+        choice = choice_offer(sentence)
+        if choice is not None:
+            # a priced choice offers its dearer option, and that option names the product
+            offer_rules.insert(0, PhraseRule(CHOICE_OFFER, ()))
         if not offer_rules and close_rule is None:
             return None
-        product, catalog, product_evidence = _named_product(parsed, sentence, self.policy, self.companies)
+        product, catalog, product_evidence = _named_product(parsed, sentence, self.policy, self.companies, within=choice)
         if first_match(rules.not_offer, sentence.norm) is not None or (product is None and _service_recovery(parsed, sentence, rules)):
             offer_rules = []  # about what the customer already has, or a goodwill credit
         specific = product is not None and _head_lemma(parsed, sentence, product) not in GENERIC_PRODUCT_HEADS

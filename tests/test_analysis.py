@@ -344,6 +344,32 @@ def test_a_close_after_appointment_times_sells_nothing(settings) -> None:
     assert _analyse(call(turns), settings)["offers"] == []
 
 
+KETTLE = [("agent", "Thanks for calling Kettle World, this is Sam."), ("customer", "Hi, I'd like to order the steel kettle."),
+          ("agent", "Sure. For delivery, standard is free, or next-day for six ninety-nine?")]
+
+
+@pytest.mark.parametrize(("answer", "response"), [("Standard, please.", "declined"), ("Next-day, please.", "accepted")])
+def test_a_priced_choice_offers_its_dearer_option_and_the_pick_answers_it(settings, answer: str, response: str) -> None:
+    result = _analyse(call(KETTLE + [("customer", answer), ("agent", "Lovely, that's ordered.")]), settings)
+    [offer] = result["offers"]
+    assert offer["product"] == "next-day" and offer["evidence"]["rule"] == "OFFER-CHOICE"
+    assert offer["customer_response"] == response
+
+
+def test_choosing_the_cheaper_plan_declines_the_dearer_one(settings) -> None:
+    turns = [("agent", "Hi, Fibrelink, how can I help?"), ("customer", "I'd like broadband at my new flat."),
+             ("agent", "Would you like the Basic 100 at twenty-four a month, or the Premium 500 at thirty-six a month?"),
+             ("customer", "The basic one is fine."), ("agent", "Great, I'll set that up.")]
+    [offer] = _analyse(call(turns), settings)["offers"]
+    assert offer["product"] == "Premium 500" and offer["customer_response"] == "declined"
+
+
+def test_a_choice_with_no_price_sells_nothing(settings) -> None:
+    turns = [("agent", "Good morning, Riverside Dental."), ("customer", "Hi, I need to move my check-up."),
+             ("agent", "I can do Monday at nine or Wednesday at two, which suits?"), ("customer", "Wednesday, please.")]
+    assert _analyse(call(turns), settings)["offers"] == []
+
+
 def test_rules_alone_still_read_a_booking_as_consent(settings) -> None:
     """callqa's reading before the turn-act model, kept for comparison (`callqa eval --styles`)."""
     rules_only = AnalysisSettings(settings.policy, turn_acts=None)
