@@ -65,6 +65,17 @@ def _no_term(item: str, offer: Offer, so_far: dict[str, Disclosure], term_produc
     return one_off or anytime
 
 
+def _priced_once(item: str, offer: Offer, so_far: dict[str, Disclosure]) -> bool:
+    """A price stated with no period anywhere about the offer ("next-day for six ninety-nine"):
+    a one-off charge, with no recurring charge to disclose. In the six corpus styles' labels, an
+    offer whose price was stated and whose recurrence was not is a one-off 36 times in 42. The
+    catalog, where it has the product, decides first."""
+    if item != "recurring_charge" or (offer.catalog is not None and offer.catalog.recurring is not None):
+        return False
+    price = so_far.get("price")
+    return price is not None and price.status in ("disclosed_before_consent", "disclosed_after_consent")
+
+
 def names_product(sentence: Sentence, offer: Offer) -> bool:
     product = normalise(offer.product)
     return bool(product) and len(sentence.norm) >= len(product) and fuzz.partial_ratio(product, sentence.norm) >= PRODUCT_MENTION_MIN
@@ -126,7 +137,8 @@ def disclosures_for(
             result[item] = Disclosure(item, "not_applicable", not_applicable)
         elif after:
             result[item] = Disclosure(item, "disclosed_after_consent", after[0])
-        elif _not_applicable(item, offer.catalog) or item not in required or _no_term(item, offer, result, rules.term_products):
+        elif (_not_applicable(item, offer.catalog) or item not in required or _no_term(item, offer, result, rules.term_products)
+              or _priced_once(item, offer, result)):
             result[item] = Disclosure(item, "not_applicable", None)
         else:
             result[item] = Disclosure(item, "missing", None)

@@ -356,6 +356,13 @@ def test_a_priced_choice_offers_its_dearer_option_and_the_pick_answers_it(settin
     assert offer["customer_response"] == response
 
 
+def test_a_price_with_no_period_is_a_one_off_with_no_recurring_charge_to_disclose(settings) -> None:
+    result = _analyse(call(KETTLE + [("customer", "Next-day, please."), ("agent", "Lovely, that's six ninety-nine on your order.")]), settings)
+    [offer] = result["offers"]
+    assert offer["disclosures"]["recurring_charge"]["status"] == "not_applicable"
+    assert "MISSING_RECURRING_CHARGE_DISCLOSURE" not in _codes(result)
+
+
 def test_choosing_the_cheaper_plan_declines_the_dearer_one(settings) -> None:
     turns = [("agent", "Hi, Fibrelink, how can I help?"), ("customer", "I'd like broadband at my new flat."),
              ("agent", "Would you like the Basic 100 at twenty-four a month, or the Premium 500 at thirty-six a month?"),
