@@ -6,7 +6,7 @@ sentence as context and gets zero or more acts (multi-label). One logistic regre
 the context sentence, the speaker and a few cheap lexical features. Agent acts are only
 predicted on agent sentences, customer acts only on customer sentences.
 
-    python -m nlp.acts train   # fit on all seven styles, write models/turn_acts/
+    python -m nlp.acts train   # fit on every style, write models/turn_acts/
     python -m nlp.acts eval    # leave-one-style-out, with a keyword baseline beside it
 
 Gold labels come from the act tags of the scripts (corpus/styles/*/scripts, corpus/dev/scripts,
@@ -45,7 +45,7 @@ SEED = 0
 # training rows follow it), then "dev" (corpus/dev and the bundled samples). Defined once: the
 # turn-act, need and product models and `callqa eval --styles` all read this list, so a style
 # joins training and evaluation together, when its folder is complete.
-STYLES = ("formal", "casual", "terse", "rambling", "asr", "nonnative", "dev")
+STYLES = ("formal", "casual", "terse", "rambling", "asr", "nonnative", "offshore", "british", "assumptive", "chat", "dev")
 
 AGENT_ACTS = ("pitch", "close", "book", "recap", "price", "recurring_charge", "cancellation_terms",
               "contract_term", "restriction", "service_question")
@@ -841,7 +841,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("train", help="fit on all styles, write models/turn_acts/")
     ev = sub.add_parser("eval", help="leave-one-style-out evaluation with a keyword baseline")
-    ev.add_argument("--styles", nargs="*", choices=STYLES, help="held-out styles (default: all seven)")
+    ev.add_argument("--styles", nargs="*", choices=STYLES, help="held-out styles (default: all)")
     ev.add_argument("--public", nargs="*", choices=sorted(PUBLIC_SOURCE_CANDIDATES),
                     help="train on these public extracts instead of PUBLIC_SOURCES (an A/B of a candidate source; "
                          "no name: the scripts alone)")
