@@ -597,20 +597,9 @@ class _OfferReader:
         pitch = self.last_pitch
         if pitch is not None and (_same_offer([pitch], product, catalog) is not None or not _answered_since_pitch(pitch)):
             return False  # the offer under way, booked (_books_sale decided its consent)
-        offer = Offer(
-            id=f"offer-{len(self.offers) + 1}",
-            product=product,
-            product_key=catalog.id if catalog else normalise(product),
-            kind=_kind(sentence, None, product, catalog, self.rules),
-            catalog=catalog,
-            start=sentence.start,
-            segment_index=sentence.index,
-            evidence=sentence.evidence(self.parsed, rule.id),
-            pitches=[sentence],
-            product_evidence=product_evidence,
-        )
+        offer = self._new_offer(sentence, product, catalog, None, rule.id, product_evidence)
+        offer.pitches.append(sentence)
         offer.unconsented.append(sentence.evidence(self.parsed, rule.id).decided_by(self.model_id, acts.score("book")))
-        self.offers.append(offer)
         self.last_pitch, self.last_was_close, self.customer_sentences_since = offer, False, 0
         return True
 
@@ -726,11 +715,16 @@ class _OfferReader:
             return pitch
         name = product or "unnamed offer"
         rule_id = offer_rule.id if offer_rule else ("OFFER-IMPLIED-BY-CLOSE" if opening is not sentence else close_rule.id)  # type: ignore[union-attr]
+        return self._new_offer(opening, name, catalog, offer_rule, rule_id, product_evidence)
+
+    def _new_offer(self, opening: Sentence, product: str, catalog: Product | None, offer_rule: PhraseRule | None,
+                   rule_id: str, product_evidence: Evidence | None) -> Offer:
+        """A new offer of the call, opened by `opening` (its evidence names `rule_id`)."""
         offer = Offer(
             id=f"offer-{len(self.offers) + 1}",
-            product=name,
-            product_key=catalog.id if catalog else normalise(name),
-            kind=_kind(opening, offer_rule, name, catalog, self.rules),
+            product=product,
+            product_key=catalog.id if catalog else normalise(product),
+            kind=_kind(opening, offer_rule, product, catalog, self.rules),
             catalog=catalog,
             start=opening.start,
             segment_index=opening.index,
