@@ -86,7 +86,8 @@ def _decide(parsed: ParsedCall, offer: Offer, need_label: str | None, policy: Po
         return need_label in offer.catalog.fits_needs, "NEEDFIT-CATALOG"
     if offer.kind == "retention" and need_label == "cancel_service":
         return True, "NEEDFIT-RETENTION"
-    turn = parsed.segments[offer.segment_index].text
+    # the agent's whole turn, however the ASR cut it ("While I have you." may be a segment of its own)
+    turn = parsed.turn_text(offer.segment_index)
     if model is not None:
         pivot_cue, link_cue, serves = rule_cues(turn, offer.product, need_label)
         # the customer's sentences before the offer (the turn-act reading has embedded them already)
