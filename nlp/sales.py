@@ -575,6 +575,11 @@ class _OfferReader:
             return True
         if self._books_something_else(sentence, pitch):
             return False
+        if answered and not product_words(pitch.product) & set(sentence.norm.split()):
+            # After a no or a "let me think", a confirmation that names nothing ("Lovely, that's
+            # ordered", "you're all set, see you on the twelfth") confirms what the customer came
+            # for; adding the declined product says its name ("I've added Device Care anyway").
+            return False
         booking = sentence.evidence(self.parsed, rule)
         pitch.unconsented.append(booking.decided_by(self.model_id, acts.score("book")) if by_model and acts is not None else booking)
         return not answered

@@ -286,6 +286,14 @@ def test_confirming_the_service_after_a_no_is_not_a_sale(settings, confirmation:
     assert [o["customer_response"] for o in result["offers"]] == ["declined"]
 
 
+def test_confirming_the_order_after_a_let_me_think_books_nothing(settings) -> None:
+    turns = BOOKED_UNASKED[:3] + [("agent", "Would you like me to add it?"), ("customer", "Let me think about it and call back."),
+                                  ("agent", "Lovely, that's all booked, see you on Thursday."), BOOKED_UNASKED[-1]]
+    result = _analyse(call(turns), settings)
+    assert "SALE_WITHOUT_CONSENT" not in _codes(result)
+    assert [o["customer_response"] for o in result["offers"]] == ["undecided"]
+
+
 def test_adding_the_product_after_a_no_is_a_sale_without_consent(settings) -> None:
     turns = BOOKED_UNASKED[:3] + [("agent", "Would you like me to add it?"), ("customer", "No thanks."),
                                   ("agent", "I've gone ahead and added Device Care to your account anyway, from the first of March."),
