@@ -21,6 +21,7 @@ from callqa.eval.compare import transcript_from_labels
 from callqa.eval.styles import style_labels
 from nlp.acts import ROOT, STYLES, train_reader
 from nlp.analyse import AnalysisSettings, analyse
+from nlp.need_fit_model import f1
 from nlp.need_fit_model import train as train_need_fit
 from nlp.need_model import train as train_need
 from nlp.policy import load_policy
@@ -73,17 +74,13 @@ def _counts(calls: list[CallVerdicts], raised) -> tuple[int, int, int]:
     return sum(s and g for s, g in said), sum(s and not g for s, g in said), sum(g and not s for s, g in said)
 
 
-def _f1(tp: int, fp: int, fn: int) -> float:
-    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-
-
 def main() -> int:
     calls = verdicts()
     pooled = {"similarity rule": [0, 0, 0], "model, its own line": [0, 0, 0], "model, nested line": [0, 0, 0]}
     for held in STYLES:
         mine = [c for c in calls if c.style == held]
         others = [c for c in calls if c.style != held]
-        best = max(LINES, key=lambda t: (_f1(*_counts(others, lambda c: _raised(c, t))), t))
+        best = max(LINES, key=lambda t: (f1(*_counts(others, lambda c: _raised(c, t))), t))
         rows = {
             "similarity rule": _counts(mine, lambda c: c.rule_flag),
             "model, its own line": _counts(mine, lambda c: _raised(c, None)),
@@ -95,7 +92,7 @@ def main() -> int:
                 pooled[k] = [a + b for a, b in zip(pooled[k], counts)]
     for k, (tp, fp, fn) in pooled.items():
         p = tp / (tp + fp) if tp + fp else 0.0
-        print(f"pooled over the six styles, {k}: tp {tp} fp {fp} fn {fn}, P {p:.2f}, R {tp / (tp + fn):.2f}, F1 {_f1(tp, fp, fn):.2f}")
+        print(f"pooled over the six styles, {k}: tp {tp} fp {fp} fn {fn}, P {p:.2f}, R {tp / (tp + fn):.2f}, F1 {f1(tp, fp, fn):.2f}")
     return 0
 
 

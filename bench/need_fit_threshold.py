@@ -20,6 +20,7 @@ from callqa.eval.styles import style_labels
 from nlp.acts import ROOT, STYLES, train_reader
 from nlp.analyse import AnalysisSettings, analyse
 from nlp.need_fit import fit_rules
+from nlp.need_fit_model import f1
 from nlp.need_model import train as train_need
 from nlp.policy import load_policy
 
@@ -49,14 +50,10 @@ def _counts(rows: list[tuple[str, float, bool]], threshold: float, styles: set[s
             sum(g and not p for p, g in mine))
 
 
-def _f1(tp: int, fp: int, fn: int) -> float:
-    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-
-
 def main() -> int:
     rows = similarity_verdicts()
     current = fit_rules().min_similarity
-    objectives = {"accuracy": lambda c: c[0], "flag F1": lambda c: _f1(*c[1:])}
+    objectives = {"accuracy": lambda c: c[0], "flag F1": lambda c: f1(*c[1:])}
     for name, objective in objectives.items():
         pooled = [0, 0, 0, 0]
         for held in STYLES:
@@ -67,13 +64,13 @@ def main() -> int:
             print(f"{name:<8} {held:<10} chosen {best:.2f}: {right}/{size} right, tp {tp} fp {fp} fn {fn}")
             if held != "dev":
                 pooled = [a + b for a, b in zip(pooled, (right, tp, fp, fn))]
-        print(f"{name:<8} pooled over the styles but dev: {pooled[0]} right, flag F1 {_f1(*pooled[1:]):.2f} "
+        print(f"{name:<8} pooled over the styles but dev: {pooled[0]} right, flag F1 {f1(*pooled[1:]):.2f} "
               f"(tp {pooled[1]} fp {pooled[2]} fn {pooled[3]})")
     six = set(STYLES) - {"dev"}
     for threshold in GRID:
         right, tp, fp, fn = _counts(rows, threshold, six)
         mark = "  <- current" if threshold == current else ""
-        print(f"threshold {threshold:.2f} on the six styles: {right} right, flag F1 {_f1(tp, fp, fn):.2f} (tp {tp} fp {fp} fn {fn}){mark}")
+        print(f"threshold {threshold:.2f} on the six styles: {right} right, flag F1 {f1(tp, fp, fn):.2f} (tp {tp} fp {fp} fn {fn}){mark}")
     return 0
 
 

@@ -21,6 +21,7 @@ from callqa.eval.compare import transcript_from_labels
 from callqa.eval.styles import CallScore, score_call, style_labels
 from nlp.acts import ACTS, ROOT, STYLES, train_reader
 from nlp.analyse import AnalysisSettings, analyse
+from nlp.need_fit_model import f1
 from nlp.need_fit_model import train as train_need_fit
 from nlp.need_model import train as train_need
 from nlp.policy import load_policy
@@ -47,7 +48,7 @@ def totals(calls: list[CallScore]) -> dict[str, float]:
     tp, fp, fn = (sum(getattr(c, k) for c in calls) for k in ("flags_tp", "flags_fp", "flags_fn"))
     matched, found, gold = (sum(getattr(c, k) for c in calls) for k in ("matched_offers", "found_offers", "gold_offers"))
     no_sale = [c for c in calls if c.no_sale]
-    return {"flags_f1": 2 * tp / (2 * tp + fp + fn) if tp else 0.0, "tp": tp, "fp": fp, "fn": fn,
+    return {"flags_f1": f1(tp, fp, fn), "tp": tp, "fp": fp, "fn": fn,
             "offers_p": matched / found if found else 0.0, "offers_r": matched / gold if gold else 0.0,
             "no_sale_offer": sum(c.found_offers > 0 for c in no_sale), "no_sale": len(no_sale),
             "closes": sum(c.closes_exact for c in calls), "calls": len(calls)}

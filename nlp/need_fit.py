@@ -71,13 +71,14 @@ def judge_need_fit(parsed: ParsedCall, offers: list[Offer], need_label: str | No
     return judged
 
 
-def rule_cues(turn: str, product: str, need_label: str | None) -> tuple[bool, bool, bool]:
-    """(pivot, link, serves): the rules' phrase cues in the offer's turn, and whether the
-    product's words serve the need by nature. The learned model reads them as features."""
+def rule_cues(turn: str, product: str, need_label: str | None) -> tuple[PhraseRule | None, PhraseRule | None, bool]:
+    """(pivot, link, serves): the pivot and link rules that match the offer's turn, and whether
+    the product's words serve the need by nature. The rules decide in that order; the learned
+    model reads the same cues as features."""
     rules = fit_rules()
     norm = normalise(turn)
     serves = bool(need_label) and bool(product_words(product) & rules.serves.get(need_label or "", frozenset()))
-    return first_match(rules.pivot, norm) is not None, first_match(rules.link, norm) is not None, serves
+    return first_match(rules.pivot, norm), first_match(rules.link, norm), serves
 
 
 def _decide(parsed: ParsedCall, offer: Offer, need_label: str | None, policy: Policy, rules: FitRules,
@@ -88,19 +89,17 @@ def _decide(parsed: ParsedCall, offer: Offer, need_label: str | None, policy: Po
         return True, "NEEDFIT-RETENTION"
     # the agent's whole turn, however the ASR cut it ("While I have you." may be a segment of its own)
     turn = parsed.turn_text(offer.segment_index)
+    pivot, link, serves = rule_cues(turn, offer.product, need_label)
     if model is not None:
-        pivot_cue, link_cue, serves = rule_cues(turn, offer.product, need_label)
         # the customer's sentences before the offer (the turn-act reading has embedded them already)
         said = tuple(s.text for s in parsed.sentences if s.speaker == "customer" and s.start < offer.start and s.text.strip())
-        unfit = model.no_fit_probability(Cues(need_label, offer.kind, turn, said, pivot_cue, link_cue, serves))
+        unfit = model.no_fit_probability(Cues(need_label, offer.kind, turn, said, pivot is not None, link is not None, serves))
         return unfit <= model.threshold, f"{model.id}:{unfit:.2f}:{model.threshold:.2f}"
-    norm = normalise(turn)
-    pivot, link = first_match(rules.pivot, norm), first_match(rules.link, norm)
     if pivot is not None and link is None:
         return False, pivot.id
     if link is not None:
         return True, link.id
-    if need_label and product_words(offer.product) & rules.serves.get(need_label, frozenset()):
+    if serves:
         return True, f"NEEDFIT-SERVES:{need_label}"
     said = [s.text for s in parsed.sentences if s.speaker == "customer" and s.start < offer.start]
     if not said:

@@ -89,7 +89,8 @@ def gold_rows(exclude: str | None = None, styles: tuple[str, ...] = STYLES) -> l
                 said = tuple(text[a:b].strip() for t in turns if t["speaker"] == "customer" and t["start"] < offer["start"]
                              for text in [t["text"]] for a, b in split_sentences(text))
                 pivot, link, serves = rule_cues(turn, offer["product"], gold["need"]["label"])
-                rows.append(Row(style, Cues(gold["need"]["label"], offer["kind"], turn, said, pivot, link, serves), bool(offer["need_fit"])))
+                cues = Cues(gold["need"]["label"], offer["kind"], turn, said, pivot is not None, link is not None, serves)
+                rows.append(Row(style, cues, bool(offer["need_fit"])))
     return rows
 
 
