@@ -113,7 +113,12 @@ class NeedFitModel:
         return float(self.of_rows(features([cues]))[0])
 
     def of_rows(self, X: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-(X @ self.coef + self.intercept)))
+        return _no_fit(X, self.coef, self.intercept)
+
+
+def _no_fit(X: np.ndarray, coef: np.ndarray, intercept: float) -> np.ndarray:
+    """P(no fit) of feature rows under logistic weights."""
+    return 1.0 / (1.0 + np.exp(-(X @ coef + intercept)))
 
 
 def _fit(X: np.ndarray, unfit: np.ndarray) -> tuple[np.ndarray, float]:
@@ -131,7 +136,7 @@ def out_of_fold(rows: list[Row], X: np.ndarray) -> np.ndarray:
     for style in sorted(set(styles)):
         held = styles == style
         coef, icpt = _fit(X[~held], unfit[~held])
-        out[held] = 1.0 / (1.0 + np.exp(-(X[held] @ coef + icpt)))
+        out[held] = _no_fit(X[held], coef, icpt)
     return out
 
 
@@ -145,9 +150,8 @@ def f1(tp: int, fp: int, fn: int) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
-def choose_threshold(rows: list[Row], X: np.ndarray) -> float:
-    """The line with the best flag F1 over the rows' out-of-fold probabilities (ties: the higher line)."""
-    probability, unfit = out_of_fold(rows, X), np.array([not r.fit for r in rows])
+def choose_threshold(unfit: np.ndarray, probability: np.ndarray) -> float:
+    """The line with the best flag F1 over out-of-fold probabilities (ties: the higher line)."""
     return max(reversed(THRESHOLDS), key=lambda t: f1(*flag_counts(unfit, probability, t)))
 
 
@@ -159,11 +163,12 @@ def train(exclude: str | None = None, styles: tuple[str, ...] = STYLES) -> tuple
     rows = gold_rows(exclude, styles)
     X = features([r.cues for r in rows], cache=CACHE_FILE)
     unfit = np.array([not r.fit for r in rows])
-    threshold = choose_threshold(rows, X)
+    held_out = out_of_fold(rows, X)
+    threshold = choose_threshold(unfit, held_out)
     coef, icpt = _fit(X, unfit)
     dhash = data_hash(rows)
     model_id = f"need-fit-lr@{dhash[:8]}" if exclude is None else f"need-fit-lr@without-{exclude}"
-    tp, fp, fn = flag_counts(unfit, out_of_fold(rows, X), threshold)
+    tp, fp, fn = flag_counts(unfit, held_out, threshold)
     card = {
         "model_id": model_id,
         "kind": f"logistic regression (C={C}) of P(no fit) on the need label, offer kind, embedding similarity and rule cues",
