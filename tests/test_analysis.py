@@ -343,6 +343,18 @@ def test_a_yes_to_a_service_question_is_not_consent_to_the_offer_before_it(setti
     assert "SALE_WITHOUT_CONSENT" in {f["code"] for f in result["flags"]}
 
 
+def test_a_service_question_after_a_no_is_no_close_and_its_yes_no_consent(settings) -> None:
+    """After the customer declined, "Do you want a confirmation email?" asks about something else:
+    not a further closing attempt, and the yes to it does not turn the no into a sale."""
+    turns = BOOKED_UNASKED[:3] + [("agent", "Would you like me to add it?"), ("customer", "No thanks."),
+                                  ("agent", "No problem. Do you want a confirmation email to the same address?"),
+                                  ("customer", "Yes please."), BOOKED_UNASKED[-1]]
+    result = _analyse(call(turns), settings)
+    offer = result["offers"][0]
+    assert offer["customer_response"] == "declined" and offer["closing_attempts_after_decline"] == 0
+    assert "CONTINUED_AFTER_DECLINE" not in _codes(result)
+
+
 def test_a_close_after_appointment_times_sells_nothing(settings) -> None:
     turns = [("agent", "Good morning, Riverside Physio, this is Gemma."),
              ("customer", "Hi, I'd like to book a physio appointment for my knee."),
