@@ -372,9 +372,9 @@ def _content_words(norm: str) -> set[str]:
 MODEL_RESPONSES = (("decline", "declined"), ("undecided", "undecided"), ("accept", "accepted"))
 # The model's thresholds were chosen over every customer sentence, most of which answer nothing;
 # a sentence in the window after a pitch or close is an answer far more often, so there its
-# likeliest answer counts from this line. Chosen over the ten training styles held out one at a
-# time (0.5 / 0.6 / 0.7 / off: flags F1 0.443 / 0.451 / 0.450 / 0.407); 0.7 keeps no-sale flags
-# where they were. Not a blind figure: the styles it was judged on are the ones evaluated.
+# likeliest answer counts from this line (bench/answer_line.py). Over the ten training styles
+# held out one at a time, 0.5 / 0.6 / 0.7 / off gave flags F1 0.443 / 0.451 / 0.450 / 0.407;
+# 0.7 keeps no-sale flags where they were. Not blind: chosen on the styles it was judged on.
 ANSWER_LINE = 0.7
 PRESSURE_CLOSES = frozenset({"CLOSE-PRESSURE", "CLOSE-LAST-CHANCE"})
 
