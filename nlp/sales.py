@@ -56,6 +56,13 @@ PITCH_LINE = 0.7
 # models) any line from 0.3 to 0.5 keeps 18 of 21 true and 5 or 6 of 14 false ones; chosen there,
 # not nested, so the styles' figures are not blind to it (README).
 IMPLIED_PITCH_MIN = 0.4
+# Any offer the rules open needs the same: the model's pitch probability at least this high in some
+# agent sentence from two before the opening to its last pitch or close (a pitch is often the
+# sentence before "Would you like that?"). Without it the rules' shapes alone made offers of
+# "Which would suit you?" after appointment times, "Anything else before you go?", "I can give you
+# their lost property number" and "Have you tried switching the hub off?".
+OFFER_SUPPORT_MIN = 0.3
+OFFER_SUPPORT_BEFORE = 2
 
 
 @dataclass(frozen=True)
@@ -365,7 +372,8 @@ def choice_offer(sentence: Sentence) -> tuple[int, int] | None:
 
 def _content_words(norm: str) -> set[str]:
     """The words of a normalised text that could name an option."""
-    return {w for w in norm.split() if len(w) > 1 and w not in CHOICE_FILLER and not w.isdigit()}
+    words = (w.removesuffix("'s") for w in norm.split())  # "standard's fine" names standard
+    return {w for w in words if len(w) > 1 and w not in CHOICE_FILLER and not w.isdigit()}
 
 
 # The model's customer acts, as the answers they are, when no phrase rule read the sentence.
@@ -373,8 +381,9 @@ MODEL_RESPONSES = (("decline", "declined"), ("undecided", "undecided"), ("accept
 # The model's thresholds were chosen over every customer sentence, most of which answer nothing;
 # a sentence in the window after a pitch or close is an answer far more often, so there its
 # likeliest answer counts from this line (bench/answer_line.py). Over the ten training styles
-# held out one at a time, 0.5 / 0.6 / 0.7 / off gave flags F1 0.443 / 0.451 / 0.450 / 0.407;
-# 0.7 keeps no-sale flags where they were. Not blind: chosen on the styles it was judged on.
+# held out one at a time (bench/answer_line.py, at 2bcfb15), 0.5 / 0.6 / 0.7 / off gave flags F1
+# 0.45 / 0.46 / 0.46 / 0.41 and no-sale calls flagged 0.09 / 0.09 / 0.08 / 0.08; 0.7 keeps no-sale
+# flags where they were. Not blind: chosen on the styles it was judged on.
 ANSWER_LINE = 0.7
 PRESSURE_CLOSES = frozenset({"CLOSE-PRESSURE", "CLOSE-LAST-CHANCE"})
 
@@ -420,7 +429,7 @@ def find_offers(parsed: ParsedCall, policy: Policy, reading: dict[int, SentenceA
             reader.agent_said(sentence)
         elif sentence.speaker == "customer":
             reader.customer_said(sentence)
-    return reader.offers
+    return reader.supported_offers()
 
 
 @dataclass(frozen=True)
@@ -461,6 +470,25 @@ class _OfferReader:
             return None
         return self.reading.get(sentence.char_start)
 
+    def supported_offers(self) -> list[Offer]:
+        """The offers, less those the model reads no pitch in or just before (with the model only).
+
+        A priced choice ("standard, free, or next-day for six ninety-nine?") offers in so many
+        words, and a booking nobody pitched is judged by the model's booking act instead."""
+        if self.reading is None:
+            return self.offers
+        kept = [o for o in self.offers if o.evidence.rule in (CHOICE_OFFER, *(r.id for r in self.rules.booked_unasked))
+                or self._pitch_support(o) >= OFFER_SUPPORT_MIN]
+        for number, offer in enumerate(kept, 1):
+            offer.id = f"offer-{number}"
+        return kept
+
+    def _pitch_support(self, offer: Offer) -> float:
+        said = self.agent_sentences
+        first = next((i for i, s in enumerate(said) if s.start >= offer.start), len(said))
+        last = max((i for i, s in enumerate(said) if any(s is p for p in offer.pitches)), default=first)
+        return max((self._pitch_score(s) for s in said[max(0, first - OFFER_SUPPORT_BEFORE) : last + 1]), default=0.0)
+
     def agent_said(self, sentence: Sentence) -> None:
         self.agent_sentences.append(sentence)
         self.turn_answered = False
@@ -492,7 +520,7 @@ class _OfferReader:
         a question the model reads as service more than as selling ("Do you want a confirmation
         email?", "I can raise a complaint about it, shall I do that?") asks about something else,
         even in a closing rule's words."""
-        if self._offers_in_so_many_words(sentence):
+        if self._offers_in_so_many_words(sentence) or self._closes_what_was_just_pitched(sentence):
             return False
         if acts.has("service_question") and not (acts.score("pitch") >= PITCH_LINE or acts.has("close")):
             return not self._presses_after_no(sentence)
@@ -508,6 +536,15 @@ class _OfferReader:
         if first_match(self.rules.not_offer, sentence.norm) is not None:
             return False
         return any(not r.needs_product and r.match(sentence.norm) is not None for r in self.rules.offer) or choice_offer(sentence) is not None
+
+    def _closes_what_was_just_pitched(self, sentence: Sentence) -> bool:
+        """A closing question in the rules' words straight after a pitch, in the same breath ("I have
+        the Vantage Grip in stock, I can fit two today. Shall I book those?"), asks for that pitch,
+        even where the model reads booking a fitting as service."""
+        pitch = self.last_pitch
+        return (pitch is not None and self.customer_sentences_since == 0 and len(self.agent_sentences) > 1
+                and any(self.agent_sentences[-2] is p for p in pitch.pitches)
+                and first_match(self.rules.close, sentence.norm) is not None)
 
     def _pitch_score(self, sentence: Sentence) -> float:
         acts = self._acts(sentence)
@@ -549,7 +586,8 @@ class _OfferReader:
 
     def _answer(self, sentence: Sentence) -> Response | None:
         """The customer's answer to the offer under way in this sentence, if it is one."""
-        if self.customer_sentences_since == 1 and (picked := self._choice_answer(sentence)) is not None:
+        # a choice may be answered after a question about it ("Is there a contract with either?")
+        if (picked := self._choice_answer(sentence)) is not None:
             return picked
         for kind in RESPONSES:
             if kind == "accept_after_close" and not (self.last_was_close and self.customer_sentences_since == 1):
@@ -566,8 +604,8 @@ class _OfferReader:
         "the Basic or the Premium?"): naming the option on offer accepts it, naming the other one
         declines it, whatever else is said ("standard, please" is a no to next-day)."""
         pitch = self.last_pitch
-        if pitch is None or not self.agent_sentences:
-            return None
+        if pitch is None or not self.agent_sentences or sentence.text.rstrip().endswith("?"):
+            return None  # "Does next-day come before noon?" asks about an option, it picks none
         asked = self.agent_sentences[-1] if " or " in f" {self.agent_sentences[-1].norm} " else pitch.pitches[-1]
         if " or " not in f" {asked.norm} " or asked.start < pitch.pitches[0].start:
             return None

@@ -364,6 +364,45 @@ def test_a_close_after_appointment_times_sells_nothing(settings) -> None:
     assert _analyse(call(turns), settings)["offers"] == []
 
 
+SERVICE_CALLS_WITH_OFFER_SHAPES = {
+    "troubleshooting": [("agent", "Good afternoon, Brightline Broadband, you're speaking with Tom."),
+                        ("customer", "Hi, my internet keeps dropping out every evening."),
+                        ("agent", "Sorry to hear that. Have you tried switching the hub off at the wall for a minute and back on again?"),
+                        ("customer", "Yes, twice, it didn't help."), ("agent", "Okay, I'll run a line test now."), ("customer", "Thanks.")],
+    "appointment": [("agent", "Morning, Parkside Dental, Lucy speaking."), ("customer", "Hi, I need a check-up for my son."),
+                    ("agent", "I have Monday at nine or Thursday at four."), ("agent", "Which of those would suit you?"),
+                    ("customer", "Thursday please."), ("agent", "Done, Thursday at four."), ("customer", "Thanks.")],
+    "a phone number": [("agent", "Hello, Metro Mobile, Priya speaking."),
+                       ("customer", "I left my phone on the train this morning and need the SIM blocked."),
+                       ("agent", "I've blocked it now. I can give you the rail company's lost property number as well."),
+                       ("customer", "Oh yes please."), ("agent", "It's on our website under help."), ("customer", "Thanks.")],
+    "goodbye": [("agent", "Hi, Keel Gym, this is Dan."), ("customer", "I'd like to cancel, I'm moving abroad."),
+                ("agent", "No problem, that's cancelled from the end of the month."), ("agent", "Anything else before you go?"),
+                ("customer", "No, that's it, thanks.")],
+}
+
+
+@pytest.mark.parametrize("name", SERVICE_CALLS_WITH_OFFER_SHAPES)
+def test_an_offer_shape_with_no_pitch_the_model_reads_is_no_offer(settings, name: str) -> None:
+    """The rules' offer shapes ("Have you tried...", "Which would suit you?", "I can give you...",
+    "Anything else before you go?") sell nothing where the model reads no pitch in or just before them."""
+    result = _analyse(call(SERVICE_CALLS_WITH_OFFER_SHAPES[name]), settings)
+    assert result["offers"] == [] and result["flags"] == []
+
+
+def test_a_close_in_the_same_breath_as_the_pitch_asks_for_it(settings) -> None:
+    """"Shall I book those?" after a substitute is pitched asks for the substitute, though booking a
+    fitting reads like service: the yes to it is consent, and the price said after it came too late."""
+    turns = [("agent", "Hello, Roadside Tyres, Ben speaking."), ("customer", "I need two front tyres for a Corsa, the Budget Grip ones."),
+             ("agent", "What size are they?"), ("customer", "One eighty-five, sixty-five, fifteen."),
+             ("agent", "Budget Grip's sold out till Monday. I've got the Storm Pro here, and I can fit them at three. Shall I book those in?"),
+             ("customer", "Yeah, book them in."), ("agent", "Booked, seventy each fitted.")]
+    result = _analyse(call(turns), settings)
+    [offer] = result["offers"]
+    assert offer["product"] == "Storm Pro" and offer["customer_response"] == "accepted" and len(offer["closing_attempts"]) == 1
+    assert offer["disclosures"]["price"]["status"] == "disclosed_after_consent"
+
+
 KETTLE = [("agent", "Thanks for calling Kettle World, this is Sam."), ("customer", "Hi, I'd like to order the steel kettle."),
           ("agent", "Sure. For delivery, standard is free, or next-day for six ninety-nine?")]
 
@@ -374,6 +413,15 @@ def test_a_priced_choice_offers_its_dearer_option_and_the_pick_answers_it(settin
     [offer] = result["offers"]
     assert offer["product"] == "next-day" and offer["evidence"]["rule"] == "OFFER-CHOICE"
     assert offer["customer_response"] == response
+
+
+@pytest.mark.parametrize(("answer", "response"), [("Standard, then.", "declined"), ("Oh, standard's fine then.", "declined"),
+                                                  ("Next-day then, it's a present.", "accepted")])
+def test_a_question_about_an_option_picks_none_and_the_pick_after_it_answers(settings, answer: str, response: str) -> None:
+    turns = KETTLE + [("customer", "Does next-day come before noon?"), ("agent", "Yes, by twelve."), ("customer", answer),
+                      ("agent", "Lovely, that's ordered.")]
+    [offer] = _analyse(call(turns), settings)["offers"]
+    assert offer["customer_response"] == response and offer["response_evidence"]["quote"] == answer
 
 
 def test_a_price_with_no_period_is_a_one_off_with_no_recurring_charge_to_disclose(settings) -> None:
