@@ -11,6 +11,7 @@ does not apply (a one-off purchase has no recurring charge; no contract, no term
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -76,6 +77,16 @@ def _priced_once(item: str, offer: Offer, so_far: dict[str, Disclosure]) -> bool
     return price is not None and price.status in ("disclosed_before_consent", "disclosed_after_consent")
 
 
+def _nothing_to_cancel(item: str, offer: Offer, so_far: dict[str, Disclosure], lasting: frozenset[str]) -> bool:
+    """A one-off purchase that does not last (next-day delivery, a seat, a pair of tyres): no
+    recurring charge, and no cancellation terms to state. The catalog, where it has the product,
+    decides first."""
+    if item != "cancellation_terms" or (offer.catalog is not None and offer.catalog.recurring is not None):
+        return False
+    recurring = so_far.get("recurring_charge")
+    return recurring is not None and recurring.status == "not_applicable" and not product_words(offer.product) & lasting
+
+
 def names_product(sentence: Sentence, offer: Offer) -> bool:
     product = normalise(offer.product)
     return bool(product) and len(sentence.norm) >= len(product) and fuzz.partial_ratio(product, sentence.norm) >= PRODUCT_MENTION_MIN
@@ -83,12 +94,12 @@ def names_product(sentence: Sentence, offer: Offer) -> bool:
 
 def offer_scope(parsed: ParsedCall, offer: Offer, offers: list[Offer]) -> list[Sentence]:
     """Agent sentences that speak about this offer."""
-    later = [o.start for o in offers if o.start > offer.start]
-    until = min(later) if later else float("inf")
+    later = [o.char_start for o in offers if o.char_start > offer.char_start]
+    until = min(later, default=sys.maxsize)
     return [
         s
         for s in parsed.sentences
-        if s.speaker == "agent" and s.index >= offer.segment_index and (s.start < until or names_product(s, offer))
+        if s.speaker == "agent" and s.index >= offer.segment_index and (s.char_start < until or names_product(s, offer))
     ]
 
 
@@ -138,7 +149,7 @@ def disclosures_for(
         elif after:
             result[item] = Disclosure(item, "disclosed_after_consent", after[0])
         elif (_not_applicable(item, offer.catalog) or item not in required or _no_term(item, offer, result, rules.term_products)
-              or _priced_once(item, offer, result)):
+              or _priced_once(item, offer, result) or _nothing_to_cancel(item, offer, result, rules.lasting_products)):
             result[item] = Disclosure(item, "not_applicable", None)
         else:
             result[item] = Disclosure(item, "missing", None)
@@ -161,10 +172,10 @@ def cost_recap(
         return None
     rules = sales_rules()
     price_rules = rules.disclosures["price"][0]
-    later = [o.start for o in offers if o.start > consent]
-    until = min(later) if later else float("inf")
+    later = [o.char_start for o in offers if o.start > consent]
+    until = min(later, default=sys.maxsize)
     for sentence in parsed.sentences:
-        if sentence.speaker != "agent" or not consent <= sentence.start < until:
+        if sentence.speaker != "agent" or not (consent <= sentence.start and sentence.char_start < until):
             continue
         turn_text = parsed.turn_text(sentence.index)  # the agent's whole turn, however the ASR cut it
         rule = first_match(rules.recap, sentence.norm)

@@ -63,6 +63,7 @@ IMPLIED_PITCH_MIN = 0.4
 # their lost property number" and "Have you tried switching the hub off?".
 OFFER_SUPPORT_MIN = 0.3
 OFFER_SUPPORT_BEFORE = 2
+NEW_AFTER_YES_LINE = 0.7
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class SalesRules:
     not_products: frozenset[str]
     service_modifiers: frozenset[str]
     term_products: frozenset[str]
+    lasting_products: frozenset[str]
     frames: tuple[OfferFrame, ...]
     upsell_words: tuple[str, ...]
     examples: dict[str, dict]
@@ -127,6 +129,7 @@ def sales_rules() -> SalesRules:
         not_products=frozenset(data["not_products"]),
         service_modifiers=frozenset(data["service_modifiers"]),
         term_products=frozenset(data["term_products"]),
+        lasting_products=frozenset(data["lasting_products"]),
         frames=tuple(OfferFrame(f["id"], frozenset(f["subjects"]), frozenset(f["verbs"])) for f in data["offer_frames"]),
         upsell_words=tuple(normalise(w) for w in data["upsell_words"]),
         examples=examples,
@@ -155,6 +158,9 @@ class Offer:
     catalog: Product | None
     start: float
     segment_index: int
+    # Where the opening sentence is in the Doc: sentences of one segment share its start time, so
+    # what comes after the opening is told by position, not by time.
+    char_start: int
     evidence: Evidence
     pitches: list[Sentence] = field(default_factory=list)
     closes: list[Evidence] = field(default_factory=list)
@@ -744,7 +750,8 @@ class _OfferReader:
         offer_rule = next((r for r in offer_rules if specific or not r.needs_product), None)
         named = product is not None and any(w[:1].isupper() for w in product.split())
         if offer_rule is not None and offer_rule.needs_product and pitch is not None and (
-            not pitch.responses or (pitch.responses[-1].kind == "accepted" and not named)
+            not pitch.responses or (pitch.responses[-1].kind == "accepted" and not named
+                                    and not self._pitches_something_new(sentence, product, catalog, specific))
         ):
             # A weak cue before the customer has answered the offer under way, or right after
             # they said yes, describes that offer ("it needs a new modem", "it's a twelve
@@ -754,6 +761,16 @@ class _OfferReader:
         if offer_rule is None and close_rule is None:
             return None
         return _Cues(offer_rule, close_rule, product, catalog, product_evidence)
+
+    def _pitches_something_new(self, sentence: Sentence, product: str | None, catalog: Product | None, specific: bool) -> bool:
+        """After a yes, a sentence pitching a different thing by its common name ("we also offer
+        single-trip travel insurance for fourteen fifty", "we're doing flu jabs, the private one's
+        fourteen pounds"): the model reads a pitch in it, or a weaker one with a price. A
+        description of what was just bought reads as a recap, not a pitch, to the model."""
+        pitch = self.last_pitch
+        if product is None or not specific or pitch is None or _same_offer([pitch], product, catalog) is not None:
+            return False
+        return self._pitch_score(sentence) >= NEW_AFTER_YES_LINE
 
     def _offer_for(self, sentence: Sentence, cues: _Cues) -> Offer | None:
         """The offer this sentence pitches or closes: one already made, a new one, or None."""
@@ -819,6 +836,7 @@ class _OfferReader:
             catalog=catalog,
             start=opening.start,
             segment_index=opening.index,
+            char_start=opening.char_start,
             evidence=opening.evidence(self.parsed, rule_id),
             product_evidence=product_evidence,
         )

@@ -403,6 +403,26 @@ def test_a_close_in_the_same_breath_as_the_pitch_asks_for_it(settings) -> None:
     assert offer["disclosures"]["price"]["status"] == "disclosed_after_consent"
 
 
+def test_a_further_pitch_after_a_yes_is_its_own_offer_with_its_own_answer(settings) -> None:
+    """"We also offer single-trip travel insurance..." after the seats were bought is a second offer
+    (the model reads a pitch of a different thing), so the "no thanks" declines the insurance, not
+    the seats; and seats bought once have no cancellation terms to state."""
+    turns = [("agent", "Hello, Gullwing Air, Marta speaking."), ("customer", "Hi, I'd like to book a return flight to Porto for next Friday."),
+             ("agent", "Sure, there's one at nine fifteen, a hundred and twelve return. Name as on the passport?"), ("customer", "Oliver Grant."),
+             ("agent", "Thanks Oliver. Extra legroom seats are fifteen each way, thirty in total, paid once. Would you like those?"),
+             ("customer", "Yes please."),
+             ("agent", "Done, seats added, that's thirty on top. We also offer single-trip travel insurance for twelve fifty, "
+                       "which covers cancellation and lost luggage, if you'd like it."),
+             ("customer", "No thanks, I've got annual cover."), ("agent", "No problem. You're all booked.")]
+    result = _analyse(call(turns), settings)
+    seats, insurance = result["offers"]
+    assert (seats["product"], seats["customer_response"]) == ("Extra legroom seats", "accepted")
+    assert (insurance["product"], insurance["customer_response"]) == ("single-trip travel insurance", "declined")
+    assert seats["disclosures"]["cancellation_terms"]["status"] == "not_applicable"
+    assert insurance["disclosures"]["cancellation_terms"]["status"] == "missing"  # cover lasts: it has terms to state
+    assert result["flags"] == []
+
+
 KETTLE = [("agent", "Thanks for calling Kettle World, this is Sam."), ("customer", "Hi, I'd like to order the steel kettle."),
           ("agent", "Sure. For delivery, standard is free, or next-day for six ninety-nine?")]
 
