@@ -84,7 +84,9 @@ def _nothing_to_cancel(item: str, offer: Offer, so_far: dict[str, Disclosure], l
     if item != "cancellation_terms" or (offer.catalog is not None and offer.catalog.recurring is not None):
         return False
     recurring = so_far.get("recurring_charge")
-    return recurring is not None and recurring.status == "not_applicable" and not product_words(offer.product) & lasting
+    # inside a word too: "CareCover", "StainGuard"
+    lasts = any(word in name for name in product_words(offer.product) for word in lasting)
+    return recurring is not None and recurring.status == "not_applicable" and not lasts
 
 
 def names_product(sentence: Sentence, offer: Offer) -> bool:

@@ -575,19 +575,29 @@ class _OfferReader:
         self.customer_spoke = True
         self.last_customer = sentence
         self.customer_sentences_since += 1
-        if self.customer_sentences_since > RESPONSE_WINDOW or self.turn_answered:
+        pitch = self.last_pitch
+        names_it = bool(product_words(pitch.product) & set(sentence.norm.split()))
+        # After a service question asked since the pitch, the customer's next words answer that
+        # question, unless they name the offer ("Are any infants travelling?" "No, just me. Yeah,
+        # go on, I'll have the Comfort Seat.").
+        asked_other = self.asked_other_at > pitch.pitches[-1].start
+        in_window = self.customer_sentences_since <= RESPONSE_WINDOW or (
+            names_it and asked_other and self.customer_sentences_since <= 2 * RESPONSE_WINDOW)
+        if not in_window or (self.turn_answered and not names_it):
             # One answer a turn: what follows the yes or the no in the same breath ("Yes please.
-            # No, that's everything.") answers something else; a later turn may change it.
+            # No, that's everything.") answers something else; a later turn may change it, and so
+            # may a later sentence naming the offer.
             return
         answer = self._answer(sentence)
-        pitch = self.last_pitch
+        if answer is not None and self.turn_answered:
+            pitch.responses.pop()
         if (answer is not None and answer.kind == "declined" and pitch.customer_response == "accepted" and not self.last_was_close
-                and not product_words(pitch.product) & set(sentence.norm.split())):
+                and not names_it):
             # A no after the yes, with the offer not asked again nor named, answers something
             # else: most often a further offer the reading took for more of this one.
             return
         if answer is not None:
-            self.last_pitch.responses.append(answer)
+            pitch.responses.append(answer)
             self.turn_answered = True
 
     def _answer(self, sentence: Sentence) -> Response | None:

@@ -423,6 +423,20 @@ def test_a_further_pitch_after_a_yes_is_its_own_offer_with_its_own_answer(settin
     assert result["flags"] == []
 
 
+def test_after_a_stacked_service_question_naming_the_offer_answers_it(settings) -> None:
+    """"...extra legroom at nineteen each way. Are any infants travelling with you?" "No infants, it's
+    just me. Yeah, go on, the extra legroom please.": the no answers the question, the yes that names
+    the offer answers the offer."""
+    turns = [("agent", "Hello, Gullwing Air, Marta speaking."), ("customer", "Hi, I need to add a bag to my booking to Porto."),
+             ("agent", "Sure, a twenty kilo bag is twenty-five each way. I've added it."), ("customer", "Great."),
+             ("agent", "We also have the Comfort Seat with extra legroom at nineteen each way. Are any infants travelling with you?"),
+             ("customer", "No infants, it's just me. Yeah, go on, the extra legroom please."),
+             ("agent", "Lovely, the Comfort Seat is nineteen each way, thirty-eight in total, on your card.")]
+    [offer] = _analyse(call(turns), settings)["offers"]
+    assert offer["customer_response"] == "accepted"
+    assert offer["response_evidence"]["quote"] == "Yeah, go on, the extra legroom please."
+
+
 KETTLE = [("agent", "Thanks for calling Kettle World, this is Sam."), ("customer", "Hi, I'd like to order the steel kettle."),
           ("agent", "Sure. For delivery, standard is free, or next-day for six ninety-nine?")]
 
