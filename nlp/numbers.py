@@ -29,11 +29,14 @@ _MONEY = re.compile(
     rf"|(?P<d>\d+(?:\.\d{{1,2}})?)(?=\s(?:a|per|each|every)\s(?:month|year|week)\b)"
     # Prices said without a currency: "8 99 each", "35 a night", "9 a seat", "15 more a month",
     # "for 6 99", "for just 40" (after "for", two or three digits or with cents: "for one" is not one
-# dollar, "for 2024" is a year). A count ("for 10 nights", "for 2 people") or a time ("at 8 15")
+    # dollar, "for 2024" is a year). A count ("for 10 nights", "for 2 people") or a time ("at 8 15")
     # is no price.
     rf"|(?P<e>\d+(?:\.\d{{1,2}})?)(?:\s(?P<e2>\d{{2}}))?(?=\s(?:each|{_PER_UNIT}|on top|one[- ]off|one time)\b)"
     rf"|(?P<f>\d+)\s(?:more|extra)(?=\s*(?:[.,;!?]|$|\s(?:a|per|on|for)\b))"
-    rf"|(?<=\bfor\s)(?:(?:just|only)\s)?(?P<g>\d+\s\d{{2}}|\d+\.\d{{1,2}}|[1-9]\d{{1,2}})\b(?!\s?(?:{_NOT_PRICE}))",
+    rf"|(?<=\bfor\s)(?:(?:just|only)\s)?(?P<g>\d+\s\d{{2}}|\d+\.\d{{1,2}}|[1-9]\d{{1,2}})\b(?!\s?(?:{_NOT_PRICE}))"
+    # "it's twelve forty-nine", "costs eighty-nine ninety-nine": units and cents after a word that
+    # states a price; a clock time goes on with am, pm, a day or "on" ("it's nine fifteen tomorrow")
+    rf"|\b(?:it's|it is|that's|that is|costs?|only|just|priced at)\s(?P<h>[1-9]\d{{0,3}}\s\d{{2}})\b(?!\s?(?:{_NOT_PRICE}))",
     re.IGNORECASE,
 )
 
@@ -66,8 +69,8 @@ def money_amounts(text: str) -> list[Amount]:
         elif m.group("f"):
             value = float(m.group("f"))
         else:
-            whole, _, cents = m.group("g").partition(" ")
+            whole, _, cents = (m.group("g") or m.group("h")).partition(" ")
             value = float(whole) + (float(cents) / 100 if cents else 0.0)
-        found.append(Amount(value, m.group(0).strip()))
+        found.append(Amount(value, (m.group("h") or m.group(0)).strip()))
     return found
 

@@ -15,6 +15,9 @@ from nlp.numbers import money_amounts
     ("Premium adds films, fifteen more.", 15.0),
     ("for just forty you get the lot", 40.0),
     ("the lounge is thirty-two a person", 32.0),
+    ("What I do have is the FL260. It's twelve forty-nine, if you'd like it.", 12.49),
+    ("It's eighty-nine ninety-nine against the seventy-four of the 600.", 89.99),
+    ("The Pro costs nineteen ninety-nine.", 19.99),
 ])
 def test_prices_are_read(text: str, value: float) -> None:
     amounts = money_amounts(text)
@@ -30,6 +33,9 @@ def test_prices_are_read(text: str, value: float) -> None:
     "Your statement for 2024 is in the post.",
     "Just two more questions.",
     "The card ends four four one seven.",
+    "It's nine fifteen tomorrow morning, is that okay?",
+    "That's ten thirty on Tuesday with Dr Patel.",
+    "It's twelve forty-five pm now.",
 ])
 def test_counts_times_and_numbers_are_no_price(text: str) -> None:
     assert money_amounts(text) == []
