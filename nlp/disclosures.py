@@ -166,9 +166,9 @@ def cost_recap(
     model_id: str = "",
 ) -> Evidence | None:
     """After consent, the agent restating what the customer will pay: a recap phrase with an
-    amount in the same turn, or any statement of the price ("so from next month it's a hundred
-    and twelve a month", "no fee") before the next offer is pitched; with the turn-act model's
-    `reading`, also a sentence the model reads as a recap."""
+    amount in the same turn, or a sentence the turn-act model (`reading`) reads as a recap,
+    anywhere after the yes; any other statement of the price ("so from next month it's a hundred
+    and twelve a month", "no fee") only before the next offer is pitched."""
     consent = offer.consent_time
     if consent is None:
         return None
@@ -176,13 +176,22 @@ def cost_recap(
     price_rules = rules.disclosures["price"][0]
     later = [o.char_start for o in offers if o.start > consent]
     until = min(later, default=sys.maxsize)
+    later_pitches = {p.char_start for o in offers if o.start > consent for p in o.pitches}
     for sentence in parsed.sentences:
-        if sentence.speaker != "agent" or not (consent <= sentence.start and sentence.char_start < until):
+        if sentence.speaker != "agent" or consent > sentence.start:
             continue
         turn_text = parsed.turn_text(sentence.index)  # the agent's whole turn, however the ASR cut it
         rule = first_match(rules.recap, sentence.norm)
         if rule is not None and money_amounts(turn_text):
             return sentence.evidence(parsed, rule.id)
+        if sentence.char_start >= until:
+            # A recap sums up the whole order ("plus 36 for the seats, 222.40 altogether") even
+            # after a further offer, and the booking of what was just bought can itself be read
+            # as a new offer ("I've put the Essentials plus Sports bundle on the order, so
+            # that's..."); a bare price there belongs to the later offer, and so does its pitch.
+            if sentence.char_start not in later_pitches and (by_model := _model_evidence(parsed, sentence, reading, "recap", model_id)) is not None:
+                return by_model
+            continue
         if money_amounts(sentence.text):
             return sentence.evidence(parsed, "RECAP-AMOUNT")
         price = first_match(price_rules, sentence.norm)

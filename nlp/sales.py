@@ -29,6 +29,9 @@ from nlp.product_span import shipped as shipped_span_model
 # A customer sentence this many customer sentences after the last pitch or close no longer
 # answers it ("no, that's all" at the end of a call is not a declined offer).
 RESPONSE_WINDOW = 3
+# Words naming the offer answer it this many customer sentences after it, past a service
+# question or the customer's own questions about it.
+LATE_ANSWER_WINDOW = 4 * RESPONSE_WINDOW
 SAME_PRODUCT_MIN_RATIO = 80.0
 GENERIC_PRODUCT_HEADS = frozenset({"deal", "offer", "option", "promotion", "account", "service", "rate"})
 CUSTOMER_OWNED = frozenset({"your", "my", "his", "her", "their"})
@@ -579,10 +582,13 @@ class _OfferReader:
         names_it = bool(product_words(pitch.product) & set(sentence.norm.split()))
         # After a service question asked since the pitch, the customer's next words answer that
         # question, unless they name the offer ("Are any infants travelling?" "No, just me. Yeah,
-        # go on, I'll have the Comfort Seat.").
+        # go on, I'll have the Comfort Seat."). An offer still unanswered after the customer's
+        # questions about it (its price, its returns) is answered by words naming it ("Yes, I'll
+        # take the six litre.").
         asked_other = self.asked_other_at > pitch.pitches[-1].start
         in_window = self.customer_sentences_since <= RESPONSE_WINDOW or (
-            names_it and asked_other and self.customer_sentences_since <= 2 * RESPONSE_WINDOW)
+            names_it and (asked_other or not _answered_since_pitch(pitch))
+            and self.customer_sentences_since <= LATE_ANSWER_WINDOW)
         if not in_window or (self.turn_answered and not names_it):
             # One answer a turn: what follows the yes or the no in the same breath ("Yes please.
             # No, that's everything.") answers something else; a later turn may change it, and so

@@ -556,3 +556,42 @@ def test_a_price_split_across_segments_is_disclosed_with_evidence_spanning_both(
     first, second = transcript.segments[2], transcript.segments[3]
     assert price["segment_id"] == first.id and price["quote"].startswith("we have our device care plan it is nine dollars a month")
     assert (price["start"], price["end"]) == (first.words[0].start, second.words[-1].end)
+
+
+def test_an_offer_answered_after_the_customers_questions_about_it(settings) -> None:
+    """A substitute pitched, then its price and returns asked about over several turns: the yes that
+    names it answers it, however many sentences later."""
+    turns = [("agent", "Thanks for calling Hearth Home, this is Dev."), ("customer", "Hi, my order of the two-slice toaster won't go through."),
+             ("agent", "I'm sorry, the Breville two-slice is out of stock. As an alternative I can offer you the Breville four-slice model, which is in stock."),
+             ("customer", "How much is that one? The two-slice was thirty-nine."),
+             ("agent", "The four-slice is fifty-four ninety-nine, with free delivery."),
+             ("customer", "Fifty-four? Hmm. And if it's too wide for my worktop?"),
+             ("agent", "You can return it unused within thirty days for a full refund."),
+             ("customer", "Okay, that's fair. Yes, I'll take the four-slice."),
+             ("agent", "Lovely, I've placed the order for the Breville four-slice, fifty-four ninety-nine on your card.")]
+    [offer] = _analyse(call(turns), settings)["offers"]
+    assert offer["customer_response"] == "accepted"
+    assert offer["response_evidence"]["quote"] == "Yes, I'll take the four-slice."
+
+
+def test_a_recap_after_a_further_offer_still_recaps_the_first(settings) -> None:
+    """Seats bought, travel insurance then pitched and declined, and the total summed up at the end:
+    the recap covers the seats."""
+    turns = [("agent", "Gullwing Air, Marta speaking."), ("customer", "Hi, I'm flying to Lisbon on Friday and want to sit with my daughter."),
+             ("agent", "I can put you both in extra legroom seats for eighteen each, would you like that?"), ("customer", "Yes please."),
+             ("agent", "We also offer single-trip travel insurance for twenty-four pounds, shall I add it?"),
+             ("customer", "No thanks, we have cover through work."),
+             ("agent", "No problem. So that's plus thirty-six for the two legroom seats, two hundred and twenty-two forty altogether.")]
+    result = _analyse(call(turns), settings)
+    seats = result["offers"][0]
+    assert seats["customer_response"] == "accepted" and "altogether" in seats["cost_recap"]["quote"]
+    assert "NO_COST_RECAP" not in _codes(result)
+
+
+@pytest.mark.parametrize("answer", ["Yeah, no, I'm sure.", "I am sure.", "I don't need this, please remove it.", "Take it off, please."])
+def test_no_in_other_words_declines(settings, answer: str) -> None:
+    turns = BOOKED_UNASKED[:3] + [("agent", "Shall I add it?"), ("customer", "No thanks."), ("agent", "Are you certain?"),
+                                  ("customer", answer), BOOKED_UNASKED[-1]]
+    [offer] = _analyse(call(turns), settings)["offers"]
+    assert offer["customer_response"] == "declined"
+    assert offer["response_evidence"]["quote"] == answer
