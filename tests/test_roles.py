@@ -92,3 +92,23 @@ def test_agent_and_caller_of_similar_sound_stay_two_voices() -> None:
     cut, roles, _, decision = found
     assert decision.voices == 2
     assert roles == ["agent", "customer", "customer", "agent", "customer"]
+
+
+def test_phrase_ends_of_another_sound_are_no_second_voice() -> None:
+    """A real agent's file alone as tiny.en heard it: the last word of two phrases fell in a
+    group of its own (similarity 0.70, below the line for two voices on the sound alone). No
+    one says only a word at a time: one voice, the agent's."""
+    lines = ["Hello, this is Harper Valley National Bank.", "My name is Linda.", "How may I help you", "today.",
+             "What day would you like for your appointment?", "Thank you for calling.", "Have a great", "day."]
+    pieces = [_worded(i, 5.0 * i, t) for i, t in enumerate(lines)]
+    groups = [0, 0, 0, 1, 0, 0, 0, 1]
+    found = assign_by_voices(pieces, _split(pieces, groups, similarity=0.70))
+    assert found is not None
+    _, roles, _, decision = found
+    assert decision.voices == 1 and "at most 1 word in a row" in decision.reason
+    assert set(roles) == {"agent"}
+    # the same sound with the second group saying a phrase of its own is two people
+    lines[3] = "I'd like to book an appointment."
+    pieces = [_worded(i, 5.0 * i, t) for i, t in enumerate(lines)]
+    found = assign_by_voices(pieces, _split(pieces, groups, similarity=0.70))
+    assert found is not None and found[3].voices == 2

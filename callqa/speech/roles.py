@@ -233,6 +233,12 @@ SAME_VOICE = 0.88  # at or above: one voice on the sound alone
 MIN_SIDE_WEIGHT = 3.0
 MIN_COHERENCE = 0.8
 MIN_MINOR_SHARE = 0.05
+# A second voice says something: some run of at least this many words in a row. On a real
+# agent's file alone (Harper Valley 010eaccb, faster-whisper tiny.en on an AMD host) the
+# "second voice" was the last word of two phrases ("...help me | today.", "Have a great | day."),
+# their falling pitch far enough from the rest (similarity 0.70) to pass for another person;
+# every real caller in the mono mixes says several words in a row.
+MIN_MINOR_RUN = 3
 
 
 def _as_segment(piece: Segment, words: list, number: int) -> Segment:
@@ -283,6 +289,15 @@ def split_at_voice_changes(pieces: list[Segment], split: VoiceSplit) -> tuple[li
     return out, groups, conf
 
 
+def _longest_run(labels: tuple[int, ...], minor: int) -> int:
+    """The most words in a row given to the group `minor`."""
+    longest = run = 0
+    for label in labels:
+        run = run + 1 if label == minor else 0
+        longest = max(longest, run)
+    return longest
+
+
 def assign_by_voices(pieces: list[Segment], split: VoiceSplit) -> tuple[list[Segment], list[Role], list[float], SpeakerDecision] | None:
     """Roles for a mono call from who spoke each word: the pieces cut where the voice changes,
     each voice named by what it says. One voice heard: every word to the party its text
@@ -292,9 +307,10 @@ def assign_by_voices(pieces: list[Segment], split: VoiceSplit) -> tuple[list[Seg
     cues = [cues_in(p) for p in cut]
     evidence = tuple(c for found in cues for c in found)
     by_group = [sum(agent_score(c) for c, g in zip(cues, groups) if g == group) for group in (0, 1)]
+    minor_run = _longest_run(split.labels, minor=int(sum(split.labels) * 2 < len(split.labels)))
     sound = (
         f"voice similarity {split.similarity:.2f}, coherence {split.coherence:.2f}, {split.windows} windows, "
-        f"agent cue weight per group {by_group[0]:g}/{by_group[1]:g}"
+        f"agent cue weight per group {by_group[0]:g}/{by_group[1]:g}, at most {minor_run} word{'s' if minor_run != 1 else ''} in a row from the smaller"
     )
     # Both groups saying the same party's things is one party, split by what was said.
     # (a lone weak cue, such as a customer's "thank you for your help", is not a side).
@@ -304,7 +320,7 @@ def assign_by_voices(pieces: list[Segment], split: VoiceSplit) -> tuple[list[Seg
     # customer are one caller split by what they said: the callers' files alone (3 real Harper
     # Valley calls) split into two coherent groups on 2 of 3, with customer cues only.
     no_agent = max(by_group) <= 0 and min(by_group) < 0
-    if split.similarity >= SAME_VOICE or split.minor_share < MIN_MINOR_SHARE:
+    if split.similarity >= SAME_VOICE or split.minor_share < MIN_MINOR_SHARE or minor_run < MIN_MINOR_RUN:
         one = True
     elif split.similarity < DISTINCT_VOICES:
         one = False
