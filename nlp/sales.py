@@ -555,6 +555,17 @@ class _OfferReader:
                 and any(self.agent_sentences[-2] is p for p in pitch.pitches)
                 and first_match(self.rules.close, sentence.norm) is not None)
 
+    def _implied_pitch(self, opening: Sentence) -> float:
+        """The model's strongest pitch from the opening to the close just said. The ASR cuts a
+        pitch where the agent paused ("We have a great deal on ours." "Portless TV package."):
+        an opening with no verb is the end of the sentence before it, which is read too."""
+        said = self.agent_sentences
+        first = next((i for i, s in enumerate(said) if s is opening), len(said) - 1)
+        span = opening.span(self.parsed)
+        if first > 0 and span is not None and not any(t.pos_ in ("VERB", "AUX") for t in span):
+            first -= 1
+        return max(self._pitch_score(s) for s in said[first:])
+
     def _pitch_score(self, sentence: Sentence) -> float:
         acts = self._acts(sentence)
         return acts.score("pitch") if acts is not None else 0.0
@@ -811,7 +822,7 @@ class _OfferReader:
             # A close with no pitch before it: the product was named just before ("our card has no fees. Want to apply?")
             opening, product, catalog, product_evidence = _implied_offer(
                 self.parsed, self.agent_sentences[-1 - IMPLIED_OFFER_LOOKBACK : -1], self.policy, self.rules, self.companies)
-            if self.reading is not None and max(self._pitch_score(opening), self._pitch_score(sentence)) < IMPLIED_PITCH_MIN:
+            if self.reading is not None and self._implied_pitch(opening) < IMPLIED_PITCH_MIN:
                 # A close with nothing pitched: "Which would you prefer?" after appointment times,
                 # "Shall I move it over?" after a hotel booking, "Would you like to wait in our
                 # lounge?" after the greeting. The model must read a pitch, however weakly, in

@@ -595,3 +595,41 @@ def test_no_in_other_words_declines(settings, answer: str) -> None:
     [offer] = _analyse(call(turns), settings)["offers"]
     assert offer["customer_response"] == "declined"
     assert offer["response_evidence"]["quote"] == answer
+
+
+def test_a_pitch_cut_in_two_by_the_asr_is_still_an_offer(settings) -> None:
+    """faster-whisper tiny.en on one host cut the bundled pushy call's pitch at a pause: "We have a
+    great deal on ours." "Portless TV package." The product is named in a fragment the model
+    reads no pitch in; the pitch is in the sentence it ends, and the three closes push it."""
+    transcript = _timed([
+        ("agent", 0.4, "Thank you for calling Blue Sky Internet. My name is Karen, how can I help you?"),
+        ("customer", 5.6, "My internet keeps dropping every evening, and I work from home, so I need it fixed."),
+        ("agent", 19.2, "Okay, I found it. I'm sending a reset to your modem now."),
+        ("customer", 26.9, "Okay, thank you."),
+        ("agent", 28.8, "Well, I have you."),
+        ("agent", 29.9, "We have a great deal on ours."),
+        ("agent", 31.4, "Portless TV package."),
+        ("agent", 33.2, "It's just $19 .99 a month for the first three months."),
+        ("agent", 36.8, "Shall I add it?"),
+        ("customer", 38.2, "No thanks. I don't really watch sports."),
+        ("agent", 41.3, "It has every football game this season."),
+        ("agent", 43.3, "Can I go ahead and edit for you?"),
+        ("customer", 46.2, "No, I really just want my internet fixed."),
+        ("agent", 49.7, "I understand. I just hate for you to miss out."),
+        ("agent", 52.5, "What if I put it on your account?"),
+        ("agent", 54.6, "And you can cancel it later."),
+        ("customer", 57.3, "No, please just internet."),
+    ])
+    result = _analyse(transcript, settings)
+    [offer] = result["offers"]
+    assert "TV package" in offer["product"] and offer["customer_response"] == "declined"
+    assert {"CONTINUED_AFTER_DECLINE", "EXCESSIVE_CLOSING_ATTEMPTS"} <= _codes(result)
+    # a sentence with a verb is not a fragment: nothing before it is read for it
+    transcript = _timed([
+        ("agent", 0.0, "Thank you for calling, how can I help?"),
+        ("customer", 3.0, "I got a recall letter about the airbag."),
+        ("agent", 6.0, "Yes, we can fix that for you."),
+        ("agent", 8.0, "The fix is free, it takes about an hour."),
+        ("agent", 10.0, "Shall I book it for Tuesday?"),
+    ])
+    assert _analyse(transcript, settings)["offers"] == []
