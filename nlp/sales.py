@@ -474,6 +474,18 @@ class _OfferReader:
     model_id: str = ""
     companies: tuple[str, ...] = ()  # the company's names as the agent's greeting says them
 
+    def _asks(self, sentence: Sentence, acts: SentenceActs | None) -> bool:
+        """The agent asks a question. A transcript with no question mark anywhere (an ASR engine
+        without punctuation, a lowercased export: "and you're on about forty thousand miles now
+        yeah") asks wherever the model reads a question, of service or to commit."""
+        if sentence.text.rstrip().endswith("?"):
+            return True
+        return self.unpunctuated and acts is not None and (acts.has("service_question") or acts.has("close"))
+
+    @functools.cached_property
+    def unpunctuated(self) -> bool:
+        return not any("?" in s.text for s in self.parsed.sentences)
+
     def _acts(self, sentence: Sentence | None) -> SentenceActs | None:
         if sentence is None or self.reading is None:
             return None
@@ -508,7 +520,7 @@ class _OfferReader:
             # "which card needs replacing?", "shall I send it to the address on file?": sells
             # nothing, and the customer's next words answer it, not the offer before it (a yes to
             # a different question is no consent)
-            if sentence.text.rstrip().endswith("?"):
+            if self._asks(sentence, acts):
                 self.customer_sentences_since = RESPONSE_WINDOW
                 self.asked_other_at = sentence.start
             return
@@ -534,7 +546,7 @@ class _OfferReader:
         if acts.has("service_question") and not (acts.score("pitch") >= PITCH_LINE or acts.has("close")):
             return not self._presses_after_no(sentence)
         pitch = self.last_pitch
-        return (pitch is not None and _answered_since_pitch(pitch) and sentence.text.rstrip().endswith("?")
+        return (pitch is not None and _answered_since_pitch(pitch) and self._asks(sentence, acts)
                 and _more_service_than_sale(acts))
 
     def _offers_in_so_many_words(self, sentence: Sentence) -> bool:
@@ -710,7 +722,10 @@ class _OfferReader:
         read a booking of a named product: "I've added a note", "I've booked the engineer for
         Tuesday" confirm a service, and the model learned sales bookings only."""
         acts = self._acts(sentence)
-        if acts is None or not acts.has("book"):
+        # The model learned bookings made after a yes; one nobody asked for often reads to it as
+        # the pitch it also is ("I have added our Legal Expenses cover, which provides...") or as
+        # a charge that recurs ("...our MedsToDoor club, it's three ninety-nine a month").
+        if acts is None or not (acts.has("book") or acts.score("pitch") >= OFFER_SUPPORT_MIN or acts.has("recurring_charge")):
             return False
         rule = first_match(self.rules.booked_unasked, sentence.norm)
         if rule is None or first_match(self.rules.not_offer, sentence.norm) is not None:
@@ -723,7 +738,7 @@ class _OfferReader:
             return False  # the offer under way, booked (_books_sale decided its consent)
         offer = self._new_offer(sentence, product, catalog, None, rule.id, product_evidence)
         offer.pitches.append(sentence)
-        offer.unconsented.append(sentence.evidence(self.parsed, rule.id).decided_by(self.model_id, acts.score("book")))
+        offer.unconsented.append(sentence.evidence(self.parsed, rule.id).decided_by(self.model_id, max(acts.score(a) for a in ("book", "pitch", "recurring_charge"))))
         self.last_pitch, self.last_was_close, self.customer_sentences_since = offer, False, 0
         return True
 

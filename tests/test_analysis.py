@@ -633,3 +633,45 @@ def test_a_pitch_cut_in_two_by_the_asr_is_still_an_offer(settings) -> None:
         ("agent", 10.0, "Shall I book it for Tuesday?"),
     ])
     assert _analyse(transcript, settings)["offers"] == []
+
+
+@pytest.mark.parametrize("asr", [False, True])
+def test_a_no_to_anything_else_answers_that_question_with_or_without_question_marks(settings, asr: bool) -> None:
+    """Many ASR engines and exports write no punctuation: "anything else i can help with today"
+    (a segment of its own after a pause) is still a question, and the customer's "no thanks"
+    answers it, not the offer they took."""
+    lines = [
+        ("agent", 0.0, "Vistaline TV, you're speaking to Nadia."),
+        ("customer", 3.0, "Hi, is the Premier League on my package? I can't find it anywhere."),
+        ("agent", 7.0, "Let me check. What's your account number?"),
+        ("customer", 10.0, "V L three three nine oh two one."),
+        ("agent", 13.0, "You're on the Essentials bundle, which doesn't have the football."),
+        ("agent", 16.5, "You'd need Sports Extra, that's twenty five pounds a month. Want me to add it?"),
+        ("customer", 22.0, "Yeah, go on then."),
+        ("agent", 24.0, "Done. So that's Sports Extra at twenty five pounds a month."),
+        ("agent", 31.0, "Anything else I can help with today?"),
+        ("customer", 34.0, "No thanks."),
+    ]
+    transcript = _timed([(speaker, start, _asr(text) if asr else text) for speaker, start, text in lines])
+    [offer] = _analyse(transcript, settings)["offers"]
+    assert offer["customer_response"] == "accepted"
+
+
+def test_a_product_added_unasked_in_the_words_of_a_pitch_is_a_sale_without_consent(settings) -> None:
+    """The model learned bookings made after a yes; "I have added our Legal Expenses cover, which
+    provides..." reads to it as a pitch more than a booking. Added unasked, it is still a sale
+    without consent, and "All right, I suppose" after it does not repair it."""
+    turns = [
+        ("agent", "Thank you for calling Northgate General Insurance, my name is Millicent, how may I assist you today?"),
+        ("customer", "I am calling about my claim for the water damage in my kitchen. It has been six weeks and I am thoroughly fed up."),
+        ("agent", "I am sorry about the delay. I have escalated it to a team leader, who will call you within forty-eight hours."),
+        ("customer", "That is what I was told last time. I will need a solicitor to get anywhere with you."),
+        ("agent", "I understand. In that case, I have added our Legal Expenses cover to your home policy, which provides up to fifty thousand dollars for legal disputes. It is four dollars and twenty-five cents per month, added to your premium."),
+        ("customer", "Oh. All right, I suppose."),
+        ("agent", "I have added a note to your claim as well. Is there anything else?"),
+        ("customer", "No."),
+    ]
+    result = _analyse(call(turns), settings)
+    [offer] = result["offers"]
+    assert "Legal Expenses" in offer["product"] and offer["booked_without_consent"]
+    assert "SALE_WITHOUT_CONSENT" in _codes(result)
