@@ -675,3 +675,24 @@ def test_a_product_added_unasked_in_the_words_of_a_pitch_is_a_sale_without_conse
     [offer] = result["offers"]
     assert "Legal Expenses" in offer["product"] and offer["booked_without_consent"]
     assert "SALE_WITHOUT_CONSENT" in _codes(result)
+
+
+def test_a_charge_said_to_recur_makes_a_contract_term_due_whatever_the_product_is_called(settings) -> None:
+    """"Card Guard" is not called a plan or a policy, but at three ninety-nine a month it is sold
+    on some term, and the agent never said it; a seat priced once has no term to state."""
+    def sale(pitch: str) -> dict:
+        turns = [
+            ("agent", "Thanks for calling Ridgeway Bank, this is Omar. How can I help?"),
+            ("customer", "Hi, someone tried to use my card abroad and I need it blocked."),
+            ("agent", "I've blocked it and a new card is on its way. What's the best number to reach you on?"),
+            ("customer", "This one is fine."),
+            ("agent", pitch + " Would you like me to add it?"),
+            ("customer", "Yes, go on then."),
+            ("agent", "Lovely, that's added."),
+        ]
+        [offer] = _analyse(call(turns), settings)["offers"]
+        return offer
+    recurring = sale("We also have Card Guard, which watches your card for fraud and texts you, for three ninety-nine a month.")
+    assert recurring["disclosures"]["contract_term"]["status"] == "missing"
+    once = sale("We also have Fast Track replacement, which gets the new card to you tomorrow, for a one-off six pounds.")
+    assert once["disclosures"]["contract_term"]["status"] == "not_applicable"
