@@ -541,13 +541,30 @@ class _OfferReader:
         a question the model reads as service more than as selling ("Do you want a confirmation
         email?", "I can raise a complaint about it, shall I do that?") asks about something else,
         even in a closing rule's words."""
-        if self._offers_in_so_many_words(sentence) or self._closes_what_was_just_pitched(sentence):
+        if (self._offers_in_so_many_words(sentence) or self._closes_what_was_just_pitched(sentence)
+                or self._asks_about_the_pitch(sentence)):
             return False
         if acts.has("service_question") and not (acts.score("pitch") >= PITCH_LINE or acts.has("close")):
             return not self._presses_after_no(sentence)
         pitch = self.last_pitch
         return (pitch is not None and _answered_since_pitch(pitch) and self._asks(sentence, acts)
                 and _more_service_than_sale(acts))
+
+    def _asks_about_the_pitch(self, sentence: Sentence) -> bool:
+        """A question straight after a pitch, in the same breath, that names nothing but points
+        back at it ("...a block of six sessions with a rehab PT. Reckon that'd help?", "Would that
+        work for you?") asks about the pitch, however much it reads like a plain question: the
+        customer's answer is to the offer. "Was it the ACL?" or "Is the email still the same?"
+        names a thing of its own."""
+        pitch, said = self.last_pitch, self.agent_sentences
+        if pitch is None or self.customer_sentences_since != 0 or len(said) < 2 or not any(said[-2] is p for p in pitch.pitches):
+            return False
+        span = sentence.span(self.parsed)
+        if span is None or not sentence.text.rstrip().endswith("?"):
+            return False
+        # spaCy takes a sentence-initial verb for a name ("Reckon"), so a first PROPN is no name
+        names = any(t.pos_ in ("NOUN", "NUM") or (t.pos_ == "PROPN" and t.i > span.start) for t in span)
+        return not names and any(t.lower_ in _BACK_REFERENCES for t in span)
 
     def _offers_in_so_many_words(self, sentence: Sentence) -> bool:
         """A question in an offering rule's own words ("have you heard of our Green Boost?", "have
@@ -884,6 +901,9 @@ class _OfferReader:
         )
         self.offers.append(offer)
         return offer
+
+
+_BACK_REFERENCES = frozenset({"that", "it", "this", "those", "these", "them"})
 
 
 def _more_service_than_sale(acts: SentenceActs) -> bool:

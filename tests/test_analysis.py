@@ -696,3 +696,25 @@ def test_a_charge_said_to_recur_makes_a_contract_term_due_whatever_the_product_i
     assert recurring["disclosures"]["contract_term"]["status"] == "missing"
     once = sale("We also have Fast Track replacement, which gets the new card to you tomorrow, for a one-off six pounds.")
     assert once["disclosures"]["contract_term"]["status"] == "not_applicable"
+
+
+def test_a_question_pointing_back_at_the_pitch_leaves_the_answer_to_the_offer(settings) -> None:
+    """"Is that something that'd help?" straight after a pitch reads to the model as a plain question,
+    but it names nothing and points back at the pitch: the customer's "yeah, why not" takes the offer.
+    "Was it the ACL?" names a thing of its own, and its "yeah" is no consent."""
+    def answer(question: str) -> str:
+        turns = [
+            ("agent", "Ironbark Gym, Mitch speaking!"),
+            ("customer", "Hey Mitch, what are the pool hours on weekends? I've just had my knee done and the physio says swimming's the go."),
+            ("agent", "Pool's six till eight Saturdays."),
+            ("customer", "Great, I'm so over sitting on the couch."),
+            ("agent", "Honestly, I'd recommend our Rehab Six, a block of six sessions with a physio-trained PT, "
+                      "two hundred and ten dollars for the six. " + question),
+            ("customer", "Ah, yeah, why not."),
+            ("agent", "Legend. Anything else?"),
+            ("customer", "Nah, all good."),
+        ]
+        [offer] = _analyse(call(turns), settings)["offers"]
+        return offer["customer_response"]
+    assert answer("Is that something that'd help?") == "accepted"
+    assert answer("Was it the ACL?") != "accepted"
