@@ -80,6 +80,7 @@ class OfferFrame:
 class SalesRules:
     offer: tuple[PhraseRule, ...]
     not_offer: tuple[PhraseRule, ...]
+    free_of_charge: tuple[PhraseRule, ...]
     greeting: tuple[PhraseRule, ...]
     close: tuple[PhraseRule, ...]
     responses: dict[str, tuple[PhraseRule, ...]]
@@ -115,11 +116,12 @@ def sales_rules() -> SalesRules:
         for item, spec in data["disclosures"].items()
         if spec.get("not_applicable")
     }
-    examples = {name: data[name]["examples"] for name in ("offer", "not_offer", "greeting", "close", *RESPONSES, "recap", "agent_confirms", "booked_unasked")}
+    examples = {name: data[name]["examples"] for name in ("offer", "not_offer", "free_of_charge", "greeting", "close", *RESPONSES, "recap", "agent_confirms", "booked_unasked")}
     examples |= {f"disclosures.{item}": spec["examples"] for item, spec in data["disclosures"].items()}
     return SalesRules(
         offer=section("offer"),
         not_offer=section("not_offer"),
+        free_of_charge=section("free_of_charge"),
         greeting=section("greeting"),
         close=section("close"),
         responses={kind: section(kind) for kind in RESPONSES},
@@ -498,11 +500,23 @@ class _OfferReader:
         words, and a booking nobody pitched is judged by the model's booking act instead."""
         if self.reading is None:
             return self.offers
-        kept = [o for o in self.offers if o.evidence.rule in (CHOICE_OFFER, *(r.id for r in self.rules.booked_unasked))
-                or self._pitch_support(o) >= OFFER_SUPPORT_MIN]
+        kept = [o for o in self.offers if (o.evidence.rule in (CHOICE_OFFER, *(r.id for r in self.rules.booked_unasked))
+                or self._pitch_support(o) >= OFFER_SUPPORT_MIN) and not self._free_of_charge(o)]
         for number, offer in enumerate(kept, 1):
             offer.id = f"offer-{number}"
         return kept
+
+    def _free_of_charge(self, offer: Offer) -> bool:
+        """Pitched as costing nothing, with no amount named anywhere in its pitches ("I'm sending
+        a replacement on next-day delivery, free of charge"): a service, not a sale. A retention
+        deal sells staying, free or not."""
+        if offer.kind == "retention":
+            return False
+        said = [offer.evidence.quote, *(p.text for p in offer.pitches)]
+        # an amount anywhere in the turn: "standard seats, no charge, or the exit row for thirty-five"
+        turns = {self.parsed.turn_text(p.index) for p in offer.pitches} | {self.parsed.turn_text(offer.segment_index)}
+        return (any(first_match(self.rules.free_of_charge, normalise(text)) is not None for text in said)
+                and not any(money_amounts(text) for text in [*said, *turns]))
 
     def _pitch_support(self, offer: Offer) -> float:
         said = self.agent_sentences

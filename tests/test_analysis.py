@@ -718,3 +718,21 @@ def test_a_question_pointing_back_at_the_pitch_leaves_the_answer_to_the_offer(se
         return offer["customer_response"]
     assert answer("Is that something that'd help?") == "accepted"
     assert answer("Was it the ACL?") != "accepted"
+
+
+def test_what_costs_nothing_is_not_sold(settings) -> None:
+    """A free bar on premium numbers is a service, though pitched in an offer's words ("we also
+    offer..."); a block on premium texts at two pounds a month is an offer."""
+    def offers(line: str) -> list[dict]:
+        turns = [
+            ("agent", "Hello, Lark Mobile, Jess speaking."),
+            ("customer", "Hi, my bill has forty pounds of premium text charges I never signed up for."),
+            ("agent", "I'm sorry about that, I've refunded them. " + line),
+            ("customer", "Yes please."),
+            ("agent", "Done. Anything else?"),
+            ("customer", "No, thanks."),
+        ]
+        return _analyse(call(turns), settings)["offers"]
+    assert offers("We also offer a premium number bar, which is completely free. Would you like me to add it?") == []
+    [offer] = offers("We also have Text Shield, which blocks premium texts for two pounds a month. Would you like me to add it?")
+    assert offer["customer_response"] == "accepted"
