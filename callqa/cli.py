@@ -366,6 +366,7 @@ def evaluate(
     samples: Annotated[Optional[Path], typer.Option(help="With --styles: bundled samples, scored with the dev style.")] = Path("audio_samples"),
     real_calls: Annotated[Optional[Path], typer.Option(help="With --styles: real calls with human transcripts (no sale), as controls.")] = Path("../shared/data/real_calls"),
     reading: Annotated[str, typer.Option(help="With --styles: rules (callqa's reading before the turn-act model), combined (rules + the models, leave-one-style-out), or both.")] = "both",
+    only: Annotated[Optional[list[str]], typer.Option("--only", help="With --styles: score only this style (repeat for more); with two or more, a pooled row too. The held-out styles: --only outbound --only indirect ...")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Without --records or --text: score the audio next to the labels into this folder first.")] = Path("out/eval"),
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the metrics as JSON.")] = None,
     markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown tables instead of terminal tables.")] = False,
@@ -383,7 +384,7 @@ def evaluate(
         err.print("[red]give a labels folder, or --styles for the per-style evaluation of --corpus[/red]")
         raise typer.Exit(2)
     if styles:
-        figures = _evaluate_styles(settings, corpus, samples, real_calls, reading)
+        figures = _evaluate_styles(settings, corpus, samples, real_calls, reading, only or [])
         if json_out is not None:
             json_out.parent.mkdir(parents=True, exist_ok=True)
             json_out.write_text(jsonlib.dumps(figures, indent=2) + "\n")
@@ -416,7 +417,8 @@ def evaluate(
         json_out.write_text(jsonlib.dumps(report.summary(), indent=2))
 
 
-def _evaluate_styles(settings: Settings, corpus: Path, samples: Path | None, real_calls: Path | None, reading: str) -> dict:
+def _evaluate_styles(settings: Settings, corpus: Path, samples: Path | None, real_calls: Path | None, reading: str,
+                     only: list[str]) -> dict:
     from callqa.eval.styles import READINGS, real_call_controls, run_styles, style_labels
     from nlp.policy import cached_policy
 
@@ -429,9 +431,14 @@ def _evaluate_styles(settings: Settings, corpus: Path, samples: Path | None, rea
         raise typer.Exit(2)
     policy = cached_policy(str(settings.policy) if settings.policy else None)
     labels = style_labels(corpus, samples if samples and samples.is_dir() else None)
+    if unknown := [s for s in only if s not in labels]:
+        err.print(f"[red]no labelled style {', '.join(unknown)} in {corpus}[/red]: one of {', '.join(labels)}")
+        raise typer.Exit(2)
+    if only:
+        labels = {s: labels[s] for s in only}
     controls = real_call_controls(real_calls) if real_calls and (real_calls / "hvb_src").is_dir() else []
     # plain print: a table to paste into the README, not one to wrap
-    return run_styles(policy, labels, controls, chosen, on_result=lambda _, table: print(table, flush=True))
+    return run_styles(policy, labels, controls, chosen, on_result=lambda _, table: print(table, flush=True), pooled=bool(only))
 
 
 @app.command("eval-public")

@@ -98,6 +98,29 @@ def test_eval_styles_scores_each_style_with_its_calls(tmp_path: Path) -> None:
     assert data["rules"]["real_calls"] is None
 
 
+@pytest.mark.slow
+def test_eval_styles_only_some_styles_adds_a_pooled_row(tmp_path: Path) -> None:
+    # The held-out styles are scored alone with --only; two or more get a pooled row.
+    corpus = tmp_path / "corpus"
+    for style in ("casual", "terse"):
+        (corpus / "styles" / style / "text").mkdir(parents=True)
+        source = Path(f"corpus/styles/{style}/text")
+        for name in sorted(p.name for p in source.glob("*.labels.json"))[:2]:
+            (corpus / "styles" / style / "text" / name).write_bytes((source / name).read_bytes())
+    (corpus / "dev").mkdir()
+    dev = sorted(Path("corpus/dev").rglob("*.labels.json"))[0]
+    (corpus / "dev" / dev.name).write_bytes(dev.read_bytes())
+    figures = tmp_path / "styles.json"
+    common = ["eval", "--styles", "--corpus", str(corpus), "--samples", str(tmp_path / "none"), "--real-calls", str(tmp_path / "none"),
+              "--reading", "rules"]
+    result = runner.invoke(app, [*common, "--only", "casual", "--only", "terse", "--json", str(figures)])
+    assert result.exit_code == 0, result.output
+    assert "| pooled | 4 |" in result.output and "| dev |" not in result.output
+    assert [s["style"] for s in json.loads(figures.read_text())["rules"]["styles"]] == ["casual", "terse", "pooled"]
+    result = runner.invoke(app, [*common, "--only", "formal"])
+    assert result.exit_code == 2 and "no labelled style formal" in result.output
+
+
 def test_bad_policy_stops_the_batch_before_any_call(tmp_path: Path, work_dir: Path) -> None:
     policy = tmp_path / "policy.yaml"
     policy.write_text("max_closing_attempts: zero\nscorecard: []\n")

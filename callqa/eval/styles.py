@@ -226,13 +226,17 @@ def real_call_controls(real_calls: Path) -> list[Transcript]:
     return out
 
 
-def evaluate_styles(reader_for: Callable[[str], Reader], labels: dict[str, list[dict]]) -> list[StyleResult]:
+def evaluate_styles(reader_for: Callable[[str], Reader], labels: dict[str, list[dict]], pooled: bool = False) -> list[StyleResult]:
     """Each style scored with the reader `reader_for(style)` gives for it (for a learned reader:
-    one trained without that style)."""
-    results = []
+    one trained without that style); with `pooled`, one more row over all their calls."""
+    results, every = [], []
     for style, calls in labels.items():
         reader = reader_for(style)
-        results.append(summarise(style, [score_call(gold, reader(transcript_from_labels(gold))) for gold in calls]))
+        rows = [score_call(gold, reader(transcript_from_labels(gold))) for gold in calls]
+        every += rows
+        results.append(summarise(style, rows))
+    if pooled and len(labels) > 1:
+        results.append(summarise("pooled", every))
     return results
 
 
@@ -284,14 +288,14 @@ def control_counts(reading: str, policy, controls: Sequence[Transcript]) -> tupl
 
 
 def run_styles(policy, labels: dict[str, list[dict]], controls: Sequence[Transcript], readings: Sequence[str] = READINGS,
-               on_result: Callable[[str, str], None] | None = None) -> dict[str, dict]:
+               on_result: Callable[[str, str], None] | None = None, pooled: bool = False) -> dict[str, dict]:
     """Every reading over every style, in one run so the figures compare; `on_result(reading,
     markdown)` sees each reading's table as soon as it is done (the whole run takes minutes)."""
     figures = {}
     for reading in readings:
         if reading not in READINGS:
             raise ValueError(f"unknown reading {reading!r}: one of {', '.join(READINGS)}")
-        results = evaluate_styles(_reader_for(reading, policy), labels)
+        results = evaluate_styles(_reader_for(reading, policy), labels, pooled)
         counts = control_counts(reading, policy, controls)
         if on_result is not None:
             on_result(reading, markdown(f"{reading} reading", results, counts))
