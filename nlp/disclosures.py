@@ -53,7 +53,8 @@ def _not_applicable(item: str, catalog: Product | None) -> bool:
 
 def _no_term(item: str, offer: Offer, so_far: dict[str, Disclosure], term_products: frozenset[str]) -> bool:
     """No term to state: a product not sold on a term (a card, a seat) and with no charge said to
-    recur, a one-off purchase, or one the customer may cancel any time. The catalog, where it has the product, decides first."""
+    recur, a one-off purchase, or one the customer may cancel any time. The catalog, where it has
+    the product, decides first."""
     if item != "contract_term":
         return False
     if offer.catalog is not None and offer.catalog.contract_months is not None:

@@ -513,10 +513,10 @@ class _OfferReader:
         if offer.kind == "retention":
             return False
         said = [offer.evidence.quote, *(p.text for p in offer.pitches)]
-        # an amount anywhere in the turn: "standard seats, no charge, or the exit row for thirty-five"
+        # an amount anywhere in the turns they are in: "standard seats, no charge, or the exit row for thirty-five"
         turns = {self.parsed.turn_text(p.index) for p in offer.pitches} | {self.parsed.turn_text(offer.segment_index)}
         return (any(first_match(self.rules.free_of_charge, normalise(text)) is not None for text in said)
-                and not any(money_amounts(text) for text in [*said, *turns]))
+                and not any(money_amounts(text) for text in turns))
 
     def _pitch_support(self, offer: Offer) -> float:
         said = self.agent_sentences
@@ -570,8 +570,7 @@ class _OfferReader:
         work for you?") asks about the pitch, however much it reads like a plain question: the
         customer's answer is to the offer. "Was it the ACL?" or "Is the email still the same?"
         names a thing of its own."""
-        pitch, said = self.last_pitch, self.agent_sentences
-        if pitch is None or self.customer_sentences_since != 0 or len(said) < 2 or not any(said[-2] is p for p in pitch.pitches):
+        if not self._straight_after_pitch():
             return False
         span = sentence.span(self.parsed)
         if span is None or not sentence.text.rstrip().endswith("?"):
@@ -593,10 +592,14 @@ class _OfferReader:
         """A closing question in the rules' words straight after a pitch, in the same breath ("I have
         the Vantage Grip in stock, I can fit two today. Shall I book those?"), asks for that pitch,
         even where the model reads booking a fitting as service."""
-        pitch = self.last_pitch
-        return (pitch is not None and self.customer_sentences_since == 0 and len(self.agent_sentences) > 1
-                and any(self.agent_sentences[-2] is p for p in pitch.pitches)
-                and first_match(self.rules.close, sentence.norm) is not None)
+        return self._straight_after_pitch() and first_match(self.rules.close, sentence.norm) is not None
+
+    def _straight_after_pitch(self) -> bool:
+        """The agent's sentence before the one just said pitched the offer under way, and the
+        customer has not spoken since."""
+        pitch, said = self.last_pitch, self.agent_sentences
+        return (pitch is not None and self.customer_sentences_since == 0 and len(said) > 1
+                and any(said[-2] is p for p in pitch.pitches))
 
     def _implied_pitch(self, opening: Sentence) -> float:
         """The model's strongest pitch from the opening to the close just said. The ASR cuts a
