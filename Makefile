@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml
 	@# its sdist-only webrtcvad; their real dependencies are in pyproject.toml.
 	$(PIP) --no-deps openai-whisper==20250625 resemblyzer==0.1.4
 	$(PIP) -e '.[test]'
+	@# MiniLM's ONNX export (models/cache/), so no worker has to build it on its first call
+	$(BIN)/python -m models.embeddings build
 	touch $(STAMP)
 
 setup: $(STAMP)

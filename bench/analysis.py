@@ -72,7 +72,7 @@ def _load_models(lap) -> None:
     from models.embeddings import load_embedder
 
     load_embedder()
-    lap("MiniLM (sentence-transformers import + weights)")
+    lap("MiniLM (ONNX Runtime session + tokenizer)")
     from nlp.acts import shipped as turn_acts
     from nlp.need_model import shipped as need_model
 

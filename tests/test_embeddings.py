@@ -56,3 +56,17 @@ def test_the_memo_keeps_the_most_recent_rows_and_can_be_off() -> None:
     out = embed([CLOSE, CLOSE])
     assert memo_counts() == {"hits": 0, "encoded": 0, "rows": 0} and out.shape == (2, 384)
     assert embed([]).shape == (0, 384)
+
+
+def test_the_onnx_export_gives_sentence_transformers_vectors() -> None:
+    """The shipped encoder is the packaged weights under ONNX Runtime; the models were trained on
+    sentence-transformers' vectors of the same weights, so the two must agree (a broken export,
+    pooling over padding, or a truncation at the tokenizer file's 128 tokens would not)."""
+    from sentence_transformers import SentenceTransformer
+
+    from models.embeddings import package_dir
+
+    long_turn = " ".join(["I have been on hold for forty minutes and nobody has called me back about the refund."] * 20)
+    texts = [CLOSE, THANKS, FEE, "", "No.", long_turn, long_turn[:700], "mm hmm yeah so um the the router thing"]
+    reference = SentenceTransformer(str(package_dir()), device="cpu").encode(texts, normalize_embeddings=True, batch_size=3)
+    np.testing.assert_allclose(encode(texts), reference, atol=1e-5)

@@ -12,7 +12,7 @@ from importlinter.cli import lint_imports
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("callqa", "flows", "nlp", "models")
-HEAVY = ("faster_whisper", "ctranslate2", "torch", "whisper", "spacy", "sentence_transformers")
+HEAVY = ("faster_whisper", "ctranslate2", "torch", "whisper", "spacy", "sentence_transformers", "onnxruntime", "transformers")
 
 
 def test_the_layers_hold() -> None:
