@@ -397,6 +397,11 @@ MODEL_RESPONSES = (("decline", "declined"), ("undecided", "undecided"), ("accept
 # flags where they were. Not blind: chosen on the styles it was judged on.
 ANSWER_LINE = 0.7
 PRESSURE_CLOSES = frozenset({"CLOSE-PRESSURE", "CLOSE-LAST-CHANCE"})
+UNNAMED_OFFER = "unnamed offer"
+NOT_ASKING = re.compile(r"\b(never|not|didn't|don't|did not|do not|cancel\w*|stop|remove|charged?|why)\b")
+# Words of an order read back that the customer's request need not contain ("one Ashby
+# three-seater" for "the Ashby sofa, the three-seater").
+ORDER_WORDS = frozenset({"a", "an", "the", "one", "your", "our", "new", "of"})
 
 
 def _model_cue(model_id: str, act: str) -> PhraseRule:
@@ -475,6 +480,9 @@ class _OfferReader:
     reading: dict[int, SentenceActs] | None = None
     model_id: str = ""
     companies: tuple[str, ...] = ()  # the company's names as the agent's greeting says them
+    # What the customer asked for: sentences the model reads as their need, not as a complaint ("I
+    # never ordered the Roam Pass" asks for nothing).
+    requests: list[Sentence] = field(default_factory=list)
 
     def _asks(self, sentence: Sentence, acts: SentenceActs | None) -> bool:
         """The agent asks a question. A transcript with no question mark anywhere (an ASR engine
@@ -501,7 +509,7 @@ class _OfferReader:
         if self.reading is None:
             return self.offers
         kept = [o for o in self.offers if (o.evidence.rule in (CHOICE_OFFER, *(r.id for r in self.rules.booked_unasked))
-                or self._pitch_support(o) >= OFFER_SUPPORT_MIN) and not self._free_of_charge(o)]
+                or self._pitch_support(o) >= OFFER_SUPPORT_MIN) and not self._free_of_charge(o) and not self._asked_for(o)]
         for number, offer in enumerate(kept, 1):
             offer.id = f"offer-{number}"
         return kept
@@ -517,6 +525,19 @@ class _OfferReader:
         turns = {self.parsed.turn_text(p.index) for p in offer.pitches} | {self.parsed.turn_text(offer.segment_index)}
         return (any(first_match(self.rules.free_of_charge, normalise(text)) is not None for text in said)
                 and not any(money_amounts(text) for text in turns))
+
+    def _asked_for(self, offer: Offer) -> bool:
+        """The customer asked for it by name before the agent said it ("I'd like to order the Ashby
+        sofa, the three-seater" ... "So that's one Ashby three-seater, eight hundred and forty-nine
+        pounds."): the agent takes an order, it sells nothing. A dearer version names more ("the
+        Team Plus plan" after "the Team plan") and stays an offer; a retention deal sells staying
+        on what the customer asked to leave. Requests are the sentences the model reads as the
+        customer's need."""
+        if offer.kind == "retention" or offer.product == UNNAMED_OFFER:
+            return False
+        named = product_words(offer.product) - ORDER_WORDS
+        # One word is too little to go on: "Fibre" is what the customer has and what is sold.
+        return len(named) >= 2 and any(s.start < offer.start and named <= product_words(s.text) for s in self.requests)
 
     def _pitch_support(self, offer: Offer) -> float:
         said = self.agent_sentences
@@ -569,12 +590,15 @@ class _OfferReader:
         back at it ("...a block of six sessions with a rehab PT. Reckon that'd help?", "Would that
         work for you?") asks about the pitch, however much it reads like a plain question: the
         customer's answer is to the offer. "Was it the ACL?" or "Is the email still the same?"
-        names a thing of its own."""
+        names a thing of its own; a question naming the pitched thing asks about it ("...a lot
+        of first timers go with a balcony. Shall I look for a balcony?")."""
         if not self._straight_after_pitch():
             return False
         span = sentence.span(self.parsed)
         if span is None or not sentence.text.rstrip().endswith("?"):
             return False
+        if self.last_pitch is not None and (product_words(self.last_pitch.product) - ORDER_WORDS) & set(sentence.norm.split()):
+            return True
         # spaCy takes a sentence-initial verb for a name ("Reckon"), so a first PROPN is no name
         names = any(t.pos_ in ("NOUN", "NUM") or (t.pos_ == "PROPN" and t.i > span.start) for t in span)
         return not names and any(t.lower_ in _BACK_REFERENCES for t in span)
@@ -630,6 +654,9 @@ class _OfferReader:
         return close is not None and (close.id in PRESSURE_CLOSES or acts is None or not _more_service_than_sale(acts))
 
     def customer_said(self, sentence: Sentence) -> None:
+        acts = self._acts(sentence)
+        if acts is not None and acts.has("need") and not acts.has("complaint") and not NOT_ASKING.search(sentence.norm):
+            self.requests.append(sentence)
         if self.last_pitch is None:
             return
         self.customer_spoke = True
@@ -897,7 +924,7 @@ class _OfferReader:
         if not starts_offer:
             # A pitch or close that names no new product continues the offer under way.
             return pitch
-        name = product or "unnamed offer"
+        name = product or UNNAMED_OFFER
         rule_id = offer_rule.id if offer_rule else ("OFFER-IMPLIED-BY-CLOSE" if opening is not sentence else close_rule.id)  # type: ignore[union-attr]
         return self._new_offer(opening, name, catalog, offer_rule, rule_id, product_evidence)
 

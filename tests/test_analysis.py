@@ -736,3 +736,42 @@ def test_what_costs_nothing_is_not_sold(settings) -> None:
     assert offers("We also offer a premium number bar, which is completely free. Would you like me to add it?") == []
     [offer] = offers("We also have Text Shield, which blocks premium texts for two pounds a month. Would you like me to add it?")
     assert offer["customer_response"] == "accepted"
+
+
+def test_an_order_read_back_sells_nothing_and_a_dearer_version_does(settings) -> None:
+    """The customer asked for the Ashby three-seater by name: "So that's one Ashby three-seater...
+    eight hundred and forty-nine pounds" takes the order, the model's pitch reading aside. The
+    Ashby four-seater names more than the customer asked for and is an offer; so is anything
+    pitched over a complaint ("I never ordered the care plan")."""
+    def offers(request: str, readback: str) -> list[dict]:
+        turns = [
+            ("agent", "Good morning, Hartwell Home, Priya speaking."),
+            ("customer", request),
+            ("agent", "Of course. Which colour would you like?"),
+            ("customer", "The Biscuit weave, please."),
+            ("agent", readback),
+            ("customer", "Yes, that's right."),
+            ("agent", "Lovely. Delivery is free on the twelfth. Anything else?"),
+            ("customer", "No, thanks."),
+        ]
+        return _analyse(call(turns), settings)["offers"]
+    order = "Hi, I'd like to order the Ashby sofa, the three-seater."
+    assert offers(order, "So that's one Ashby three-seater in Biscuit weave with oak feet, eight hundred and forty-nine pounds.") == []
+    [dearer] = offers(order, "For a hundred more, most people go for the Ashby four-seater in Biscuit weave, nine hundred and forty-nine pounds. Shall I put that through?")
+    assert "four" in dearer["product"].lower() and dearer["customer_response"] == "accepted"
+
+
+def test_a_question_naming_the_pitched_thing_asks_about_it(settings) -> None:
+    """"Shall I look for a balcony?" straight after the pitch reads to the model as a service
+    question, but it names what was just pitched: "ah, go on then" takes the balcony."""
+    turns = [
+        ("customer", "Hi there, my wife and I want to book the seven night western Caribbean in March."),
+        ("agent", "Lovely choice. March ninth or the twenty-third?"),
+        ("customer", "The twenty-third."),
+        ("agent", "An inside cabin is eleven forty per person. For that trip, a lot of first timers go with a balcony, "
+                  "you wake up to the ocean, it's fourteen twenty each. Shall I look for a balcony?"),
+        ("customer", "So that's five sixty more for both of us? It's our anniversary... ah, go on then."),
+        ("agent", "Happy anniversary! Balcony on deck nine, twenty-eight forty for the two of you."),
+    ]
+    [offer] = _analyse(call(turns), settings)["offers"]
+    assert "balcony" in offer["product"].lower() and offer["customer_response"] == "accepted"
