@@ -398,6 +398,9 @@ MODEL_RESPONSES = (("decline", "declined"), ("undecided", "undecided"), ("accept
 ANSWER_LINE = 0.7
 PRESSURE_CLOSES = frozenset({"CLOSE-PRESSURE", "CLOSE-LAST-CHANCE"})
 UNNAMED_OFFER = "unnamed offer"
+# A question the model reads as service at least this likely, though under its own line, leans to
+# service (the line was chosen over every agent sentence; straight after a pitch it is lower).
+SERVICE_LEANING = 0.4
 NOT_ASKING = re.compile(r"\b(never|not|didn't|don't|did not|do not|cancel\w*|stop|remove|charged?|why)\b")
 # Words of an order read back that the customer's request need not contain ("one Ashby
 # three-seater" for "the Ashby sofa, the three-seater").
@@ -508,8 +511,11 @@ class _OfferReader:
         words, and a booking nobody pitched is judged by the model's booking act instead."""
         if self.reading is None:
             return self.offers
+        # An offer that names nothing ("Which of those would suit you?" after appointment times)
+        # needs as clear a pitch as a close with nothing pitched before it.
         kept = [o for o in self.offers if (o.evidence.rule in (CHOICE_OFFER, *(r.id for r in self.rules.booked_unasked))
-                or self._pitch_support(o) >= OFFER_SUPPORT_MIN) and not self._free_of_charge(o) and not self._asked_for(o)]
+                or self._pitch_support(o) >= (IMPLIED_PITCH_MIN if o.product == UNNAMED_OFFER else OFFER_SUPPORT_MIN))
+                and not self._free_of_charge(o) and not self._asked_for(o)]
         for number, offer in enumerate(kept, 1):
             offer.id = f"offer-{number}"
         return kept
@@ -527,13 +533,15 @@ class _OfferReader:
                 and not any(money_amounts(text) for text in turns))
 
     def _asked_for(self, offer: Offer) -> bool:
-        """The customer asked for it by name before the agent said it ("I'd like to order the Ashby
-        sofa, the three-seater" ... "So that's one Ashby three-seater, eight hundred and forty-nine
-        pounds."): the agent takes an order, it sells nothing. A dearer version names more ("the
+        """The customer asked for it by name before the agent said it, and the agent only reads it
+        back ("I'd like to order the Ashby sofa, the three-seater" ... "So that's one Ashby
+        three-seater, eight hundred and forty-nine pounds."): the agent takes an order, it sells nothing. A dearer version names more ("the
         Team Plus plan" after "the Team plan") and stays an offer; a retention deal sells staying
         on what the customer asked to leave. Requests are the sentences the model reads as the
         customer's need."""
-        if offer.kind == "retention" or offer.product == UNNAMED_OFFER:
+        if offer.kind == "retention" or offer.product == UNNAMED_OFFER or offer.closes:
+            # Asked to commit ("The premium plan is 19.99 a month. Shall I add it?"), the customer
+            # is sold it, and what was disclosed before the yes is the auditor's question.
             return False
         named = product_words(offer.product) - ORDER_WORDS
         # One word is too little to go on: "Fibre" is what the customer has and what is sold.
@@ -581,9 +589,25 @@ class _OfferReader:
             return False
         if acts.has("service_question") and not (acts.score("pitch") >= PITCH_LINE or acts.has("close")):
             return not self._presses_after_no(sentence)
+        if self._asks_its_own_thing(sentence, acts):
+            return True
         pitch = self.last_pitch
         return (pitch is not None and _answered_since_pitch(pitch) and self._asks(sentence, acts)
                 and _more_service_than_sale(acts))
+
+    def _asks_its_own_thing(self, sentence: Sentence, acts: SentenceActs) -> bool:
+        """A question straight after a pitch that names a thing of its own, not the pitched one,
+        and that the model reads as no close or pitch, only leaning to a service question ("...six
+        sessions with a physio-trained PT. Was it the ACL?"): the yes after it answers it."""
+        pitch = self.last_pitch
+        if pitch is None or not self._straight_after_pitch() or not sentence.text.rstrip().endswith("?"):
+            return False
+        if acts.has("close") or acts.score("pitch") >= PITCH_LINE or acts.score("service_question") < SERVICE_LEANING:
+            return False
+        span = sentence.span(self.parsed)
+        if span is None or (product_words(pitch.product) - ORDER_WORDS) & set(sentence.norm.split()):
+            return False
+        return any(t.pos_ in ("NOUN", "PROPN") and t.i > span.start for t in span)
 
     def _asks_about_the_pitch(self, sentence: Sentence) -> bool:
         """A question straight after a pitch, in the same breath, that names nothing but points
@@ -852,21 +876,23 @@ class _OfferReader:
         # weak cues ("we have", "would you like") need a specific product, not "an account" or "a deal"
         offer_rule = next((r for r in offer_rules if specific or not r.needs_product), None)
         named = product is not None and any(w[:1].isupper() for w in product.split())
+        settled = pitch is not None and (bool(pitch.unconsented) or (bool(pitch.responses) and pitch.responses[-1].kind == "accepted"))
         if offer_rule is not None and offer_rule.needs_product and pitch is not None and (
-            not pitch.responses or (pitch.responses[-1].kind == "accepted" and not named
-                                    and not self._pitches_something_new(sentence, product, catalog, specific))
+            (not pitch.responses and not settled)
+            or (settled and not named and not self._pitches_something_new(sentence, product, catalog, specific))
         ):
             # A weak cue before the customer has answered the offer under way, or right after
-            # they said yes, describes that offer ("it needs a new modem", "it's a twelve
-            # month fixed plan") rather than opening another; a new named product ("so we
-            # have ID Guard") still opens one.
+            # they said yes or the agent booked it, describes that offer ("it needs a new modem",
+            # "it's a twelve month fixed plan") rather than opening another; a new named product
+            # ("so we have ID Guard") or a clear pitch of another thing ("We also sell a cleaning
+            # kit, it's eight pounds") still opens one.
             offer_rule = None
         if offer_rule is None and close_rule is None:
             return None
         return _Cues(offer_rule, close_rule, product, catalog, product_evidence)
 
     def _pitches_something_new(self, sentence: Sentence, product: str | None, catalog: Product | None, specific: bool) -> bool:
-        """After a yes, a sentence pitching a different thing by its common name ("we also offer
+        """After a yes or a booking, a sentence pitching a different thing by its common name ("we also offer
         single-trip travel insurance for fourteen fifty", "we're doing flu jabs, the private one's
         fourteen pounds"): the model reads a pitch in it, or a weaker one with a price. A
         description of what was just bought reads as a recap, not a pitch, to the model."""

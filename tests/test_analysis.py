@@ -775,3 +775,25 @@ def test_a_question_naming_the_pitched_thing_asks_about_it(settings) -> None:
     ]
     [offer] = _analyse(call(turns), settings)["offers"]
     assert "balcony" in offer["product"].lower() and offer["customer_response"] == "accepted"
+
+
+def test_a_pitch_after_a_booking_opens_its_own_offer(settings) -> None:
+    """Once the agent has booked the Battery Club (with no yes: a sale without consent), "We also
+    sell a cleaning kit... eight pounds" is a further offer, and "No, I use a toothbrush" declines
+    the kit, not the club."""
+    turns = [
+        ("agent", "Good morning, ClearSound Hearing, Dana speaking."),
+        ("customer", "Hello dear, I need some more batteries for my hearing aids."),
+        ("agent", "Of course. Our Battery Club sends you a pack every three months for nine pounds a pack. Shall I set that up?"),
+        ("customer", "Oh, nine. I do get through them."),
+        ("agent", "Lovely, I've set up Battery Club for you, and the first pack goes out today."),
+        ("agent", "We also sell a cleaning kit, the brush and the little tablets, it's eight pounds. Would you like one in the parcel?"),
+        ("customer", "No, I use a toothbrush."),
+        ("agent", "Fair enough. Anything else?"),
+        ("customer", "No, that's all."),
+    ]
+    offers = _analyse(call(turns), settings)["offers"]
+    assert len(offers) == 2
+    club, kit = offers
+    assert "battery club" in club["product"].lower() and club["customer_response"] != "declined" and club["booked_without_consent"]
+    assert "cleaning kit" in kit["product"].lower() and kit["customer_response"] == "declined"
