@@ -398,6 +398,7 @@ MODEL_RESPONSES = (("decline", "declined"), ("undecided", "undecided"), ("accept
 ANSWER_LINE = 0.7
 PRESSURE_CLOSES = frozenset({"CLOSE-PRESSURE", "CLOSE-LAST-CHANCE"})
 UNNAMED_OFFER = "unnamed offer"
+TRANSFER_RULE = "NOT-OFFER-TRANSFER"  # nlp/rules/sales.yaml, not_offer
 # A question the model reads as service at least this likely, though under its own line, leans to
 # service (the line was chosen over every agent sentence; straight after a pitch it is lower).
 SERVICE_LEANING = 0.4
@@ -870,7 +871,10 @@ class _OfferReader:
         if not offer_rules and close_rule is None:
             return None
         product, catalog, product_evidence = _named_product(parsed, sentence, self.policy, self.companies, within=choice)
-        if first_match(rules.not_offer, sentence.norm) is not None or (product is None and _service_recovery(parsed, sentence, rules)):
+        not_offer = first_match(rules.not_offer, sentence.norm)
+        if not_offer is not None and not_offer.id == TRANSFER_RULE:
+            return None  # passing the call on ("Shall I put you through to the fare desk?") neither offers nor closes
+        if not_offer is not None or (product is None and _service_recovery(parsed, sentence, rules)):
             offer_rules = []  # about what the customer already has, or a goodwill credit
         specific = product is not None and _head_lemma(parsed, sentence, product) not in GENERIC_PRODUCT_HEADS
         # weak cues ("we have", "would you like") need a specific product, not "an account" or "a deal"

@@ -797,3 +797,17 @@ def test_a_pitch_after_a_booking_opens_its_own_offer(settings) -> None:
     club, kit = offers
     assert "battery club" in club["product"].lower() and club["customer_response"] != "declined" and club["booked_without_consent"]
     assert "cleaning kit" in kit["product"].lower() and kit["customer_response"] == "declined"
+
+
+@pytest.mark.parametrize("call_id", ["handover_healthcare_blood_results_nurse", "handover_travel_flight_date_change_fare_desk"])
+def test_passing_the_call_on_sells_nothing(settings, call_id: str) -> None:
+    """"I'll put you through to Nurse Adeyemi now, she's free." and "Our fare desk can." pass the
+    call on (two service calls of the held-out handover style, read after its blind score)."""
+    from pathlib import Path
+
+    from callqa.eval.compare import load_labels, transcript_from_labels
+
+    folder = Path(__file__).resolve().parents[1] / "corpus" / "styles" / "handover" / "text"
+    [gold] = [g for g in load_labels(folder) if g["call_id"] == call_id]
+    assert gold["offers"] == []
+    assert _analyse(transcript_from_labels(gold), settings)["offers"] == []
