@@ -811,3 +811,18 @@ def test_passing_the_call_on_sells_nothing(settings, call_id: str) -> None:
     [gold] = [g for g in load_labels(folder) if g["call_id"] == call_id]
     assert gold["offers"] == []
     assert _analyse(transcript_from_labels(gold), settings)["offers"] == []
+
+
+def test_the_summary_for_the_colleague_taking_the_call_sells_nothing(settings) -> None:
+    """"I've got Mrs Patel on the line, her router keeps dropping..." briefs the sales colleague;
+    the offer is the Fibre 500 that colleague pitches (a call of the held-out handover style,
+    read after its blind score)."""
+    from pathlib import Path
+
+    from callqa.eval.compare import load_labels, transcript_from_labels
+
+    folder = Path(__file__).resolve().parents[1] / "corpus" / "styles" / "handover" / "text"
+    [gold] = [g for g in load_labels(folder) if g["call_id"] == "handover_internet_tv_router_drops_fibre_upgrade"]
+    products = [o["product"] for o in _analyse(transcript_from_labels(gold), settings)["offers"]]
+    assert products and all("patel" not in p.lower() for p in products)
+    assert any("fibre" in p.lower() for p in products)
