@@ -653,6 +653,8 @@ def _setup() -> tuple[list[Sentence], np.ndarray]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from models.embeddings import model_name as embedding_model_name
+
     rows, X = _setup()
     np.random.seed(SEED)
     t0 = time.time()
@@ -684,7 +686,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "acts": list(ACTS),
         "act_speaker": ACT_SPEAKER,
         "features": ["MiniLM sentence (384)", "MiniLM other party's previous sentence (384)", *LEXICAL],
-        "embedding_model": _embedding_model_name(),
+        "embedding_model": embedding_model_name(),
         "thresholds": {a: round(model["thresholds"][a], 3) for a in ACTS},
         "threshold_selection": "leave-one-style-out out-of-fold scores inside the training styles; F1 (F0.5 for pitch)",
         "accuracy_inner_leave_one_style_out": inner,
@@ -701,12 +703,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         if a in inner:
             print(f"  {a:20s} thr={card['thresholds'][a]:.2f} P={_fmt(inner[a]['p'])} R={_fmt(inner[a]['r'])} F1={_fmt(inner[a]['f1'])}")
     return 0
-
-
-def _embedding_model_name() -> str:
-    from models.embeddings import model_name
-
-    return model_name()
 
 
 def _previous_loso(dhash: str) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:

@@ -536,15 +536,15 @@ class _OfferReader:
     def _asked_for(self, offer: Offer) -> bool:
         """The customer asked for it by name before the agent said it, and the agent only reads it
         back ("I'd like to order the Ashby sofa, the three-seater" ... "So that's one Ashby
-        three-seater, eight hundred and forty-nine pounds."): the agent takes an order, it sells nothing. A dearer version names more ("the
-        Team Plus plan" after "the Team plan") and stays an offer; a retention deal sells staying
-        on what the customer asked to leave. Requests are the sentences the model reads as the
-        customer's need."""
+        three-seater, eight hundred and forty-nine pounds."): the agent takes an order, it sells
+        nothing. A dearer version names more ("the Team Plus plan" after "the Team plan") and stays
+        an offer; a retention deal sells staying on what the customer asked to leave. Requests are
+        the sentences the model reads as the customer's need."""
         if offer.kind == "retention" or offer.product == UNNAMED_OFFER or offer.closes:
             # Asked to commit ("The premium plan is 19.99 a month. Shall I add it?"), the customer
             # is sold it, and what was disclosed before the yes is the auditor's question.
             return False
-        named = product_words(offer.product) - ORDER_WORDS
+        named = _naming_words(offer.product)
         # One word is too little to go on: "Fibre" is what the customer has and what is sold.
         return len(named) >= 2 and any(s.start < offer.start and named <= product_words(s.text) for s in self.requests)
 
@@ -606,7 +606,7 @@ class _OfferReader:
         if acts.has("close") or acts.score("pitch") >= PITCH_LINE or acts.score("service_question") < SERVICE_LEANING:
             return False
         span = sentence.span(self.parsed)
-        if span is None or (product_words(pitch.product) - ORDER_WORDS) & set(sentence.norm.split()):
+        if span is None or _naming_words(pitch.product) & set(sentence.norm.split()):
             return False
         return any(t.pos_ in ("NOUN", "PROPN") and t.i > span.start for t in span)
 
@@ -622,7 +622,7 @@ class _OfferReader:
         span = sentence.span(self.parsed)
         if span is None or not sentence.text.rstrip().endswith("?"):
             return False
-        if self.last_pitch is not None and (product_words(self.last_pitch.product) - ORDER_WORDS) & set(sentence.norm.split()):
+        if self.last_pitch is not None and _naming_words(self.last_pitch.product) & set(sentence.norm.split()):
             return True
         # spaCy takes a sentence-initial verb for a name ("Reckon"), so a first PROPN is no name
         names = any(t.pos_ in ("NOUN", "NUM") or (t.pos_ == "PROPN" and t.i > span.start) for t in span)
@@ -978,6 +978,11 @@ class _OfferReader:
 
 
 _BACK_REFERENCES = frozenset({"that", "it", "this", "those", "these", "them"})
+
+
+def _naming_words(product: str) -> set[str]:
+    """The words that name a product, less those an order read back adds ("one", "the", "our")."""
+    return product_words(product) - ORDER_WORDS
 
 
 def _more_service_than_sale(acts: SentenceActs) -> bool:
