@@ -59,6 +59,9 @@ PITCH_LINE = 0.7
 # models) any line from 0.3 to 0.5 keeps 18 of 21 true and 5 or 6 of 14 false ones; chosen there,
 # not nested, so the styles' figures are not blind to it (README).
 IMPLIED_PITCH_MIN = 0.4
+# ...and the pitch a close must imply when the model reads more service than sale in the close itself:
+# a pitch more likely than not, with a margin ("You're also due for the tyres to be rotated", 0.68).
+SERVICE_CLOSE_PITCH_MIN = 0.6
 # Any offer the rules open needs the same: the model's pitch probability at least this high in some
 # agent sentence from two before the opening to its last pitch or close (a pitch is often the
 # sentence before "Would you like that?"). Without it the rules' shapes alone made offers of
@@ -661,6 +664,15 @@ class _OfferReader:
             first -= 1
         return max(self._pitch_score(s) for s in said[first:])
 
+    def _implied_pitch_line(self, close: Sentence) -> float:
+        """How strong a pitch a close with nothing pitched before it must imply. A close the model
+        reads as more service than sale ("Do you want it sent to the flat or a different
+        address?" after the box must come back, "Which would you rather?" after cancel or
+        transfer was explained) asks about the service under way unless something was pitched
+        in so many words."""
+        acts = self._acts(close)
+        return SERVICE_CLOSE_PITCH_MIN if acts is not None and _more_service_than_sale(acts) else IMPLIED_PITCH_MIN
+
     def _pitch_score(self, sentence: Sentence) -> float:
         acts = self._acts(sentence)
         return acts.score("pitch") if acts is not None else 0.0
@@ -928,7 +940,7 @@ class _OfferReader:
             # A close with no pitch before it: the product was named just before ("our card has no fees. Want to apply?")
             opening, product, catalog, product_evidence = _implied_offer(
                 self.parsed, self.agent_sentences[-1 - IMPLIED_OFFER_LOOKBACK : -1], self.policy, self.rules, self.companies)
-            if self.reading is not None and self._implied_pitch(opening) < IMPLIED_PITCH_MIN:
+            if self.reading is not None and self._implied_pitch(opening) < self._implied_pitch_line(sentence):
                 # A close with nothing pitched: "Which would you prefer?" after appointment times,
                 # "Shall I move it over?" after a hotel booking, "Would you like to wait in our
                 # lounge?" after the greeting. The model must read a pitch, however weakly, in

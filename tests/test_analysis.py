@@ -826,3 +826,23 @@ def test_the_summary_for_the_colleague_taking_the_call_sells_nothing(settings) -
     products = [o["product"] for o in _analyse(transcript_from_labels(gold), settings)["offers"]]
     assert products and all("patel" not in p.lower() for p in products)
     assert any("fibre" in p.lower() for p in products)
+
+
+def test_a_service_close_after_the_cancellation_is_explained_sells_nothing(settings) -> None:
+    """"Do you want it to the flat or a different address?" is a closing question's shape, and
+    the sentence before it names the box that must come back; the model reads more service than
+    sale in it and only a weak pitch before it, so nothing is offered. A pitch in so many words
+    before the same question is still an offer."""
+    def offers(before: str) -> list[dict]:
+        turns = [
+            ("agent", "Hello, you're through to Skylo, my name is Aoife, who am I speaking with?"),
+            ("customer", "Hi, it's Peter Lindqvist, I need to cancel everything, the broadband and the TV, we're moving abroad."),
+            ("agent", "Your minimum term finished in January, so there's no early termination charge. What date do you want it all to stop?"),
+            ("customer", "The twenty-ninth is our last day in the flat."),
+            ("agent", "Okay, I'll set it to end on the twenty-ninth. " + before + " Do you want it to the flat or a different address?"),
+            ("customer", "The flat's fine."),
+            ("agent", "Lovely. You'll get an email confirming the end date. Good luck with the move."),
+        ]
+        return _analyse(call(turns), settings)["offers"]
+    assert offers("Now the TV box and the hub need to come back, we'll send you a prepaid bag for them.") == []
+    assert len(offers("Before you go, our Travel SIM keeps your number abroad for five pounds a month.")) == 1
