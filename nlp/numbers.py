@@ -20,6 +20,7 @@ _PER_UNIT = r"(?:a|per) (?:night|day|seat|person|head|user|line|session|visit|de
 _NOT_PRICE = (r"am|pm|o'clock|minutes?|hours?|days?|weeks?|months?|years?|nights?|people|persons?|adults?|kids|children|"
               r"seats?|users?|lines?|gigs?|gb|mb|tb|percent|%|sessions?|visits?|items?|pairs?|of\b|and\b|or\b|to\b|-|"
               r"on\s(?!top)|tomorrow|today|tonight|this\b|next\b|\d")
+_NOT_MONEY_DECIMAL = r"am\b|pm\b|a\.m|p\.m|percent|%|per ?cent|kg|kilos?|km|miles?|gb|mb|mbps|tb|litres?|liters?|metres?|meters?|cm|mm|inch|inches|degrees?|hours?|h\b|x\b"
 # "$29.99", "$ 29", "29.99 dollars", "29 99 a month" (spoken dollars-and-cents), "40 dollar"
 _MONEY = re.compile(
     rf"(?P<sym>[$£€])\s?(?P<a>\d+(?:[.,]\d{{1,2}})?)"
@@ -36,7 +37,11 @@ _MONEY = re.compile(
     rf"|(?<=\bfor\s)(?:(?:just|only)\s)?(?P<g>\d+\s\d{{2}}|\d+\.\d{{1,2}}|[1-9]\d{{1,2}})\b(?!\s?(?:{_NOT_PRICE}))"
     # "it's twelve forty-nine", "costs eighty-nine ninety-nine": units and cents after a word that
     # states a price; a clock time goes on with am, pm, a day or "on" ("it's nine fifteen tomorrow")
-    rf"|\b(?:it's|it is|that's|that is|costs?|only|just|priced at)\s(?P<h>[1-9]\d{{0,3}}\s\d{{2}})\b(?!\s?(?:{_NOT_PRICE}))",
+    rf"|\b(?:it's|it is|that's|that is|costs?|only|just|priced at)\s(?P<h>[1-9]\d{{0,3}}\s\d{{2}})\b(?!\s?(?:{_NOT_PRICE}))"
+    # Typed and exported transcripts write prices without a currency ("your total is 186.40",
+    # "14.50 for the cover"): a number with two decimals is money, unless it is a time ("at
+    # 8.30", "8.30am"), a rate, a measure or part of a version or a code.
+    rf"|(?<![\w.:$£€])(?<!\bat\s)(?P<i>\d{{1,5}}\.\d{{2}})\b(?![\d.]|\s?(?:{_NOT_MONEY_DECIMAL}))",
     re.IGNORECASE,
 )
 
@@ -68,6 +73,8 @@ def money_amounts(text: str) -> list[Amount]:
             value = float(m.group("e")) + (float(m.group("e2")) / 100 if m.group("e2") else 0.0)
         elif m.group("f"):
             value = float(m.group("f"))
+        elif m.group("i"):
+            value = float(m.group("i"))
         else:
             whole, _, cents = (m.group("g") or m.group("h")).partition(" ")
             value = float(whole) + (float(cents) / 100 if cents else 0.0)

@@ -18,6 +18,8 @@ from nlp.numbers import money_amounts
     ("What I do have is the FL260. It's twelve forty-nine, if you'd like it.", 12.49),
     ("It's eighty-nine ninety-nine against the seventy-four of the 600.", 89.99),
     ("The Pro costs nineteen ninety-nine.", 19.99),
+    ("So your total is 186.40 for the flights plus 36 for the seats.", 186.40),  # typed, no currency
+    ("We also offer single-trip cover, 14.50, covering cancellation.", 14.50),
 ])
 def test_prices_are_read(text: str, value: float) -> None:
     amounts = money_amounts(text)
@@ -36,6 +38,10 @@ def test_prices_are_read(text: str, value: float) -> None:
     "It's nine fifteen tomorrow morning, is that okay?",
     "That's ten thirty on Tuesday with Dr Patel.",
     "It's twelve forty-five pm now.",
+    "Yate has Wednesday 10th at 8.30 with a courtesy car.",
+    "The two year fix is 4.49% with no fee.",
+    "Update the app to version 2.10.4 first.",
+    "It weighs 3.50 kg boxed.",
 ])
 def test_counts_times_and_numbers_are_no_price(text: str) -> None:
     assert money_amounts(text) == []
