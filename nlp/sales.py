@@ -17,7 +17,7 @@ from rapidfuzz import fuzz
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Token
 
-from nlp.acts import SentenceActs
+from nlp.acts import DISCLOSURE_ACTS, SentenceActs
 from nlp.evidence import Evidence
 from nlp.numbers import money_amounts
 from nlp.parse import ParsedCall, Sentence
@@ -572,16 +572,33 @@ class _OfferReader:
                 self.asked_other_at = sentence.start
             return
         cues = self._cues(sentence)
-        if cues is None:
-            return
-        target = self._offer_for(sentence, cues)
+        target = self._offer_for(sentence, cues) if cues is not None else None
         if target is None:
+            if acts is not None:
+                self._keep_open(sentence, acts)
             return
         target.pitches.append(sentence)
         if cues.close is not None:
             _add_close(target, sentence.evidence(self.parsed, cues.close.id), sentence.text.rstrip().endswith("?"), self.customer_spoke)
             self.customer_spoke = False
         self.last_pitch, self.last_was_close, self.customer_sentences_since = target, cues.close is not None, 0
+
+    def _keep_open(self, sentence: Sentence, acts: SentenceActs) -> None:
+        """The agent answering the customer's questions about the offer under way, before any
+        answer to it ("What would that come to?" "The total is two hundred and eighteen dollars,
+        fitted... The guarantee does not cover punctures."), keeps it open: the customer's
+        "Please go ahead with both tyres" after that answers the offer, however many questions
+        they asked first."""
+        pitch = self.last_pitch
+        if (pitch is None or pitch.responses or pitch.unconsented or self.customer_sentences_since == 0
+                or sentence.text.rstrip().endswith("?") or not acts.acts & DISCLOSURE_ACTS):
+            return
+        if pitch.product == UNNAMED_OFFER or self._pitch_support(pitch) < PITCH_LINE:
+            # only an offer pitched in so many words: after "Which would suit you?" between
+            # appointment times, "The consultation fee is a hundred and ten dollars" states the
+            # price of what the customer came for, and their "okay" is no yes to a sale
+            return
+        self.customer_sentences_since = 0
 
     def _asks_something_else(self, sentence: Sentence, acts: SentenceActs) -> bool:
         """The model reads a question that sells nothing. Once the customer has answered the offer,

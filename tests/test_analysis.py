@@ -846,3 +846,23 @@ def test_a_service_close_after_the_cancellation_is_explained_sells_nothing(setti
         return _analyse(call(turns), settings)["offers"]
     assert offers("Now the TV box and the hub need to come back, we'll send you a prepaid bag for them.") == []
     assert len(offers("Before you go, our Travel SIM keeps your number abroad for five pounds a month.")) == 1
+
+
+def test_the_agent_answering_questions_about_the_offer_keeps_it_open(settings) -> None:
+    """"How much would that be? And is it guaranteed?" asks about the pitch; the agent's answer (the
+    price, the guarantee and what it leaves out) keeps the offer open, so the "go ahead" after it
+    is the customer's yes, however many sentences the customer spoke before it."""
+    turns = [
+        ("agent", "Good afternoon, Halden Motors workshop, Graham speaking."),
+        ("customer", "Hi, you've got my Astra in for the rattle, I was told to ring back about two."),
+        ("agent", "Yes, Mr Okafor. The rattle is the rear brake pads, they're down to the metal. "
+                  "I'd recommend fitting our Stopwell ceramic pads on both rear wheels while it's on the ramp."),
+        ("customer", "Right. I see. How much would that be? And is there a guarantee on them?"),
+        ("agent", "The total is one hundred and forty pounds fitted, paid on collection. "
+                  "The pads carry a two-year guarantee, though it doesn't cover damage from a collision."),
+        ("customer", "Okay. That's fair. Go ahead and fit them, please."),
+        ("agent", "Lovely. It'll be ready at five, one hundred and forty pounds on collection."),
+        ("customer", "Great, thanks."),
+    ]
+    [offer] = _analyse(call(turns), settings)["offers"]
+    assert offer["customer_response"] == "accepted"
