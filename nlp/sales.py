@@ -348,12 +348,15 @@ CHOICE_OFFERED = "CHOICE-PICKED-OFFERED"
 CHOICE_OTHER = "CHOICE-PICKED-OTHER"
 # Words that name no option ("the", "one", "please", "option", "delivery" in "standard or
 # next-day delivery"): spaCy's English stop words plus the generic heads of a choice.
-CHOICE_FILLER = frozenset(STOP_WORDS) | {"option", "options", "one", "ones", "please", "thanks", "thank", "yeah", "yes", "no",
+# Number words are spaCy stop words, yet they name options ("the three hundred or the nine hundred
+# megabit tier?", "the six litre"), so they stay.
+_NUMBER_WORDS = frozenset("two three four five six seven eight nine ten eleven twelve fifteen twenty forty fifty sixty hundred".split())
+CHOICE_FILLER = (frozenset(STOP_WORDS) - _NUMBER_WORDS) | {"option", "options", "one", "ones", "please", "thanks", "thank", "yeah", "yes", "no",
                                          "go", "want", "like", "prefer", "take", "rather", "think", "plan", "package", "deal"}
 
 
 _OR = re.compile(r"\bor\b", re.IGNORECASE)
-_FREE = re.compile(r"\b(?:free|no charge|no extra cost|included|at no cost)\b", re.IGNORECASE)
+_FREE = re.compile(r"\b(?:free|no (?:extra )?(?:charge|cost)|included)\b", re.IGNORECASE)
 
 
 def choice_offer(sentence: Sentence) -> tuple[int, int] | None:
@@ -362,8 +365,7 @@ def choice_offer(sentence: Sentence) -> tuple[int, int] | None:
     Doc, of the dearer option, which is what is being sold. None for a choice with no price on
     either side ("Monday or Wednesday?"), or with the same price on both."""
     text = sentence.text
-    if not text.rstrip().endswith("?"):
-        return None
+    question = text.rstrip().endswith("?")
     splits = list(_OR.finditer(text))
     if not splits:
         return None
@@ -377,6 +379,11 @@ def choice_offer(sentence: Sentence) -> tuple[int, int] | None:
     left, right = price(*sides[0]), price(*sides[1])
     if left is None and right is None:
         return None
+    if not question and (left is None or right is None or min(left, right) > 0.0):
+        # A choice stated rather than asked ("you may have standard delivery free of charge, or
+        # next-day for six ninety-five. Which would you prefer?") offers its paid option only
+        # against a free one; "you can pay ten now or twenty later" states terms.
+        return None
     dearer = 1 if (left or 0.0) < (right or 0.0) else 0 if (right or 0.0) < (left or 0.0) else None
     if dearer is None:
         return None
@@ -387,7 +394,7 @@ def choice_offer(sentence: Sentence) -> tuple[int, int] | None:
 def _content_words(norm: str) -> set[str]:
     """The words of a normalised text that could name an option."""
     words = (w.removesuffix("'s") for w in norm.split())  # "standard's fine" names standard
-    return {w for w in words if len(w) > 1 and w not in CHOICE_FILLER and not w.isdigit()}
+    return {w for w in words if (len(w) > 1 or w.isdigit()) and w not in CHOICE_FILLER}
 
 
 # The model's customer acts, as the answers they are, when no phrase rule read the sentence.
@@ -400,6 +407,7 @@ MODEL_RESPONSES = (("decline", "declined"), ("undecided", "undecided"), ("accept
 # flags where they were. Not blind: chosen on the styles it was judged on.
 ANSWER_LINE = 0.7
 PRESSURE_CLOSES = frozenset({"CLOSE-PRESSURE", "CLOSE-LAST-CHANCE"})
+ACTION_CLOSE = "CLOSE-ACTION"  # an offer to act: pressure after a no only when it names the declined thing
 UNNAMED_OFFER = "unnamed offer"
 TRANSFER_RULE = "NOT-OFFER-TRANSFER"  # nlp/rules/sales.yaml, not_offer
 # A question the model reads as service at least this likely, though under its own line, leans to
@@ -702,10 +710,15 @@ class _OfferReader:
         if pitch is None or not _answered_since_pitch(pitch) or pitch.responses[-1].kind != "declined":
             return False
         close = first_match(self.rules.close, sentence.norm)
-        # Pressure in so many words ("Are you certain?") presses whatever the model reads; a polite
-        # close shape ("Do you want a confirmation email?") presses only where the model reads
-        # more selling than service in it.
-        return close is not None and (close.id in PRESSURE_CLOSES or acts is None or not _more_service_than_sale(acts))
+        # Pressure in so many words ("Are you certain?") presses whatever the model reads, and so
+        # does an offer to act that names the declined thing again ("can I pop a contents quote
+        # over?"); a polite close shape ("Do you want a confirmation email?", "Shall I send it to
+        # the address on the order?") presses only where the model reads more selling than
+        # service in it.
+        if close is None:
+            return False
+        names_it = close.id == ACTION_CLOSE and bool(_naming_words(pitch.product) & set(sentence.norm.split()))
+        return close.id in PRESSURE_CLOSES or names_it or acts is None or not _more_service_than_sale(acts)
 
     def customer_said(self, sentence: Sentence) -> None:
         acts = self._acts(sentence)
@@ -766,18 +779,25 @@ class _OfferReader:
         pitch = self.last_pitch
         if pitch is None or not self.agent_sentences or sentence.text.rstrip().endswith("?"):
             return None  # "Does next-day come before noon?" asks about an option, it picks none
-        asked = self.agent_sentences[-1] if " or " in f" {self.agent_sentences[-1].norm} " else pitch.pitches[-1]
-        if " or " not in f" {asked.norm} " or asked.start < pitch.pitches[0].start:
+        # the choice put last: the agent's last sentence, or the offer's latest pitch with an "or"
+        # in it ("...standard free, or next-day for six ninety-nine. Which would you prefer?")
+        asked = next((s for s in (self.agent_sentences[-1], *reversed(pitch.pitches)) if " or " in f" {s.norm} "), None)
+        if asked is None or asked.start < pitch.pitches[0].start:
             return None
         offered = _content_words(normalise(pitch.product))
         if not offered:
             return None
-        before, _, after = asked.norm.partition(" or ")
-        sides = [_content_words(before), _content_words(after)]
-        mine = next((i for i, side in enumerate(sides) if side & offered), None)
-        if mine is None:
-            return None
-        other = sides[1 - mine] - offered
+        before, _, after = asked.norm.rpartition(" or ")
+        # the free side is "the free one" to the customer ("Oh, the free one." declines next-day)
+        sides = [_content_words(side) | ({"free"} if _FREE.search(side) else set()) for side in (before, after)]
+        overlap = [len(side & offered) for side in sides]
+        if max(overlap) == 0 or overlap[0] == overlap[1]:
+            return None  # "delivery" is on both sides of "free standard delivery or next day delivery"
+        mine = overlap.index(max(overlap))
+        if "free" in sides[mine]:
+            return None  # the offer was named from the free option: no choice reading can hold
+        # only the words of one side name it ("standard delivery will be fine" names standard)
+        offered, other = (sides[mine] & offered) - sides[1 - mine], sides[1 - mine] - sides[mine] - offered
         said = _content_words(sentence.norm)
         if said & offered and not said & other:
             return Response("accepted", sentence.start, sentence.evidence(self.parsed, CHOICE_OFFERED))

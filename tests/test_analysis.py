@@ -473,6 +473,44 @@ def test_choosing_the_cheaper_plan_declines_the_dearer_one(settings) -> None:
     assert offer["product"] == "Premium 500" and offer["customer_response"] == "declined"
 
 
+# A choice stated, then asked ("Which would you prefer?"): the free option names no offer.
+STATED_CHOICE = [("agent", "Good afternoon, Pennyroyal Home Goods, Horatio speaking."),
+                 ("customer", "Good afternoon. I would like to order the walnut side table from your catalogue."),
+                 ("agent", "Certainly. For delivery, you may have standard delivery free of charge, which takes three to five "
+                           "working days, or next-day delivery for six dollars and ninety-nine cents. Which would you prefer?")]
+
+
+@pytest.mark.parametrize(("answer", "response"), [("Standard delivery will be fine, thank you. There is no rush.", "declined"),
+                                                  ("Oh, the free one.", "declined"),
+                                                  ("Next-day, please, it's a present.", "accepted")])
+def test_a_stated_choice_against_a_free_option_offers_the_paid_one(settings, answer: str, response: str) -> None:
+    """Picking the free option by name or as "the free one" declines the paid one; and "Shall I
+    send it to the address on the order?" after that no asks about the delivery, no push."""
+    turns = STATED_CHOICE + [("customer", answer),
+                             ("agent", "Certainly. Shall I send it to the address on your account, in Pemberton Road?"),
+                             ("customer", "Yes, please."), ("agent", "That is all arranged. Good afternoon.")]
+    result = _analyse(call(turns), settings)
+    [offer] = result["offers"]
+    assert offer["product"] == "next-day delivery" and offer["customer_response"] == response
+    assert "CONTINUED_AFTER_DECLINE" not in _codes(result)
+
+
+def test_number_words_name_the_options_of_a_choice(settings) -> None:
+    """"the three hundred megabit tier... or the nine hundred megabit tier?": the tiers differ only in
+    number words (spaCy's stop words), and naming the nine hundred after a question takes it."""
+    turns = [("agent", "Lumen Vale Broadband, Anthony speaking."),
+             ("customer", "Hi, we both work from home now and the connection can't cope. I'd like a faster service."),
+             ("agent", "Your line supports two faster options. Would you prefer the three hundred megabit tier at forty-two "
+                       "dollars per month, or the nine hundred megabit tier at fifty-eight dollars per month?"),
+             ("customer", "Is there a contract with either of them?"),
+             ("agent", "Both carry an eighteen-month minimum term. The nine hundred megabit speed also needs our new router, "
+                       "which we provide free of charge."),
+             ("customer", "We will take the nine hundred megabit option, please. I'd rather not upgrade again next year."),
+             ("agent", "Very good. To confirm, your monthly charge will be fifty-eight dollars.")]
+    [offer] = _analyse(call(turns), settings)["offers"]
+    assert offer["customer_response"] == "accepted"
+
+
 def test_a_choice_with_no_price_sells_nothing(settings) -> None:
     turns = [("agent", "Good morning, Riverside Dental."), ("customer", "Hi, I need to move my check-up."),
              ("agent", "I can do Monday at nine or Wednesday at two, which suits?"), ("customer", "Wednesday, please.")]
