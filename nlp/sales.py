@@ -689,6 +689,23 @@ class _OfferReader:
             first -= 1
         return max(self._pitch_score(s) for s in said[first:])
 
+    def _pitched_since_yes(self, pitch: Offer, close: Sentence) -> tuple[Sentence, str, Product | None, Evidence | None] | None:
+        """The other product a close implies when the offer under way was already accepted: the latest
+        agent sentence since the yes naming a product that is no offer of the call, pitched (by the
+        model) at the implied-pitch line for this close."""
+        if self.reading is None or not pitch.responses or pitch.responses[-1].kind != "accepted":
+            return None
+        yes = pitch.responses[-1].time
+        since = [s for s in self.agent_sentences[-1 - IMPLIED_OFFER_LOOKBACK : -1] if s.start > yes]
+        if not since:
+            return None
+        opening, product, catalog, evidence = _implied_offer(self.parsed, since, self.policy, self.rules, self.companies)
+        if product is None or _same_offer(self.offers, product, catalog) is not None:
+            return None
+        if self._implied_pitch(opening) < self._implied_pitch_line(close):
+            return None
+        return opening, product, catalog, evidence
+
     def _implied_pitch_line(self, close: Sentence) -> float:
         """How strong a pitch a close with nothing pitched before it must imply. A close the model
         reads as more service than sale ("Do you want it sent to the flat or a different
@@ -973,6 +990,13 @@ class _OfferReader:
         )
         if priced_follow_up:
             pitch = self.last_pitch = None
+        elif offer_rule is None and product is None and close_rule is not None and pitch is not None and (
+                (after_yes := self._pitched_since_yes(pitch, sentence)) is not None):
+            # A close after the customer said yes to the offer under way asks for something the
+            # agent named since ("Sorted, Fibre 500 from Friday. If your office is upstairs the
+            # speed won't reach it without our mesh boosters... I'll add those in, shall I?").
+            pitch = self.last_pitch = None
+            opening, product, catalog, product_evidence = after_yes
         elif offer_rule is None and product is None and pitch is None:
             # A close with no pitch before it: the product was named just before ("our card has no fees. Want to apply?")
             opening, product, catalog, product_evidence = _implied_offer(

@@ -904,3 +904,21 @@ def test_the_agent_answering_questions_about_the_offer_keeps_it_open(settings) -
     ]
     [offer] = _analyse(call(turns), settings)["offers"]
     assert offer["customer_response"] == "accepted"
+
+
+def test_a_close_after_the_yes_asks_for_what_was_named_since(settings) -> None:
+    """The customer took the delivery service; the agent then names the private flu jab and asks
+    "Shall I book you in?": that asks for the flu jab, a second offer, not the delivery again."""
+    turns = [
+        ("agent", "Hello, Kestrel Pharmacy, Dawn speaking."),
+        ("customer", "Hi, it's about my mum's repeat prescription, she can't get in to collect it any more."),
+        ("agent", "We have a home delivery service for repeat prescriptions, it's four pounds a month. Would you like me to set that up?"),
+        ("customer", "Yes please, that would really help."),
+        ("agent", "Lovely, that's set up, four pounds a month from the first."),
+        ("agent", "We're also doing private flu jabs at the moment, they're fourteen pounds each. Shall I book you in?"),
+        ("customer", "No, she gets hers free at the surgery."),
+        ("agent", "No problem. Anything else?"),
+        ("customer", "No, that's all, thanks."),
+    ]
+    offers = _analyse(call(turns), settings)["offers"]
+    assert [o["customer_response"] for o in offers] == ["accepted", "declined"]
