@@ -902,7 +902,9 @@ class _OfferReader:
         span = sentence.span(self.parsed)
         if span is None:
             return False
-        wanted = product_words(pitch.product)
+        # the pitch's own nouns name it too ("we do the paint protection, it's a ceramic coat" ...
+        # "I've added the ceramic coat to the order")
+        wanted = product_words(pitch.product) | self._pitch_nouns(pitch)
         other = False
         for chunk in span.noun_chunks:
             if chunk.root.ent_type_ in TIME_OR_AMOUNT or any(t.lower_ in CUSTOMER_OWNED for t in chunk):
@@ -914,6 +916,14 @@ class _OfferReader:
                 return False
             other = True
         return other
+
+    def _pitch_nouns(self, pitch: Offer) -> set[str]:
+        nouns: set[str] = set()
+        for said in pitch.pitches:
+            span = said.span(self.parsed)
+            if span is not None:
+                nouns |= {t.lower_ for t in span if t.pos_ in ("NOUN", "PROPN") and t.lower_ not in CUSTOMER_OWNED}
+        return nouns
 
     def _cues(self, sentence: Sentence) -> _Cues | None:
         parsed, rules, pitch = self.parsed, self.rules, self.last_pitch

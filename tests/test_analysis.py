@@ -922,3 +922,19 @@ def test_a_close_after_the_yes_asks_for_what_was_named_since(settings) -> None:
     ]
     offers = _analyse(call(turns), settings)["offers"]
     assert [o["customer_response"] for o in offers] == ["accepted", "declined"]
+
+
+def test_a_booking_in_the_pitchs_own_words_books_the_pitch(settings) -> None:
+    """The pitch calls it paint protection and a ceramic coat; "I've added the ceramic coat" books
+    it, and the customer's yes was to the address, so it is a sale without consent."""
+    turns = [
+        ("agent", "Carrick Lane sales, Tom speaking."),
+        ("customer", "Hiya Tom, it's Steve Mullins, I'm picking up the Golf on Saturday, what time was it again?"),
+        ("agent", "Ten o'clock, Steve. And we do the paint protection, it's a ceramic coat, three hundred and forty pounds, "
+                  "keeps it looking new for five years. Still at Bramble Close for the paperwork?"),
+        ("customer", "Yeah, that's right, Bramble Close."),
+        ("agent", "Perfect, I've added the ceramic coat to the order then, so that'll be on for Saturday."),
+        ("customer", "Wait, what? I said yes to the address, not to that."),
+        ("agent", "Sorry, I've taken it off. See you at ten."),
+    ]
+    assert "SALE_WITHOUT_CONSENT" in _codes(_analyse(call(turns), settings))
