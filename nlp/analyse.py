@@ -14,7 +14,7 @@ from pathlib import Path
 
 from models.embeddings import model_name as embedding_model_name
 from nlp.disclosures import Disclosure, cost_recap, disclosures_for
-from nlp.acts import TurnActs, read_sentences
+from nlp.acts import SentenceActs, TurnActs, read_sentences
 from nlp.acts import shipped as shipped_turn_acts
 from nlp.contract import load
 from nlp.need_model import NeedModel, with_learned_need
@@ -36,6 +36,13 @@ from nlp.sentiment import SentimentConfig, SentimentFinding, score_sentiment
 from nlp.transcript import Transcript
 
 UPSET_LOOKBACK_SEGMENTS = 2  # the customer's last turns before the pitch
+# The turn-act model's complaint reading of the customer's last turn before an offer marks them
+# upset from this probability: the sentiment reading misses anger said in plain words ("Two
+# pounds! It's daylight robbery.", "And I swear if this happens again..."). The model's own line
+# reads every complaint, not only anger (OFFER_TO_UPSET_CUSTOMER over the fourteen training
+# styles held out one at a time: tp 12 -> 17 but fp 12 -> 27); at 0.8 tp 16 fp 18, at 0.9 tp 15
+# fp 15, flags F1 0.529 -> 0.533 (0.554 -> 0.557 on the eight held-out styles, not blind).
+COMPLAINT_LINE = 0.9
 
 
 @dataclass(frozen=True)
@@ -88,17 +95,39 @@ def _offer_part(offer: Offer, disclosures: dict[str, Disclosure], recap: Evidenc
     }, "offer")
 
 
-def _upset_at_offers(parsed: ParsedCall, offers: list[Offer], sentiment: SentimentFinding, complaint_call: bool) -> list[UpsetAtOffer]:
+def _upset_at_offers(parsed: ParsedCall, offers: list[Offer], sentiment: SentimentFinding, complaint_call: bool,
+                     by_start: dict[int, SentenceActs] | None = None, model_id: str = "") -> list[UpsetAtOffer]:
     """The customer's lowest state in their last turns before each offer; on a complaint call,
-    anywhere before it, since selling on an unresolved complaint is selling to an upset customer."""
+    anywhere before it, since selling on an unresolved complaint is selling to an upset customer.
+    With the turn-act model, also its complaint reading of the customer's last turn before it."""
     states = []
     for offer in offers:
         low = sentiment.lowest_before(offer.start, "customer", None if complaint_call else UPSET_LOOKBACK_SEGMENTS)
+        complaint = _complaint_before(parsed, offer, by_start, model_id)
         if low is not None:
             # the score as the record shows it (3 decimals), so the flag and the record agree
             evidence = parsed.whole(_segment_index(parsed, low.segment_id), f"sentiment:{sentiment.model}")
-            states.append(UpsetAtOffer(offer.id, round(low.score, 3), evidence))
+            states.append(UpsetAtOffer(offer.id, round(low.score, 3), evidence, complaint))
     return states
+
+
+def _complaint_before(parsed: ParsedCall, offer: Offer, by_start: dict[int, SentenceActs] | None, model_id: str) -> Evidence | None:
+    """The sentence of the customer's last turn before the offer that the model reads as a complaint."""
+    if by_start is None:
+        return None
+    before = [s for s in parsed.sentences if s.start < offer.start]
+    last: list = []
+    for sentence in reversed(before):
+        if sentence.speaker != "customer":
+            if last:
+                break
+            continue
+        last.append(sentence)
+    read = [(by_start[s.char_start].score("complaint"), s) for s in last if s.char_start in by_start and by_start[s.char_start].score("complaint") >= COMPLAINT_LINE]
+    if not read:
+        return None
+    score, sentence = max(read, key=lambda r: r[0])
+    return sentence.evidence(parsed, model_id).decided_by(model_id, score)
 
 
 def _segment_index(parsed: ParsedCall, segment_id: str) -> int:
@@ -138,7 +167,7 @@ def analyse(transcript: Transcript, settings: AnalysisSettings) -> CallAnalysis:
     offers = judge_need_fit(parsed, apply_need(offers, need.label), need.label, policy, fits)
     disclosures = {o.id: disclosures_for(parsed, o, offers, policy.required_disclosures, by_start, model_id) for o in offers}
     recaps = {o.id: cost_recap(parsed, o, offers, by_start, model_id) for o in offers}
-    upset = _upset_at_offers(parsed, offers, feeling, need.label == "complaint")
+    upset = _upset_at_offers(parsed, offers, feeling, need.label == "complaint", by_start, model_id)
     flags: list[Flag] = raise_flags(offers, disclosures, recaps, upset, policy, fit_rules().min_similarity)
     score = score_call(flags, bool(offers), any(o.customer_response == "accepted" for o in offers), policy)
     quality = transcript_quality([w.prob for s in transcript.segments for w in s.words], policy.asr_review_prob)

@@ -52,6 +52,9 @@ class UpsetAtOffer:
     offer_id: str
     score: float
     evidence: Evidence | None
+    # the turn-act model's reading of the customer's last turn before the offer: its complaint
+    # sentence (an angry or complaining one), as evidence with the model's score; None when it read none
+    complaint: Evidence | None = None
 
 
 def raise_flags(
@@ -132,7 +135,16 @@ def raise_flags(
             assess(1.0, needed),
         )
     for state in upset:
-        if is_upset(state.score, policy.upset_threshold):
+        if not is_upset(state.score, policy.upset_threshold) and state.complaint is not None:
+            offer = next(o for o in offers if o.id == state.offer_id)
+            add(
+                "OFFER_TO_UPSET_CUSTOMER",
+                f"{offer.product} was offered right after the customer complained or was angry",
+                [state.complaint, offer.evidence],
+                offer.id,
+                assess(state.complaint.model_score or 1.0, [state.complaint, offer.evidence], "the turn-act model read a complaint"),
+            )
+        elif is_upset(state.score, policy.upset_threshold):
             offer = next(o for o in offers if o.id == state.offer_id)
             margin = margin_confidence(policy.upset_threshold - state.score, UPSET_MARGIN)
             add(

@@ -938,3 +938,22 @@ def test_a_booking_in_the_pitchs_own_words_books_the_pitch(settings) -> None:
         ("agent", "Sorry, I've taken it off. See you at ten."),
     ]
     assert "SALE_WITHOUT_CONSENT" in _codes(_analyse(call(turns), settings))
+
+
+def test_an_offer_right_after_a_complaint_in_plain_words_is_to_an_upset_customer(settings) -> None:
+    """"I never asked for any seats, and nobody told me about a charge." carries no angry word for
+    the sentiment reading (about -0.03 against the -0.3 line), but the turn-act model reads the
+    complaint in it, and the pitch straight after it sells over the complaint."""
+    turns = [
+        ("agent", "Stackbin support, Priya speaking."),
+        ("customer", "Hi, I'm calling about the invoice for our workspace."),
+        ("agent", "Sure, what's the workspace name?"),
+        ("customer", "Tidewater Design."),
+        ("agent", "Thanks. I can see three extra seats were added in March."),
+        ("customer", "I never asked for any seats, and nobody told me about a charge."),
+        ("agent", "While I have you, our Pro plan gives you unlimited seats for forty pounds a month. Would you like to switch?"),
+        ("customer", "No."),
+    ]
+    result = _analyse(call(turns), settings)
+    upset = [f for f in result["flags"] if f["code"] == "OFFER_TO_UPSET_CUSTOMER"]
+    assert upset and upset[0]["evidence"][0]["quote"].startswith("I never asked for any seats")
