@@ -706,6 +706,18 @@ class _OfferReader:
             return None
         return opening, product, catalog, evidence
 
+    def _arranges_the_service(self, close: Sentence, implied: str | None) -> bool:
+        """An either-or question with no price on either side that names nothing for sale: neither
+        the product named before it nor one of its own ("Are you waiting for it or leaving it with
+        us?" after the service the customer booked, "Sent to you or to the accounts inbox?"). It
+        arranges the service, and asks for nothing pitched before it; "Would you like the 500, or
+        stick with the 150?" after the Fibre 500 still does."""
+        if not close.text.rstrip().endswith("?") or " or " not in f" {close.norm} " or choice_offer(close) is not None:
+            return False
+        if implied is not None and _naming_words(implied) & set(close.norm.split()):
+            return False
+        return _product_phrase(self.parsed, close, self.companies, likeliest=True) is None
+
     def _implied_pitch_line(self, close: Sentence) -> float:
         """How strong a pitch a close with nothing pitched before it must imply. A close the model
         reads as more service than sale ("Do you want it sent to the flat or a different
@@ -1011,6 +1023,8 @@ class _OfferReader:
             # A close with no pitch before it: the product was named just before ("our card has no fees. Want to apply?")
             opening, product, catalog, product_evidence = _implied_offer(
                 self.parsed, self.agent_sentences[-1 - IMPLIED_OFFER_LOOKBACK : -1], self.policy, self.rules, self.companies)
+            if self._arranges_the_service(sentence, product):
+                return None
             if self.reading is not None and self._implied_pitch(opening) < self._implied_pitch_line(sentence):
                 # A close with nothing pitched: "Which would you prefer?" after appointment times,
                 # "Shall I move it over?" after a hotel booking, "Would you like to wait in our

@@ -957,3 +957,25 @@ def test_an_offer_right_after_a_complaint_in_plain_words_is_to_an_upset_customer
     result = _analyse(call(turns), settings)
     upset = [f for f in result["flags"] if f["code"] == "OFFER_TO_UPSET_CUSTOMER"]
     assert upset and upset[0]["evidence"][0]["quote"].startswith("I never asked for any seats")
+
+
+def test_an_either_or_that_arranges_the_service_sells_nothing(settings) -> None:
+    """The customer booked the full service by name; "Are you waiting for it or leaving it with
+    us?" is a close's shape with the service read back before it, but it names nothing for sale
+    and no price: it arranges the visit."""
+    turns = [
+        ("customer", "Hiya, is that the service desk? I got the reminder letter."),
+        ("agent", "It is, Brindley Road Motors, Kev speaking."),
+        ("customer", "I'd like to book the full service for my Fiesta, the one for a hundred and ninety-nine."),
+        ("agent", "No bother. What's the reg?"),
+        ("customer", "It's Y R one seven, K P L."),
+        ("agent", "Roughly what's on the clock now?"),
+        ("customer", "About forty-one thousand."),
+        ("agent", "Right, so that's the full service at the fixed price, one ninety-nine, includes the oil and filters. "
+                  "I can do Tuesday or Friday next week. Any preference?"),
+        ("customer", "Friday. Can I drop it off first thing?"),
+        ("agent", "Yeah, doors open at half seven. Are you waiting for it or leaving it with us?"),
+        ("customer", "Leaving it. My wife can pick me up."),
+        ("agent", "Grand. Booked in for Friday, half seven drop-off."),
+    ]
+    assert _analyse(call(turns), settings)["offers"] == []
