@@ -27,7 +27,7 @@ from nlp.need import as_complaint_when_upset, classify_need
 from nlp.need_fit import fit_rules, judge_need_fit
 from nlp.need_fit_model import NeedFitModel
 from nlp.need_fit_model import shipped as shipped_need_fit_model
-from nlp.parse import SPACY_MODEL, ParsedCall, parse
+from nlp.parse import SPACY_MODEL, ParsedCall, Sentence, parse
 from nlp.phrases import rules_hash
 from nlp.policy import Policy
 from nlp.sales import Offer, apply_need, find_offers, read_by_start
@@ -115,18 +115,16 @@ def _complaint_before(parsed: ParsedCall, offer: Offer, by_start: dict[int, Sent
     """The sentence of the customer's last turn before the offer that the model reads as a complaint."""
     if by_start is None:
         return None
-    before = [s for s in parsed.sentences if s.start < offer.start]
-    last: list = []
-    for sentence in reversed(before):
-        if sentence.speaker != "customer":
-            if last:
-                break
-            continue
-        last.append(sentence)
-    read = [(by_start[s.char_start].score("complaint"), s) for s in last if s.char_start in by_start and by_start[s.char_start].score("complaint") >= COMPLAINT_LINE]
-    if not read:
+    last_turn: list[Sentence] = []
+    for sentence in reversed([s for s in parsed.sentences if s.start < offer.start]):
+        if sentence.speaker == "customer":
+            last_turn.append(sentence)
+        elif last_turn:
+            break
+    scored = [(by_start[s.char_start].score("complaint"), s) for s in last_turn if s.char_start in by_start]
+    score, sentence = max(scored, key=lambda r: r[0], default=(0.0, None))
+    if sentence is None or score < COMPLAINT_LINE:
         return None
-    score, sentence = max(read, key=lambda r: r[0])
     return sentence.evidence(parsed, model_id).decided_by(model_id, score)
 
 

@@ -135,17 +135,8 @@ def raise_flags(
             assess(1.0, needed),
         )
     for state in upset:
-        if not is_upset(state.score, policy.upset_threshold) and state.complaint is not None:
-            offer = next(o for o in offers if o.id == state.offer_id)
-            add(
-                "OFFER_TO_UPSET_CUSTOMER",
-                f"{offer.product} was offered right after the customer complained or was angry",
-                [state.complaint, offer.evidence],
-                offer.id,
-                assess(state.complaint.model_score or 1.0, [state.complaint, offer.evidence], "the turn-act model read a complaint"),
-            )
-        elif is_upset(state.score, policy.upset_threshold):
-            offer = next(o for o in offers if o.id == state.offer_id)
+        offer = next(o for o in offers if o.id == state.offer_id)
+        if is_upset(state.score, policy.upset_threshold):
             margin = margin_confidence(policy.upset_threshold - state.score, UPSET_MARGIN)
             add(
                 "OFFER_TO_UPSET_CUSTOMER",
@@ -153,5 +144,13 @@ def raise_flags(
                 [state.evidence, offer.evidence],
                 offer.id,
                 assess(margin, [state.evidence, offer.evidence], f"sentiment {state.score:.2f} vs upset threshold {policy.upset_threshold:.2f}"),
+            )
+        elif state.complaint is not None:
+            add(
+                "OFFER_TO_UPSET_CUSTOMER",
+                f"{offer.product} was offered right after the customer complained or was angry",
+                [state.complaint, offer.evidence],
+                offer.id,
+                assess(state.complaint.model_score or 1.0, [state.complaint, offer.evidence], "the turn-act model read a complaint"),
             )
     return flags

@@ -634,7 +634,7 @@ class _OfferReader:
         if acts.has("close") or acts.score("pitch") >= PITCH_LINE or acts.score("service_question") < SERVICE_LEANING:
             return False
         span = sentence.span(self.parsed)
-        if span is None or _naming_words(pitch.product) & set(sentence.norm.split()):
+        if span is None or _names(pitch.product, sentence):
             return False
         return any(t.pos_ in ("NOUN", "PROPN") and t.i > span.start for t in span)
 
@@ -650,7 +650,7 @@ class _OfferReader:
         span = sentence.span(self.parsed)
         if span is None or not sentence.text.rstrip().endswith("?"):
             return False
-        if self.last_pitch is not None and _naming_words(self.last_pitch.product) & set(sentence.norm.split()):
+        if self.last_pitch is not None and _names(self.last_pitch.product, sentence):
             return True
         # spaCy takes a sentence-initial verb for a name ("Reckon"), so a first PROPN is no name
         names = any(t.pos_ in ("NOUN", "NUM") or (t.pos_ == "PROPN" and t.i > span.start) for t in span)
@@ -714,7 +714,7 @@ class _OfferReader:
         stick with the 150?" after the Fibre 500 still does."""
         if not close.text.rstrip().endswith("?") or " or " not in f" {close.norm} " or choice_offer(close) is not None:
             return False
-        if implied is not None and _naming_words(implied) & set(close.norm.split()):
+        if implied is not None and _names(implied, close):
             return False
         return _product_phrase(self.parsed, close, self.companies, likeliest=True) is None
 
@@ -746,7 +746,7 @@ class _OfferReader:
         # service in it.
         if close is None:
             return False
-        names_it = close.id == ACTION_CLOSE and bool(_naming_words(pitch.product) & set(sentence.norm.split()))
+        names_it = close.id == ACTION_CLOSE and _names(pitch.product, sentence)
         return close.id in PRESSURE_CLOSES or names_it or acts is None or not _more_service_than_sale(acts)
 
     def customer_said(self, sentence: Sentence) -> None:
@@ -1080,6 +1080,11 @@ _BACK_REFERENCES = frozenset({"that", "it", "this", "those", "these", "them"})
 def _naming_words(product: str) -> set[str]:
     """The words that name a product, less those an order read back adds ("one", "the", "our")."""
     return product_words(product) - ORDER_WORDS
+
+
+def _names(product: str, sentence: Sentence) -> bool:
+    """The sentence says one of the words that name the product ("Shall I look for a balcony?")."""
+    return bool(_naming_words(product) & set(sentence.norm.split()))
 
 
 def _more_service_than_sale(acts: SentenceActs) -> bool:
