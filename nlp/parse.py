@@ -79,6 +79,11 @@ class Sentence:
     start: float  # seconds, from the words under it where known
     end: float
 
+    @property
+    def is_question(self) -> bool:
+        """Written as a question (ends in "?"); ASR text without punctuation never is."""
+        return self.text.rstrip().endswith("?")
+
     def evidence(self, parsed: ParsedCall, rule: str) -> Evidence:
         return parsed.locate(self.char_start, self.char_end, rule)
 

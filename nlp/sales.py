@@ -364,8 +364,7 @@ def choice_offer(sentence: Sentence) -> tuple[int, int] | None:
     Basic at twenty-four a month or the Premium at thirty-six?"): the character range, in the
     Doc, of the dearer option, which is what is being sold. None for a choice with no price on
     either side ("Monday or Wednesday?"), or with the same price on both."""
-    text = sentence.text
-    question = text.rstrip().endswith("?")
+    text, question = sentence.text, sentence.is_question
     splits = list(_OR.finditer(text))
     if not splits:
         return None
@@ -503,7 +502,7 @@ class _OfferReader:
         """The agent asks a question. A transcript with no question mark anywhere (an ASR engine
         without punctuation, a lowercased export: "and you're on about forty thousand miles now
         yeah") asks wherever the model reads a question, of service or to commit."""
-        if sentence.text.rstrip().endswith("?"):
+        if sentence.is_question:
             return True
         return self.unpunctuated and acts is not None and (acts.has("service_question") or acts.has("close"))
 
@@ -587,7 +586,7 @@ class _OfferReader:
             return
         target.pitches.append(sentence)
         if cues.close is not None:
-            _add_close(target, sentence.evidence(self.parsed, cues.close.id), sentence.text.rstrip().endswith("?"), self.customer_spoke)
+            _add_close(target, sentence.evidence(self.parsed, cues.close.id), sentence.is_question, self.customer_spoke)
             self.customer_spoke = False
         self.last_pitch, self.last_was_close, self.customer_sentences_since = target, cues.close is not None, 0
 
@@ -599,7 +598,7 @@ class _OfferReader:
         they asked first."""
         pitch = self.last_pitch
         if (pitch is None or pitch.responses or pitch.unconsented or self.customer_sentences_since == 0
-                or sentence.text.rstrip().endswith("?") or not acts.acts & DISCLOSURE_ACTS):
+                or sentence.is_question or not acts.acts & DISCLOSURE_ACTS):
             return
         if pitch.product == UNNAMED_OFFER or self._pitch_support(pitch) < PITCH_LINE:
             # only an offer pitched in so many words: after "Which would suit you?" between
@@ -629,7 +628,7 @@ class _OfferReader:
         and that the model reads as no close or pitch, only leaning to a service question ("...six
         sessions with a physio-trained PT. Was it the ACL?"): the yes after it answers it."""
         pitch = self.last_pitch
-        if pitch is None or not self._straight_after_pitch() or not sentence.text.rstrip().endswith("?"):
+        if pitch is None or not self._straight_after_pitch() or not sentence.is_question:
             return False
         if acts.has("close") or acts.score("pitch") >= PITCH_LINE or acts.score("service_question") < SERVICE_LEANING:
             return False
@@ -648,7 +647,7 @@ class _OfferReader:
         if not self._straight_after_pitch():
             return False
         span = sentence.span(self.parsed)
-        if span is None or not sentence.text.rstrip().endswith("?"):
+        if span is None or not sentence.is_question:
             return False
         if self.last_pitch is not None and _names(self.last_pitch.product, sentence):
             return True
@@ -712,7 +711,7 @@ class _OfferReader:
         us?" after the service the customer booked, "Sent to you or to the accounts inbox?"). It
         arranges the service, and asks for nothing pitched before it; "Would you like the 500, or
         stick with the 150?" after the Fibre 500 still does."""
-        if not close.text.rstrip().endswith("?") or " or " not in f" {close.norm} " or choice_offer(close) is not None:
+        if not close.is_question or " or " not in f" {close.norm} " or choice_offer(close) is not None:
             return False
         if implied is not None and _names(implied, close):
             return False
@@ -806,7 +805,7 @@ class _OfferReader:
         "the Basic or the Premium?"): naming the option on offer accepts it, naming the other one
         declines it, whatever else is said ("standard, please" is a no to next-day)."""
         pitch = self.last_pitch
-        if pitch is None or not self.agent_sentences or sentence.text.rstrip().endswith("?"):
+        if pitch is None or not self.agent_sentences or sentence.is_question:
             return None  # "Does next-day come before noon?" asks about an option, it picks none
         # the choice put last: the agent's last sentence, or the offer's latest pitch with an "or"
         # in it ("...standard free, or next-day for six ninety-nine. Which would you prefer?")
