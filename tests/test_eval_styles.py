@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from callqa.eval.styles import CallScore, summarise, wilson
+from callqa.eval.styles import CallScore, score_call, summarise, wilson
 
 
 def test_wilson_interval() -> None:
@@ -55,3 +55,26 @@ def test_a_style_summary_says_where_needs_and_flags_go_wrong() -> None:
     assert r.flag_counts == {"NO_COST_RECAP": {"tp": 0, "fp": 1, "fn": 0},
                              "OFFER_TO_UPSET_CUSTOMER": {"tp": 1, "fp": 0, "fn": 1}}
     assert r.to_dict()["flag_counts"] == r.flag_counts  # they reach the JSON
+
+
+def test_only_raised_flags_count_and_flags_sent_to_review_are_counted_apart() -> None:
+    """A flag a reviewer must confirm is no verdict: the score leaves it out, and so does the
+    accuracy; how many went to review, and how many of those the labels hold, is reported."""
+    import json
+    from dataclasses import replace
+    from pathlib import Path
+
+    from callqa.eval.compare import transcript_from_labels
+    from nlp.analyse import AnalysisSettings, analyse
+    from nlp.policy import load_policy
+
+    gold = json.loads((Path(__file__).resolve().parents[1] / "audio_samples" / "internet_pushy_unrelated.labels.json").read_text())
+    analysis = analyse(transcript_from_labels(gold), AnalysisSettings(load_policy()))
+    raised = score_call(gold, analysis)
+    assert raised.found_flags and raised.any_flag and not raised.review_flags
+    unsure = replace(analysis, flags=tuple(replace(f, status="needs_review") for f in analysis.flags))
+    held = score_call(gold, unsure)
+    assert held.found_flags == () and not held.any_flag and held.flags_tp == 0
+    assert held.review_flags == raised.found_flags and held.flags_fn == len(gold["flags"])
+    r = summarise("test", [held])
+    assert (r.to_review, r.to_review_in_labels) == (len(raised.found_flags), raised.flags_tp)

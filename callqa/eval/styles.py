@@ -8,7 +8,9 @@ style (leave-one-style-out). Every figure comes with the number of calls it rest
 interval: Wilson's for proportions, a seeded bootstrap over calls for F1.
 
 No-sale calls (no gold offer) measure false alarms: the share of them on which an offer was
-found, and on which any flag was raised. The real bank calls in ../shared/data/real_calls
+found, and on which any flag was raised. A flag counts as found when it is raised (a verdict in
+the score); flags sent to review (`needs_review`) are counted apart, with how many of them the
+labels hold, since a reviewer reads them but the score does not. The real bank calls in ../shared/data/real_calls
 (human transcripts, no sale in any) are controls of the same kind.
 """
 
@@ -58,7 +60,8 @@ class CallScore:
     need_gold: str = ""
     need_found: str = ""  # "" when no need was read
     gold_flags: tuple[str, ...] = ()
-    found_flags: tuple[str, ...] = ()
+    found_flags: tuple[str, ...] = ()  # raised
+    review_flags: tuple[str, ...] = ()  # sent to review and not raised
 
 
 def _matched(gold: list[dict], found: Sequence) -> int:
@@ -73,7 +76,9 @@ def _matched(gold: list[dict], found: Sequence) -> int:
 
 
 def score_call(gold: dict, found: CallAnalysis) -> CallScore:
-    gold_flags, found_flags = set(gold.get("flags", [])), {f.code for f in found.flags}
+    gold_flags = set(gold.get("flags", []))
+    found_flags = {f.code for f in found.flags if f.status == "raised"}
+    review_flags = {f.code for f in found.flags if f.status != "raised"} - found_flags
     closes = found.closing_attempts.total if found.closing_attempts else 0
     pairs = match_offers(gold.get("offers", []), found.offers)
     statuses = [p.disclosures[item].status == g["disclosures"][item]["status"] for g, p in pairs for item in DISCLOSURE_ITEMS]
@@ -95,6 +100,7 @@ def score_call(gold: dict, found: CallAnalysis) -> CallScore:
         need_found=found.need.label if found.need is not None else "",
         gold_flags=tuple(sorted(gold_flags)),
         found_flags=tuple(sorted(found_flags)),
+        review_flags=tuple(sorted(review_flags)),
     )
 
 
@@ -146,6 +152,8 @@ class StyleResult:
     flags_f1: Figure
     no_sale_offer: Figure  # share of no-sale calls with an offer found (lower is better)
     no_sale_flag: Figure  # share of no-sale calls with a flag raised (lower is better)
+    to_review: int = 0  # flags sent to review, not raised (per call and code)
+    to_review_in_labels: int = 0  # of them, flags the labels hold
     # gold need -> found need -> calls: where need errors go (in the JSON, not the table)
     need_confusion: dict[str, dict[str, int]] = field(default_factory=dict)
     # flag code -> {"tp", "fp", "fn"}: which flags are missed or raised wrongly (JSON only)
@@ -172,6 +180,8 @@ def summarise(style: str, calls: Sequence[CallScore]) -> StyleResult:
         flags_f1=Figure(_f1(tp, fp, fn), len(calls), low, high),
         no_sale_offer=_proportion(sum(c.found_offers > 0 for c in no_sale), len(no_sale)),
         no_sale_flag=_proportion(sum(c.any_flag for c in no_sale), len(no_sale)),
+        to_review=sum(len(c.review_flags) for c in calls),
+        to_review_in_labels=sum(len(set(c.review_flags) & set(c.gold_flags)) for c in calls),
         need_confusion=_confusion(calls),
         flag_counts=_flag_counts(calls),
     )
@@ -241,11 +251,12 @@ def evaluate_styles(reader_for: Callable[[str], Reader], labels: dict[str, list[
 
 
 def markdown(title: str, results: Sequence[StyleResult], controls: tuple[int, int, int] | None = None) -> str:
-    head = "| style | calls | need | offers P | offers R | closes exact | disclosure status | flags P | flags R | flags F1 | no-sale: offer found | no-sale: flag raised |"
-    lines = [f"**{title}**", "", head, "|" + "---|" * 12]
+    head = ("| style | calls | need | offers P | offers R | closes exact | disclosure status | flags P | flags R | flags F1 | no-sale: offer found "
+            "| no-sale: flag raised | flags to review (in labels) |")
+    lines = [f"**{title}**", "", head, "|" + "---|" * 13]
     for r in results:
         cells = [r.need, r.offer_precision, r.offer_recall, r.closes_exact, r.disclosures, r.flags_precision, r.flags_recall, r.flags_f1, r.no_sale_offer, r.no_sale_flag]
-        lines.append(f"| {r.style} | {r.calls} | " + " | ".join(c.text() for c in cells) + " |")
+        lines.append(f"| {r.style} | {r.calls} | " + " | ".join(c.text() for c in cells) + f" | {r.to_review} ({r.to_review_in_labels}) |")
     if controls is not None:
         n, offers, flags = controls
         lines += ["", f"Real bank calls (human transcripts, no sale): offer found on {_proportion(offers, n).text()}, "
