@@ -24,6 +24,14 @@ reviewer, and the scorecard leaves it out. Per flag code (RESTS_ON is the same t
 | NO_COST_RECAP | the yes | 1.0 |
 | OFFER_TO_UPSET_CUSTOMER | the upset turn and the offer | sentiment score s vs threshold t: 0.5 + 0.5 * min(1, (t - s) / 0.3); or, where only the turn-act model read a complaint in the customer's last turn, its score; fuzzy offer match at most 0.6 |
 | SALE_WITHOUT_CONSENT | the offer and the booking | a booking phrase 1.0; a booking the turn-act model read: its score |
+
+Every flag on an offer whose price was never stated, before or after any yes, has a rule part of at
+most UNPRICED_OFFER, under the default review threshold, whatever decided it (SALE_WITHOUT_CONSENT
+aside: the agent's own words that they booked it are the evidence of a sale). Such an "offer" is
+more often something the reading mistook for one (a date, a pharmacy, a free setting, the order
+the customer rang to place) than a sale: over 840 corpus calls (fourteen training styles scored by
+models trained without each, twelve held-out styles), 7 of 59 flags on unpriced offers were right,
+against 0.6 of the rest. A reviewer decides; the score does not.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ NO_NEED_STATED = 0.8  # the customer said nothing before the offer (roles or ASR
 SIMILARITY_MARGIN = 0.15  # embedding similarity this far under the need-fit line is a firm "no fit"
 UPSET_MARGIN = 0.3  # sentiment this far under the upset threshold is firmly upset
 GARBLED_AMOUNT_PROB = 0.2  # what a garbled amount counts as, as a word probability
+UNPRICED_OFFER = 0.5  # the most a flag on an offer with no price stated anywhere can be (module doc)
 
 RESTS_ON: dict[str, str] = {
     "OFFER_WITHOUT_NEED": "the offer",
@@ -146,6 +155,12 @@ def assess(rule: float, rests_on: list[Evidence | None], basis: str = "") -> Con
         low = min(pieces, key=asr_confidence)
         notes.append("garbled amount" if low.garbled_amount else f"lowest word probability {asr_part:.2f}")
     return Confidence(round(rule_part, 3), round(asr_part, 3), "; ".join(notes))
+
+
+def unpriced(sure: Confidence) -> Confidence:
+    """A flag's confidence when the offer it rests on was never given a price (module doc)."""
+    note = "no price stated for the offer anywhere in the call"
+    return Confidence(min(sure.rule, UNPRICED_OFFER), sure.asr, "; ".join(n for n in (sure.basis, note) if n))
 
 
 def transcript_quality(words_probs: list[float], low_prob: float) -> dict | None:

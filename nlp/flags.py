@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nlp.confidence import UPSET_MARGIN, Confidence, assess, margin_confidence, need_fit_confidence, surest
+from nlp.confidence import UPSET_MARGIN, Confidence, assess, margin_confidence, need_fit_confidence, surest, unpriced
 from nlp.disclosures import Disclosure
 from nlp.evidence import Evidence
 from nlp.policy import Policy
@@ -68,8 +68,13 @@ def raise_flags(
     """The call's flags, each with its confidence and status (nlp.confidence has the table)."""
     flags: list[Flag] = []
 
+    price = {o.id: disclosures.get(o.id, {}).get("price") for o in offers}
+    unpriced_offers = {o for o, d in price.items() if d is not None and d.status == "missing"}
+
     def add(code: str, message: str, evidence: list[Evidence | None], offer_id: str | None = None, sure: Confidence | None = None) -> None:
         sure = sure or assess(1.0, evidence)
+        if offer_id in unpriced_offers and code != "SALE_WITHOUT_CONSENT":
+            sure = unpriced(sure)
         status = "needs_review" if sure.needs_review(policy.review_threshold, policy.asr_review_prob) else "raised"
         kept = tuple(e for e in evidence if e is not None)
         flags.append(Flag(code, SEVERITY[code], message, kept, offer_id, status, sure.value, sure.basis))

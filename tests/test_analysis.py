@@ -274,6 +274,22 @@ def test_a_booking_after_the_customers_yes_is_consent(settings) -> None:
     assert [o["customer_response"] for o in result["offers"]] == ["accepted"]
 
 
+def test_flags_on_an_offer_never_given_a_price_go_to_review(settings) -> None:
+    """Nothing in the call puts a price on it: more often a misread than a sale, so a reviewer
+    decides (nlp.confidence, UNPRICED_OFFER); the same sale with its price stated is a verdict."""
+    pitch = "I can book that repair for Thursday. Our Device Care plan covers cracked screens and water damage."
+    turns = BOOKED_UNASKED[:2] + [("agent", pitch), ("agent", "Would you like me to add it?"), ("customer", "Yes please."),
+                                  ("agent", "Lovely, that's on from today."), BOOKED_UNASKED[-1]]
+    unpriced = _analyse(call(turns), settings)
+    assert [o["customer_response"] for o in unpriced["offers"]] == ["accepted"]
+    flags = {f["code"]: f for f in unpriced["flags"]}
+    assert flags["MISSING_PRICE_DISCLOSURE"]["status"] == "needs_review"
+    assert all(f["status"] == "needs_review" and "no price stated" in f["confidence_basis"] for f in flags.values())
+    turns[2] = ("agent", pitch.replace(" and water damage.", " and water damage, for nine dollars a month."))
+    priced = {f["code"]: f for f in _analyse(call(turns), settings)["flags"]}
+    assert "MISSING_PRICE_DISCLOSURE" not in priced and priced["MISSING_CANCELLATION_DISCLOSURE"]["status"] == "raised"
+
+
 @pytest.mark.parametrize("confirmation", [
     "No problem. I've added a credit of ten dollars to your account for the outage.",
     "Okay, sorry. You're all set with Nadia on the account.",
