@@ -1,0 +1,81 @@
+"""Do more authors in training read unseen styles better? Held-out styles scored two ways.
+
+    PYTHONPATH=. python bench/training_breadth.py --styles outbound,retention --json out.jsonl
+    PYTHONPATH=. python bench/training_breadth.py          # every style not in nlp.acts.STYLES
+
+Each style named (by default every corpus style outside training) is scored with the default
+reading twice, with the same analysis code:
+
+- "shipped": the shipped turn-act, need and need-fit models (trained on nlp.acts.STYLES);
+- "broad": the same three models trained on every style of the corpus but the one scored
+  (the training styles and all the other held-out ones).
+
+The product scorer is the shipped one in both (it never saw a held-out style). Per style and
+pooled, the figures are `callqa eval --styles`' own (score_call, summarise, markdown). Each
+style's rows are printed when it finishes, so a run cut short still gives paired figures. On
+these 2 shared cores a style takes about 2-5 minutes for the training and 1 for the scoring.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from callqa.cli import _settings
+from callqa.eval.compare import transcript_from_labels
+from callqa.eval.styles import markdown, score_call, style_labels, summarise
+from nlp import acts, need_fit_model, need_model
+from nlp.analyse import AnalysisSettings, analyse
+from nlp.policy import cached_policy
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _broad_models(style: str, every: tuple[str, ...]) -> tuple:
+    """The three models trained on every style in `every` but `style`.
+
+    The training readers take their styles from nlp.acts.STYLES (and nlp.need_model's copy), so
+    the list is swapped for the training and put back after."""
+    saved = acts.STYLES, need_model.STYLES
+    acts.STYLES = need_model.STYLES = every
+    try:
+        return acts.train_reader(style), need_model.train(style)[0], need_fit_model.train(style, every)[0]
+    finally:
+        acts.STYLES, need_model.STYLES = saved
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--styles", help="comma-separated held-out styles (default: every corpus style outside nlp.acts.STYLES)")
+    ap.add_argument("--json", type=Path, help="append one JSON line per (variant, style)")
+    args = ap.parse_args()
+    settings = _settings(None, None)
+    policy = cached_policy(str(settings.policy) if settings.policy else None)
+    labels = style_labels(ROOT / "corpus", ROOT / "audio_samples")
+    held = [s for s in labels if s not in acts.STYLES]
+    styles = args.styles.split(",") if args.styles else held
+    unknown = [s for s in styles if s not in held]
+    if unknown:
+        raise SystemExit(f"not held-out corpus styles: {', '.join(unknown)} (held out: {', '.join(held)})")
+    every = (*acts.STYLES[:-1], *held, acts.STYLES[-1])  # "dev" stays last, as in nlp.acts.STYLES
+    shipped = AnalysisSettings(policy)
+    rows: dict[str, list] = {"shipped": [], "broad": []}
+    for style in styles:
+        turn_acts, need, need_fit = _broad_models(style, every)
+        broad = AnalysisSettings(policy, turn_acts=turn_acts, need_model=need, need_fit_model=need_fit)
+        for variant, analysis_settings in (("shipped", shipped), ("broad", broad)):
+            scored = [score_call(gold, analyse(transcript_from_labels(gold), analysis_settings)) for gold in labels[style]]
+            rows[variant] += scored
+            result = summarise(style, scored)
+            print(markdown(f"{variant}: {style}", [result]), flush=True)
+            if args.json:
+                with args.json.open("a") as out:
+                    out.write(json.dumps({"variant": variant, **result.to_dict()}) + "\n")
+    for variant, scored in rows.items():
+        print(markdown(f"{variant}, pooled over {', '.join(styles)}", [summarise("pooled", scored)]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
