@@ -290,6 +290,20 @@ def test_flags_on_an_offer_never_given_a_price_go_to_review(settings) -> None:
     assert "MISSING_PRICE_DISCLOSURE" not in priced and priced["MISSING_CANCELLATION_DISCLOSURE"]["status"] == "raised"
 
 
+def test_the_dearer_option_of_a_choice_put_about_the_booking_fits_the_need(settings) -> None:
+    turns = [("agent", "Skyline Air, this is Tom, how can I help?"),
+             ("customer", "Hi, I need to change my flight to Lisbon, it's on the twelfth and I need the fourteenth instead."),
+             ("agent", "I can do that."),
+             ("agent", "And for your seat, would you like a standard seat, which is free, or a seat with extra legroom at the front "
+                       "for twenty-five pounds each way?"),
+             ("customer", "Oh, the extra legroom please."),
+             ("agent", "Lovely, that's done. You'll get the confirmation by email. Anything else?"), ("customer", "No, that's all, thanks.")]
+    result = _analyse(call(turns), settings)
+    [offer] = result["offers"]
+    assert (offer["customer_response"], offer["need_fit"], offer["need_fit_rule"]) == ("accepted", True, "NEEDFIT-CHOICE")
+    assert "OFFER_WITHOUT_NEED" not in _codes(result)
+
+
 @pytest.mark.parametrize("confirmation", [
     "No problem. I've added a credit of ten dollars to your account for the outage.",
     "Okay, sorry. You're all set with Nadia on the account.",
