@@ -76,6 +76,10 @@ CASES = [
     ("complaint", "yeah this is the third time i'm calling and every time i get told somebody will call me back and nobody does i want to speak to a manager"),
     ("general_inquiry", "Hi, I was just wondering what time your Oxford Street store opens on Sunday."),
     ("general_inquiry", "um yeah do you guys ship to hawaii"),
+    # arrears are billing calls; booking a visit or a lesson is buying it
+    ("billing", "yeah hi um i'm two months behind on my loan and i'm worried about the letters"),
+    ("new_purchase", "Hello, can you book me in for a haircut on Saturday if you've got anything?"),
+    ("new_purchase", "hi yeah i want to book a driving lesson for my son he's just turned seventeen"),
 ]
 
 
