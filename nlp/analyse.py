@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from models.embeddings import model_name as embedding_model_name
-from nlp.disclosures import Disclosure, cost_recap, disclosures_for
+from nlp.disclosures import Disclosure, cost_recap, disclosures_for, price_talked_down
 from nlp.acts import SentenceActs, TurnActs, read_sentences
 from nlp.acts import shipped as shipped_turn_acts
 from nlp.contract import load
@@ -166,7 +166,8 @@ def analyse(transcript: Transcript, settings: AnalysisSettings) -> CallAnalysis:
     disclosures = {o.id: disclosures_for(parsed, o, offers, policy.required_disclosures, by_start, model_id) for o in offers}
     recaps = {o.id: cost_recap(parsed, o, offers, by_start, model_id) for o in offers}
     upset = _upset_at_offers(parsed, offers, feeling, need.label == "complaint", by_start, model_id)
-    flags: list[Flag] = raise_flags(offers, disclosures, recaps, upset, policy, fit_rules().min_similarity)
+    talked_down = {o.id: price_talked_down(parsed, o, offers) for o in offers if disclosures[o.id]["price"].status == "missing"}
+    flags: list[Flag] = raise_flags(offers, disclosures, recaps, upset, policy, fit_rules().min_similarity, talked_down)
     score = score_call(flags, bool(offers), any(o.customer_response == "accepted" for o in offers), policy)
     quality = transcript_quality([w.prob for s in transcript.segments for w in s.words], policy.asr_review_prob)
     return CallAnalysis(

@@ -27,7 +27,9 @@ reviewer, and the scorecard leaves it out. Per flag code (RESTS_ON is the same t
 
 Every flag on an offer whose price was never stated, before or after any yes, has a rule part of at
 most UNPRICED_OFFER, under the default review threshold, whatever decided it (SALE_WITHOUT_CONSENT
-aside: the agent's own words that they booked it are the evidence of a sale). Such an "offer" is
+aside: the agent's own words that they booked it are the evidence of a sale; and an offer whose
+price the agent played down instead of stating it, "just a small amount, you'll barely notice it",
+rules/sales.yaml `price_minimised`: that is the hidden price MISSING_PRICE_DISCLOSURE is for). Such an "offer" is
 more often something the reading mistook for one (a date, a pharmacy, a free setting, the order
 the customer rang to place) than a sale: over 840 corpus calls (fourteen training styles scored by
 models trained without each, twelve held-out styles), 7 of 59 flags on unpriced offers were right,

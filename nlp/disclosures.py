@@ -164,6 +164,17 @@ def disclosures_for(
     return result
 
 
+def price_talked_down(parsed: ParsedCall, offer: Offer, offers: list[Offer]) -> Evidence | None:
+    """The agent's words playing the price of `offer` down instead of stating it ("it's just a
+    small amount on your bill, you'll barely notice it"): the first such sentence about the offer."""
+    rules = sales_rules().price_minimised
+    for sentence in offer_scope(parsed, offer, offers):
+        rule = first_match(rules, sentence.norm)
+        if rule is not None:
+            return sentence.evidence(parsed, rule.id)
+    return None
+
+
 def cost_recap(
     parsed: ParsedCall,
     offer: Offer,

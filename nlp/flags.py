@@ -64,12 +64,15 @@ def raise_flags(
     upset: list[UpsetAtOffer],
     policy: Policy,
     min_similarity: float = 0.0,
+    price_talked_down: dict[str, Evidence | None] | None = None,
 ) -> list[Flag]:
-    """The call's flags, each with its confidence and status (nlp.confidence has the table)."""
+    """The call's flags, each with its confidence and status (nlp.confidence has the table).
+    `price_talked_down`: per offer with no price stated, the agent's words playing its price down
+    ("just a small amount"), if any: such an offer is a sale hiding its price, not a misreading."""
     flags: list[Flag] = []
-
+    talked_down = price_talked_down or {}
     price = {o.id: disclosures.get(o.id, {}).get("price") for o in offers}
-    unpriced_offers = {o for o, d in price.items() if d is not None and d.status == "missing"}
+    unpriced_offers = {o for o, d in price.items() if d is not None and d.status == "missing" and talked_down.get(o) is None}
 
     def add(code: str, message: str, evidence: list[Evidence | None], offer_id: str | None = None, sure: Confidence | None = None) -> None:
         sure = sure or assess(1.0, evidence)
@@ -108,10 +111,12 @@ def raise_flags(
             consent = next(r for r in offer.responses if r.kind == "accepted")
             for item, code in MISSING_FLAG.items():
                 if item in policy.required_disclosures and items[item].status == "missing":
+                    instead = talked_down.get(offer.id) if item == "price" else None
                     add(
                         code,
-                        f"{item.replace('_', ' ')} of {offer.product} was never stated before the customer agreed",
-                        [offer.evidence],
+                        f"{item.replace('_', ' ')} of {offer.product} was never stated before the customer agreed"
+                        + (f' (only "{instead.quote}")' if instead is not None else ""),
+                        [offer.evidence, instead],
                         offer.id,
                         assess(1.0, [offer.evidence, consent.evidence]),
                     )

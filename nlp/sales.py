@@ -84,6 +84,7 @@ class SalesRules:
     offer: tuple[PhraseRule, ...]
     not_offer: tuple[PhraseRule, ...]
     free_of_charge: tuple[PhraseRule, ...]
+    price_minimised: tuple[PhraseRule, ...]  # a price talked down instead of stated ("a small amount")
     greeting: tuple[PhraseRule, ...]
     close: tuple[PhraseRule, ...]
     responses: dict[str, tuple[PhraseRule, ...]]
@@ -119,12 +120,13 @@ def sales_rules() -> SalesRules:
         for item, spec in data["disclosures"].items()
         if spec.get("not_applicable")
     }
-    examples = {name: data[name]["examples"] for name in ("offer", "not_offer", "free_of_charge", "greeting", "close", *RESPONSES, "recap", "agent_confirms", "booked_unasked")}
+    examples = {name: data[name]["examples"] for name in ("offer", "not_offer", "free_of_charge", "price_minimised", "greeting", "close", *RESPONSES, "recap", "agent_confirms", "booked_unasked")}
     examples |= {f"disclosures.{item}": spec["examples"] for item, spec in data["disclosures"].items()}
     return SalesRules(
         offer=section("offer"),
         not_offer=section("not_offer"),
         free_of_charge=section("free_of_charge"),
+        price_minimised=section("price_minimised"),
         greeting=section("greeting"),
         close=section("close"),
         responses={kind: section(kind) for kind in RESPONSES},

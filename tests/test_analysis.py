@@ -288,6 +288,11 @@ def test_flags_on_an_offer_never_given_a_price_go_to_review(settings) -> None:
     turns[2] = ("agent", pitch.replace(" and water damage.", " and water damage, for nine dollars a month."))
     priced = {f["code"]: f for f in _analyse(call(turns), settings)["flags"]}
     assert "MISSING_PRICE_DISCLOSURE" not in priced and priced["MISSING_CANCELLATION_DISCLOSURE"]["status"] == "raised"
+    # A price played down instead of stated is the hidden price the flag is for: a verdict, with the words
+    turns[2] = ("agent", pitch.replace(" and water damage.", " and water damage. It's just a small amount on your bill."))
+    hidden = {f["code"]: f for f in _analyse(call(turns), settings)["flags"]}
+    assert hidden["MISSING_PRICE_DISCLOSURE"]["status"] == "raised"
+    assert "small amount" in hidden["MISSING_PRICE_DISCLOSURE"]["evidence"][-1]["quote"]
 
 
 def test_the_dearer_option_of_a_choice_put_about_the_booking_fits_the_need(settings) -> None:
