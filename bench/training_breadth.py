@@ -33,16 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _broad_models(style: str, every: tuple[str, ...]) -> tuple:
-    """The three models trained on every style in `every` but `style`.
-
-    The training readers take their styles from nlp.acts.STYLES (and nlp.need_model's copy), so
-    the list is swapped for the training and put back after."""
-    saved = acts.STYLES, need_model.STYLES
-    acts.STYLES = need_model.STYLES = every
-    try:
-        return acts.train_reader(style), need_model.train(style)[0], need_fit_model.train(style, every)[0]
-    finally:
-        acts.STYLES, need_model.STYLES = saved
+    """The three models trained on every style in `every` but `style`."""
+    return acts.train_reader(style, every), need_model.train(style, every)[0], need_fit_model.train(style, every)[0]
 
 
 def main() -> int:

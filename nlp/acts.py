@@ -102,9 +102,9 @@ def _render_module():
     return mod
 
 
-def script_files(root: Path = ROOT) -> dict[str, list[Path]]:
+def script_files(root: Path = ROOT, styles: tuple[str, ...] = STYLES) -> dict[str, list[Path]]:
     """Style -> sorted script files."""
-    out = {s: sorted((root / "corpus" / "styles" / s / "scripts").glob("*.yaml")) for s in STYLES if s != "dev"}
+    out = {s: sorted((root / "corpus" / "styles" / s / "scripts").glob("*.yaml")) for s in styles if s != "dev"}
     out["dev"] = sorted((root / "corpus" / "dev" / "scripts").glob("*.yaml")) + sorted(
         (root / "audio_samples" / "scripts").glob("*.yaml"))
     return out
@@ -208,10 +208,10 @@ def sentences_of_turns(turns: list[tuple[str, str]]) -> list[tuple[int, str, str
     return out
 
 
-def load_corpus(root: Path = ROOT) -> list[Sentence]:
+def load_corpus(root: Path = ROOT, styles: tuple[str, ...] = STYLES) -> list[Sentence]:
     render = _render_module()
     rows: list[Sentence] = []
-    for style, paths in script_files(root).items():
+    for style, paths in script_files(root, styles).items():
         for p in paths:
             _, turns = render.load_script(p)
             by_turn = {t.id: t for t in turns}
@@ -340,10 +340,10 @@ def public_rows(sources: dict[str, Path] | None = None) -> list[Sentence]:
     return rows
 
 
-def training_rows() -> list[Sentence]:
-    """Everything the model trains on: the scripts and the public extracts, each with an
-    unpunctuated copy."""
-    return augment(load_corpus() + public_rows())
+def training_rows(styles: tuple[str, ...] = STYLES) -> list[Sentence]:
+    """Everything the model trains on: the scripts of `styles` and the public extracts, each with
+    an unpunctuated copy."""
+    return augment(load_corpus(styles=styles) + public_rows())
 
 
 # ---------------------------------------------------------------- features
@@ -871,10 +871,10 @@ def _as_reader(model: dict[str, Any], card: dict[str, Any]) -> TurnActs:
     return TurnActs(coef, icpt, np.array([model["thresholds"][a] for a in ACTS], dtype=np.float32), card)
 
 
-def train_reader(exclude: str | None = None) -> TurnActs:
-    """A model trained on every style but `exclude` (leave-one-style-out evaluation), in memory."""
+def train_reader(exclude: str | None = None, styles: tuple[str, ...] = STYLES) -> TurnActs:
+    """A model trained on every style of `styles` but `exclude` (leave-one-style-out evaluation), in memory."""
     _setup_threads()
-    rows = [r for r in training_rows() if r.style != exclude]
+    rows = [r for r in training_rows(styles) if r.style != exclude]
     X = features([r.speaker for r in rows], [r.text for r in rows], [r.context for r in rows])
     model = fit(rows, X)
     model["dim"] = X.shape[1]

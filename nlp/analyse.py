@@ -103,11 +103,10 @@ def _upset_at_offers(parsed: ParsedCall, offers: list[Offer], sentiment: Sentime
     states = []
     for offer in offers:
         low = sentiment.lowest_before(offer.start, "customer", None if complaint_call else UPSET_LOOKBACK_SEGMENTS)
-        complaint = _complaint_before(parsed, offer, by_start, model_id)
         if low is not None:
             # the score as the record shows it (3 decimals), so the flag and the record agree
             evidence = parsed.whole(_segment_index(parsed, low.segment_id), f"sentiment:{sentiment.model}")
-            states.append(UpsetAtOffer(offer.id, round(low.score, 3), evidence, complaint))
+            states.append(UpsetAtOffer(offer.id, round(low.score, 3), evidence, _complaint_before(parsed, offer, by_start, model_id)))
     return states
 
 

@@ -71,8 +71,7 @@ def raise_flags(
     ("just a small amount"), if any: such an offer is a sale hiding its price, not a misreading."""
     flags: list[Flag] = []
     talked_down = price_talked_down or {}
-    price = {o.id: disclosures.get(o.id, {}).get("price") for o in offers}
-    unpriced_offers = {o for o, d in price.items() if d is not None and d.status == "missing" and talked_down.get(o) is None}
+    unpriced_offers = {o.id for o in offers if disclosures[o.id]["price"].status == "missing" and talked_down.get(o.id) is None}
 
     def add(code: str, message: str, evidence: list[Evidence | None], offer_id: str | None = None, sure: Confidence | None = None) -> None:
         sure = sure or assess(1.0, evidence)

@@ -77,12 +77,12 @@ class Row:
     need: str
 
 
-def _call_rows(exclude: str | None) -> list[Row]:
-    """Per labelled call: its opening (customer turns before the first gold offer) and each
-    sentence tagged as stating the need."""
+def _call_rows(exclude: str | None, styles: tuple[str, ...] = STYLES) -> list[Row]:
+    """Per labelled call of `styles`: its opening (customer turns before the first gold offer)
+    and each sentence tagged as stating the need."""
     rows = []
-    styles = {s: ROOT / "corpus" / "styles" / s / "text" for s in STYLES if s != "dev"} | {"dev": ROOT / "corpus" / "dev"}
-    for style, folder in styles.items():
+    folders = {s: ROOT / "corpus" / "styles" / s / "text" for s in styles if s != "dev"} | {"dev": ROOT / "corpus" / "dev"}
+    for style, folder in folders.items():
         if style == exclude:
             continue
         files = sorted(folder.rglob("*.labels.json")) + (sorted((ROOT / "audio_samples").glob("*.labels.json")) if style == "dev" else [])
@@ -135,13 +135,13 @@ class NeedModel:
         return z / z.sum(axis=1, keepdims=True)
 
 
-def train(exclude: str | None = None) -> tuple[NeedModel, dict[str, Any]]:
-    """Trained on every style but `exclude` (leave-one-style-out)."""
+def train(exclude: str | None = None, styles: tuple[str, ...] = STYLES) -> tuple[NeedModel, dict[str, Any]]:
+    """Trained on every style of `styles` but `exclude` (leave-one-style-out)."""
     from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
-    rows = _call_rows(exclude)
+    rows = _call_rows(exclude, styles)
     X = _features(rows)
     y = np.array([DEFAULT_NEEDS.index(r.need) for r in rows])
     fit = LogisticRegression(C=1.0, class_weight="balanced", max_iter=3000, random_state=SEED).fit(X, y)
