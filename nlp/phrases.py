@@ -50,13 +50,20 @@ class PhraseRule:
                 if text == phrase:
                     return phrase
             elif len(phrase) < FUZZY_MIN_CHARS or not self.fuzzy:
-                if re.search(rf"\b{re.escape(phrase)}\b", text):
+                if whole_words(phrase).search(text):
                     return phrase
             # partial_ratio aligns the shorter string inside the longer one: the text must be
             # at least as long as the phrase, or "please" would match "please subscribe".
             elif len(text) >= len(phrase) and fuzz.partial_ratio(phrase, text, score_cutoff=FUZZY_CUTOFF):
                 return phrase
         return None
+
+
+@functools.lru_cache(maxsize=None)
+def whole_words(phrase: str) -> re.Pattern[str]:
+    """The phrase as whole words, compiled once: rules are matched thousands of times per call,
+    and escaping and looking up the pattern each time was a tenth of the rule matching's time."""
+    return re.compile(rf"\b{re.escape(phrase)}\b")
 
 
 def normalise(text: str) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -23,6 +22,7 @@ from nlp.phrases import (
     normalise,
     parse_rules,
     rules_path,
+    whole_words,
 )
 
 Label = SentimentLabel
@@ -148,7 +148,7 @@ def _find(phrase: str, text: str) -> tuple[int, int] | None:
     # Same matching policy as nlp.phrases: short phrases whole-word exact, longer ones fuzzy,
     # because Whisper writes "thank you for calling" in several ways.
     if len(phrase) < FUZZY_MIN_CHARS:
-        found = re.search(rf"\b{re.escape(phrase)}\b", text)
+        found = whole_words(phrase).search(text)
         return found.span() if found else None
     if len(text) < len(phrase):
         return None
