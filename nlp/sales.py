@@ -69,6 +69,10 @@ SERVICE_CLOSE_PITCH_MIN = 0.6
 # their lost property number" and "Have you tried switching the hub off?".
 OFFER_SUPPORT_MIN = 0.3
 OFFER_SUPPORT_BEFORE = 2
+# Sentences of terms (price, charges, restrictions) that may stand between a pitch and the question
+# that asks about it.
+STRAIGHT_AFTER_TERMS = 2
+TERMS_LEANING = 0.5  # a sentence the model reads as leaning to one of the offer's terms
 NEW_AFTER_YES_LINE = 0.7
 
 
@@ -91,6 +95,7 @@ class SalesRules:
     recap: tuple[PhraseRule, ...]
     agent_confirms: tuple[PhraseRule, ...]
     booked_unasked: tuple[PhraseRule, ...]
+    acquiesce: tuple[PhraseRule, ...]  # going along with a booking made without asking ("Oh, okay.")
     disclosures: dict[str, tuple[tuple[PhraseRule, ...], bool]]  # item -> (rules, an amount also discloses it)
     not_applicable: dict[str, PhraseRule]  # item -> what the agent says when the item does not apply
     product_nouns: frozenset[str]
@@ -120,7 +125,7 @@ def sales_rules() -> SalesRules:
         for item, spec in data["disclosures"].items()
         if spec.get("not_applicable")
     }
-    examples = {name: data[name]["examples"] for name in ("offer", "not_offer", "free_of_charge", "price_minimised", "greeting", "close", *RESPONSES, "recap", "agent_confirms", "booked_unasked")}
+    examples = {name: data[name]["examples"] for name in ("offer", "not_offer", "free_of_charge", "price_minimised", "greeting", "close", *RESPONSES, "recap", "agent_confirms", "booked_unasked", "acquiesce")}
     examples |= {f"disclosures.{item}": spec["examples"] for item, spec in data["disclosures"].items()}
     return SalesRules(
         offer=section("offer"),
@@ -133,6 +138,7 @@ def sales_rules() -> SalesRules:
         recap=section("recap"),
         agent_confirms=section("agent_confirms"),
         booked_unasked=section("booked_unasked"),
+        acquiesce=section("acquiesce"),
         disclosures=disclosures,
         not_applicable=not_applicable,
         product_nouns=frozenset(data["product_nouns"]),
@@ -346,6 +352,7 @@ def apply_need(offers: list[Offer], need_label: str | None) -> list[Offer]:
 # A choice question answered by naming an option (nlp.sales._OfferReader._choice_answer): the
 # evidence's rule id says which option the customer named.
 CHOICE_OFFER = "OFFER-CHOICE"  # a priced choice question offers its dearer option
+SUBSTITUTE_OFFER = "OFFER-SUBSTITUTE"  # nlp/rules/sales.yaml: a substitute for what cannot be had
 CHOICE_OFFERED = "CHOICE-PICKED-OFFERED"
 CHOICE_OTHER = "CHOICE-PICKED-OTHER"
 # Words that name no option ("the", "one", "please", "option", "delivery" in "standard or
@@ -552,9 +559,10 @@ class _OfferReader:
         nothing. A dearer version names more ("the Team Plus plan" after "the Team plan") and stays
         an offer; a retention deal sells staying on what the customer asked to leave. Requests are
         the sentences the model reads as the customer's need."""
-        if offer.kind == "retention" or offer.product == UNNAMED_OFFER or offer.closes:
+        if offer.kind == "retention" or offer.product == UNNAMED_OFFER or offer.closes or offer.evidence.rule == SUBSTITUTE_OFFER:
             # Asked to commit ("The premium plan is 19.99 a month. Shall I add it?"), the customer
-            # is sold it, and what was disclosed before the yes is the auditor's question.
+            # is sold it, and what was disclosed before the yes is the auditor's question. A
+            # substitute is not what was asked for, however many words its name shares with it.
             return False
         named = _naming_words(offer.product)
         # One word is too little to go on: "Fibre" is what the customer has and what is sold.
@@ -673,11 +681,22 @@ class _OfferReader:
         return self._straight_after_pitch() and first_match(self.rules.close, sentence.norm) is not None
 
     def _straight_after_pitch(self) -> bool:
-        """The agent's sentence before the one just said pitched the offer under way, and the
-        customer has not spoken since."""
+        """The agent's sentences before the one just said are the offer under way's pitch and then
+        only its terms (price, charges, restrictions: "And I'll just mention CardShield, our payment
+        cover... It's seventy-nine pence for every hundred pounds on your balance. Shall I include
+        that?"), and the customer has not spoken since."""
         pitch, said = self.last_pitch, self.agent_sentences
-        return (pitch is not None and self.customer_sentences_since == 0 and len(said) > 1
-                and any(said[-2] is p for p in pitch.pitches))
+        if pitch is None or self.customer_sentences_since != 0:
+            return False
+        for back, before in enumerate(reversed(said[-1 - STRAIGHT_AFTER_TERMS - 1 : -1])):
+            if any(before is p for p in pitch.pitches):
+                return True
+            acts = self._acts(before)
+            if back == 0 and pitch.responses:
+                return False  # terms after an answer recap a sale or a refusal, they open nothing
+            if acts is None or max(acts.score(act) for act in DISCLOSURE_ACTS) < TERMS_LEANING or before.is_question:
+                return False
+        return False
 
     def _implied_pitch(self, opening: Sentence) -> float:
         """The model's strongest pitch from the opening to the close just said. The ASR cuts a
@@ -792,6 +811,10 @@ class _OfferReader:
         # a choice may be answered after a question about it ("Is there a contract with either?")
         if (picked := self._choice_answer(sentence)) is not None:
             return picked
+        pitch = self.last_pitch
+        if pitch is not None and pitch.unconsented and not any(r.time > pitch.unconsented[-1].start for r in pitch.responses) and (
+                rule := first_match(self.rules.acquiesce, sentence.norm)) is not None:
+            return Response("accepted", sentence.start, sentence.evidence(self.parsed, rule.id))
         for kind in RESPONSES:
             if kind == "accept_after_close" and not (self.last_was_close and self.customer_sentences_since == 1):
                 continue
@@ -899,8 +922,12 @@ class _OfferReader:
         if product is None or _service_recovery(self.parsed, sentence, self.rules):
             return False
         pitch = self.last_pitch
-        if pitch is not None and (_same_offer([pitch], product, catalog) is not None or not _answered_since_pitch(pitch)):
-            return False  # the offer under way, booked (_books_sale decided its consent)
+        if pitch is not None and (_same_offer([pitch], product, catalog) is not None
+                                  or not (_answered_since_pitch(pitch) or self._books_something_else(sentence, pitch))):
+            # the offer under way, booked (_books_sale decided its consent); a booking naming
+            # another thing while it is open ("Screen repair on that is one eighty-nine" ... "And
+            # I've gone ahead and added Device Care as well") adds that thing unasked
+            return False
         offer = self._new_offer(sentence, product, catalog, None, rule.id, product_evidence)
         offer.pitches.append(sentence)
         offer.unconsented.append(sentence.evidence(self.parsed, rule.id).decided_by(self.model_id, max(acts.score(a) for a in ("book", "pitch", "recurring_charge"))))
@@ -960,6 +987,11 @@ class _OfferReader:
         if not offer_rules and close_rule is None:
             return None
         product, catalog, product_evidence = _named_product(parsed, sentence, self.policy, self.companies, within=choice)
+        if product is None and any(r.id == SUBSTITUTE_OFFER for r in offer_rules) and not _service_recovery(parsed, sentence, rules) and (
+                named := _product_phrase(parsed, sentence, self.companies, likeliest=True)) is not None:
+            # "What I can do is the NutriBlast 700, which replaced it": the shape says a product
+            # follows, so its likeliest noun phrase names it however unsure the scorer is
+            product, product_evidence = named.text, named.evidence
         not_offer = first_match(rules.not_offer, sentence.norm)
         if not_offer is not None and not_offer.id == TRANSFER_RULE:
             return None  # passing the call on ("Shall I put you through to the fare desk?") neither offers nor closes

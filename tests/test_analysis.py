@@ -1014,3 +1014,71 @@ def test_an_either_or_that_arranges_the_service_sells_nothing(settings) -> None:
         ("agent", "Grand. Booked in for Friday, half seven drop-off."),
     ]
     assert _analyse(call(turns), settings)["offers"] == []
+
+
+def test_a_booking_naming_another_product_while_an_offer_is_open_adds_it_unasked(settings) -> None:
+    """A repair the customer asked about is still open when the agent adds cover of their own
+    accord: "I've gone ahead and added Device Care" books Device Care, not the repair."""
+    turns = [BOOKED_UNASKED[0], BOOKED_UNASKED[1],
+             ("agent", "We can fix the screen at our Chermside store for one eighty-nine, and we have a Thursday slot."),
+             ("customer", "Thursday's good."),
+             ("agent", "And I've gone ahead and added Device Care to your account as well, that's seven dollars a month."),
+             ("customer", "Oh, okay."), BOOKED_UNASKED[-1]]
+    result = _analyse(call(turns), settings)
+    care = next(o for o in result["offers"] if o["product"] == "Device Care")
+    flag = next(f for f in result["flags"] if f["code"] == "SALE_WITHOUT_CONSENT")
+    assert flag["offer_id"] == care["id"] and "added Device Care" in flag["evidence"][-1]["quote"]
+
+
+def test_a_question_after_the_pitch_and_its_price_asks_about_the_pitch(settings) -> None:
+    """"Shall I include that?" after the pitch and then its price asks for the pitch, however much
+    it reads as a plain question: the yes that follows is consent, and the booking after it is no
+    sale without consent."""
+    turns = [("agent", "Aldermoor Bank cards team, my name's Bridget. How can I help?"),
+             ("customer", "Hi, I started an application online for the Cashback Plus card and it told me to phone to finish it off."),
+             ("agent", "Great, that's been approved with a limit of four thousand five hundred. The card's got no annual fee and one "
+                       "percent cashback. And I'll just mention CardShield, that's our payment cover, so if you lose your job or you're "
+                       "off sick it makes your repayments for you. It's seventy-nine pence for every hundred pounds on your balance. "
+                       "Shall I include that?"),
+             ("customer", "Um, yeah, alright. Can't hurt, I suppose."),
+             ("agent", "Lovely, I've added it. Now, would you like the card sent to your home address or to a branch?"),
+             ("customer", "Home is fine."),
+             ("agent", "Perfect. Is there anything else today?"), ("customer", "No, thanks for your help.")]
+    result = _analyse(call(turns), settings)
+    [offer] = result["offers"]
+    assert offer["customer_response"] == "accepted"
+    assert "SALE_WITHOUT_CONSENT" not in {f["code"] for f in result["flags"]}
+
+
+def test_a_substitute_for_a_sold_out_item_is_an_offer_even_sharing_its_name(settings) -> None:
+    """"What I can do is the NutriBlast 700" after the 600 the customer asked for sold out: the
+    substitute is offered, not a readback of the order, though its name shares the 600's words."""
+    turns = [("agent", "Kitchen Lee order line, Sam speaking, how can I help?"),
+             ("customer", "Hi, I'd like to order the nutri blast 600 blender, the grey one."),
+             ("agent", "Ah, I'm afraid that one's sold out and we're not getting any more."),
+             ("agent", "What I can do is the nutri blast 700 which replaced it, it's the same jug but a bigger motor."),
+             ("agent", "It's eighty nine ninety nine, so twenty pounds more than the 600 was."),
+             ("customer", "Go on then, the grey 700."),
+             ("agent", "Okay, that's ordered. Anything else?"), ("customer", "No, thanks.")]
+    result = _analyse(call(turns), settings)
+    [offer] = result["offers"]
+    assert "nutri blast" in offer["product"].lower() and offer["evidence"]["rule"] == "OFFER-SUBSTITUTE"
+    assert offer["customer_response"] == "accepted"
+
+
+def test_going_along_with_an_unasked_booking_keeps_it_sold_without_consent(settings) -> None:
+    """"Oh, okay." after the agent added cover nobody asked for: the customer keeps it, so its
+    undisclosed terms are flagged as for any sale, and the booking is still a sale without consent."""
+    turns = [("agent", "Northgate Energy, how can I help?"),
+             ("customer", "I want to move my direct debit date to the fifteenth."),
+             ("agent", "Done, the fifteenth from next month."),
+             ("customer", "Great."),
+             ("agent", "Put you on HeatSafe boiler cover too. Nine a month."),
+             ("customer", "Oh, okay."),
+             ("agent", "Anything else?"), ("customer", "No, bye.")]
+    result = _analyse(call(turns), settings)
+    [offer] = result["offers"]
+    assert offer["product"] == "HeatSafe boiler cover" and offer["customer_response"] == "accepted"
+    assert offer["response_evidence"]["rule"] == "ACCEPT-ACQUIESCE"
+    codes = {f["code"] for f in result["flags"]}
+    assert {"SALE_WITHOUT_CONSENT", "MISSING_CANCELLATION_DISCLOSURE"} <= codes
