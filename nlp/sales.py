@@ -96,6 +96,7 @@ class SalesRules:
     agent_confirms: tuple[PhraseRule, ...]
     booked_unasked: tuple[PhraseRule, ...]
     acquiesce: tuple[PhraseRule, ...]  # going along with a booking made without asking ("Oh, okay.")
+    not_close: tuple[PhraseRule, ...]  # checks of understanding, leave to read the terms
     disclosures: dict[str, tuple[tuple[PhraseRule, ...], bool]]  # item -> (rules, an amount also discloses it)
     not_applicable: dict[str, PhraseRule]  # item -> what the agent says when the item does not apply
     product_nouns: frozenset[str]
@@ -125,7 +126,7 @@ def sales_rules() -> SalesRules:
         for item, spec in data["disclosures"].items()
         if spec.get("not_applicable")
     }
-    examples = {name: data[name]["examples"] for name in ("offer", "not_offer", "free_of_charge", "price_minimised", "greeting", "close", *RESPONSES, "recap", "agent_confirms", "booked_unasked", "acquiesce")}
+    examples = {name: data[name]["examples"] for name in ("offer", "not_offer", "free_of_charge", "price_minimised", "greeting", "close", *RESPONSES, "recap", "agent_confirms", "booked_unasked", "acquiesce", "not_close")}
     examples |= {f"disclosures.{item}": spec["examples"] for item, spec in data["disclosures"].items()}
     return SalesRules(
         offer=section("offer"),
@@ -139,6 +140,7 @@ def sales_rules() -> SalesRules:
         agent_confirms=section("agent_confirms"),
         booked_unasked=section("booked_unasked"),
         acquiesce=section("acquiesce"),
+        not_close=section("not_close"),
         disclosures=disclosures,
         not_applicable=not_applicable,
         product_nouns=frozenset(data["product_nouns"]),
@@ -622,8 +624,10 @@ class _OfferReader:
         a question the model reads as service more than as selling ("Do you want a confirmation
         email?", "I can raise a complaint about it, shall I do that?") asks about something else,
         even in a closing rule's words."""
+        if first_match(self.rules.not_close, sentence.norm) is not None:
+            return True  # "Do you understand?": the yes after it says they followed, not that they buy
         if (self._offers_in_so_many_words(sentence) or self._closes_what_was_just_pitched(sentence)
-                or self._asks_about_the_pitch(sentence)):
+                or self._asks_about_the_pitch(sentence) or self._closes_the_named_pitch(sentence)):
             return False
         if acts.has("service_question") and not (acts.score("pitch") >= PITCH_LINE or acts.has("close")):
             return not self._presses_after_no(sentence)
@@ -664,6 +668,17 @@ class _OfferReader:
         # spaCy takes a sentence-initial verb for a name ("Reckon"), so a first PROPN is no name
         names = any(t.pos_ in ("NOUN", "NUM") or (t.pos_ == "PROPN" and t.i > span.start) for t in span)
         return not names and any(t.lower_ in _BACK_REFERENCES for t in span)
+
+    def _closes_the_named_pitch(self, sentence: Sentence) -> bool:
+        """A closing question in the rules' words that names the offer under way ("And are you happy
+        to go ahead with the Novatab eleven on interest-free credit?"), however many terms were read
+        out since the pitch, asks for that offer."""
+        pitch = self.last_pitch
+        if pitch is None or pitch.product == UNNAMED_OFFER or first_match(self.rules.close, sentence.norm) is None:
+            return False
+        # by name, not by one shared word: "the minimum payment" does not name "payment cover"
+        named = _content_words(normalise(pitch.product))
+        return bool(named) and len(named & set(sentence.norm.split())) >= min(2, len(named))
 
     def _offers_in_so_many_words(self, sentence: Sentence) -> bool:
         """A question in an offering rule's own words ("have you heard of our Green Boost?", "have

@@ -1082,3 +1082,53 @@ def test_going_along_with_an_unasked_booking_keeps_it_sold_without_consent(setti
     assert offer["response_evidence"]["rule"] == "ACCEPT-ACQUIESCE"
     codes = {f["code"] for f in result["flags"]}
     assert {"SALE_WITHOUT_CONSENT", "MISSING_CANCELLATION_DISCLOSURE"} <= codes
+
+
+REGULATED_WARRANTY = [
+    ("agent", "Marlow Motors service desk, it's Jodie. This call may be recorded. How can I help?"),
+    ("customer", "Hi, I need to book my car in for its MOT and a service, please. It's the Astrano estate I bought from you three years ago."),
+    ("agent", "Thanks, Stephen. I've got you for Tuesday at eight thirty, MOT and full service, two hundred and nineteen pounds. "
+              "Your manufacturer warranty ended last month, by the way."),
+    ("customer", "Oh, right."),
+    ("agent", "We also offer our Marlow Care warranty, it covers the engine, gearbox and electrics. I must read you the following. It costs twenty-four "
+              "pounds ninety-nine a month by direct debit, with a minimum term of twelve months, then it rolls monthly. Wear and tear "
+              "items like brakes, tyres and the clutch are excluded, and there's a fifty pound excess per claim. You can cancel within "
+              "fourteen days for a full refund, and after twelve months with thirty days' notice. Do you understand?"),
+    ("customer", "Yeah, I understand."),
+    ("agent", "And would you like me to set it up, yes or no?"),
+    ("customer", "Yes, go on. The gearbox has been a bit clunky."),
+    ("agent", "Great, Marlow Care is active from today. Anything else?"),
+    ("customer", "No, see you Tuesday."),
+]
+
+
+def test_a_check_of_understanding_is_no_closing_attempt(settings) -> None:
+    """"Do you understand?" after the terms a regulated script reads out sells nothing: one close
+    in the call ("would you like me to set it up, yes or no?"), and the yes to the check is no yes."""
+    result = _analyse(call(REGULATED_WARRANTY), settings)
+    assert result["closing_attempts"]["total"] == 1
+    [close] = [c for o in result["offers"] for c in o["closing_attempts"]]
+    assert "set it up" in close["quote"]
+
+
+def test_a_close_naming_the_offer_after_its_terms_asks_for_it(settings) -> None:
+    """"Are you happy to go ahead with the Novatab eleven?" after the credit terms: the yes accepts
+    the substitute, though the question reads like the script's service questions around it."""
+    turns = [("agent", "Halden Electrical, how can I help?"),
+             ("customer", "Hi, I want to order the Novatab ten, the sixty-four gig one, on your interest-free credit."),
+             ("agent", "Oh, I'm sorry, the Novatab ten is out of stock nationally."),
+             ("customer", "Oh no. Her birthday's on Saturday."),
+             ("agent", "What I can do is the Novatab eleven, which replaced it. It's two hundred and seventy-nine pounds, against two forty-nine for the ten."),
+             ("customer", "Thirty more. Can I still do it on the interest-free?"),
+             ("agent", "You can. Before any credit application I must read you the following. This is a twelve month interest-free credit "
+                       "agreement. You'll pay twelve monthly payments of twenty-three pounds and twenty-five pence. You have the right to "
+                       "withdraw within fourteen days. Do you understand the information I've given you?"),
+             ("customer", "Yes, I understand."),
+             ("agent", "And are you happy to go ahead with the Novatab eleven on interest-free credit, yes or no?"),
+             ("customer", "Yes, let's do that."),
+             ("agent", "Thank you. I've placed the order for Thursday delivery. Anything else?"),
+             ("customer", "No, thank you.")]
+    result = _analyse(call(turns), settings)
+    [offer] = result["offers"]
+    assert "Novatab" in offer["product"] and offer["customer_response"] == "accepted"
+    assert offer["response_evidence"]["quote"].startswith("Yes, let's do that")
