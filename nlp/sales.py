@@ -537,7 +537,7 @@ class _OfferReader:
         # needs as clear a pitch as a close with nothing pitched before it.
         kept = [o for o in self.offers if (o.evidence.rule in (CHOICE_OFFER, *(r.id for r in self.rules.booked_unasked))
                 or self._pitch_support(o) >= (IMPLIED_PITCH_MIN if o.product == UNNAMED_OFFER else OFFER_SUPPORT_MIN))
-                and not self._free_of_charge(o) and not self._asked_for(o)]
+                and not self._free_of_charge(o) and not self._asked_for(o) and not self._service_choice(o)]
         for number, offer in enumerate(kept, 1):
             offer.id = f"offer-{number}"
         return kept
@@ -553,6 +553,26 @@ class _OfferReader:
         turns = {self.parsed.turn_text(p.index) for p in offer.pitches} | {self.parsed.turn_text(offer.segment_index)}
         return (any(first_match(self.rules.free_of_charge, normalise(text)) is not None for text in said)
                 and not any(money_amounts(text) for text in turns))
+
+    def _service_choice(self, offer: Offer) -> bool:
+        """Opened by an either-or question with no amount anywhere in its turns ("Would you like to
+        wait in our lounge, or leave the car for the day?", "Do you want a replacement or would you
+        rather have your money back?"): the customer chooses how the service is done, nothing is
+        sold. A priced choice offers its dearer option, and a catalog product is sold whatever the
+        words."""
+        opening = offer.evidence.quote
+        if offer.kind == "retention" or offer.catalog is not None or offer.evidence.rule == CHOICE_OFFER:
+            return False
+        if not opening.rstrip().endswith("?") or not _OR.search(opening):
+            return False
+        turns = {self.parsed.turn_text(p.index) for p in offer.pitches} | {self.parsed.turn_text(offer.segment_index)}
+        if any(money_amounts(text) for text in turns):
+            return False
+        # priced later by name ("Do you want those as standard advance, or the flexible business
+        # fare?" ... "the flexible fare's ninety six pounds return"): sold, its price after the yes
+        named = _content_words(normalise(offer.product))
+        return not any(s.start > offer.start and len(named & _content_words(s.norm)) >= min(2, len(named)) and money_amounts(s.text)
+                       for s in self.agent_sentences)
 
     def _asked_for(self, offer: Offer) -> bool:
         """The customer asked for it by name before the agent said it, and the agent only reads it

@@ -1132,3 +1132,38 @@ def test_a_close_naming_the_offer_after_its_terms_asks_for_it(settings) -> None:
     [offer] = result["offers"]
     assert "Novatab" in offer["product"] and offer["customer_response"] == "accepted"
     assert offer["response_evidence"]["quote"].startswith("Yes, let's do that")
+
+
+def test_an_unpriced_either_or_question_chooses_the_service_and_sells_nothing(settings) -> None:
+    """"Do you want a replacement or would you rather have your money back?" and "Would you like to
+    wait in our lounge, or leave the car for the day?" choose how the service is done."""
+    kettle = [("agent", "Good afternoon, Haddon and Peel customer service, Martin speaking."),
+              ("customer", "Hello Martin. I bought one of your Alder kettles three weeks ago, the copper one, and it's started leaking out of the bottom."),
+              ("agent", "I'm sorry. Was that bought online or in one of the shops?"),
+              ("customer", "Online. Order number H P, eight eight two, oh one three."),
+              ("agent", "Do you want a replacement or would you rather have your money back?"),
+              ("customer", "Money back, I think."),
+              ("agent", "I'll refund the full fifty-nine pounds to the original card once it's collected. Anything else?"),
+              ("customer", "No, that's it. Thank you.")]
+    garage = [("agent", "Morgan Motors service desk, how can I help?"),
+              ("customer", "I got a letter that my car has a recall for the airbag sensor."),
+              ("agent", "Yes, that's a free repair. I can book you in on Tuesday at nine."),
+              ("customer", "Tuesday is okay."),
+              ("agent", "Would you like to wait in our lounge, or leave the car for the day?"),
+              ("customer", "I will wait."),
+              ("agent", "Great, see you Tuesday."), ("customer", "Thank you.")]
+    for turns in (kettle, garage):
+        assert _analyse(call(turns), settings)["offers"] == []
+    # priced only after the yes, by name: an upsell whose price came too late, not a service choice
+    rail = [("agent", "Corbel Business Travel, good afternoon, it's Stefan."),
+            ("customer", "Hi Stefan, I need to book trains for four of us to the build expo in Birmingham, the fourteenth, back on the fifteenth."),
+            ("agent", "There's a seven oh three out and a five forty back. Do you want those as standard advance, or the flexible business "
+                      "fare so you can change times on the day?"),
+            ("customer", "Flexible, definitely."),
+            ("agent", "Okay, flexible for all four. I'll book those now."),
+            ("customer", "Thanks."),
+            ("agent", "Just so you know, the flexible fare's ninety six pounds return per person, against fifty eight on the advance."),
+            ("customer", "Oh. Right. Well, it's done now I suppose."),
+            ("agent", "Done. Anything else for the trip?"), ("customer", "No, that's everything.")]
+    [offer] = _analyse(call(rail), settings)["offers"]
+    assert "flexible" in offer["product"]
