@@ -570,9 +570,7 @@ class _OfferReader:
             return False
         # priced later by name ("Do you want those as standard advance, or the flexible business
         # fare?" ... "the flexible fare's ninety six pounds return"): sold, its price after the yes
-        named = _content_words(normalise(offer.product))
-        return not any(s.start > offer.start and len(named & _content_words(s.norm)) >= min(2, len(named)) and money_amounts(s.text)
-                       for s in self.agent_sentences)
+        return not any(s.start > offer.start and _called_by_name(offer.product, s) and money_amounts(s.text) for s in self.agent_sentences)
 
     def _asked_for(self, offer: Offer) -> bool:
         """The customer asked for it by name before the agent said it, and the agent only reads it
@@ -696,9 +694,7 @@ class _OfferReader:
         pitch = self.last_pitch
         if pitch is None or pitch.product == UNNAMED_OFFER or first_match(self.rules.close, sentence.norm) is None:
             return False
-        # by name, not by one shared word: "the minimum payment" does not name "payment cover"
-        named = _content_words(normalise(pitch.product))
-        return bool(named) and len(named & set(sentence.norm.split())) >= min(2, len(named))
+        return _called_by_name(pitch.product, sentence)
 
     def _offers_in_so_many_words(self, sentence: Sentence) -> bool:
         """A question in an offering rule's own words ("have you heard of our Green Boost?", "have
@@ -723,12 +719,12 @@ class _OfferReader:
         pitch, said = self.last_pitch, self.agent_sentences
         if pitch is None or self.customer_sentences_since != 0:
             return False
-        for back, before in enumerate(reversed(said[-1 - STRAIGHT_AFTER_TERMS - 1 : -1])):
+        # after an answer, terms recap a sale or a refusal and open nothing: only the pitch counts
+        terms = 0 if pitch.responses else STRAIGHT_AFTER_TERMS
+        for before in reversed(said[-2 - terms : -1]):
             if any(before is p for p in pitch.pitches):
                 return True
             acts = self._acts(before)
-            if back == 0 and pitch.responses:
-                return False  # terms after an answer recap a sale or a refusal, they open nothing
             if acts is None or max(acts.score(act) for act in DISCLOSURE_ACTS) < TERMS_LEANING or before.is_question:
                 return False
         return False
@@ -1153,6 +1149,14 @@ def _naming_words(product: str) -> set[str]:
 def _names(product: str, sentence: Sentence) -> bool:
     """The sentence says one of the words that name the product ("Shall I look for a balcony?")."""
     return bool(_naming_words(product) & set(sentence.norm.split()))
+
+
+def _called_by_name(product: str, sentence: Sentence) -> bool:
+    """The sentence names the product by two of its words (its one, for a one-word name), not by one
+    shared word: "the minimum payment" does not name "payment cover", "the flexible fare's ninety
+    six pounds" names "flexible business fare"."""
+    named = _content_words(normalise(product))
+    return bool(named) and len(named & _content_words(sentence.norm)) >= min(2, len(named))
 
 
 def _more_service_than_sale(acts: SentenceActs) -> bool:
