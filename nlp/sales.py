@@ -550,9 +550,13 @@ class _OfferReader:
             return False
         said = [offer.evidence.quote, *(p.text for p in offer.pitches)]
         # an amount anywhere in the turns they are in: "standard seats, no charge, or the exit row for thirty-five"
-        turns = {self.parsed.turn_text(p.index) for p in offer.pitches} | {self.parsed.turn_text(offer.segment_index)}
         return (any(first_match(self.rules.free_of_charge, normalise(text)) is not None for text in said)
-                and not any(money_amounts(text) for text in turns))
+                and not self._priced_in_its_turns(offer))
+
+    def _priced_in_its_turns(self, offer: Offer) -> bool:
+        """An amount is said anywhere in the agent's turns that open or pitch the offer."""
+        turns = {self.parsed.turn_text(p.index) for p in offer.pitches} | {self.parsed.turn_text(offer.segment_index)}
+        return any(money_amounts(text) for text in turns)
 
     def _service_choice(self, offer: Offer) -> bool:
         """Opened by an either-or question with no amount anywhere in its turns ("Would you like to
@@ -565,8 +569,7 @@ class _OfferReader:
             return False
         if not opening.rstrip().endswith("?") or not _OR.search(opening):
             return False
-        turns = {self.parsed.turn_text(p.index) for p in offer.pitches} | {self.parsed.turn_text(offer.segment_index)}
-        if any(money_amounts(text) for text in turns):
+        if self._priced_in_its_turns(offer):
             return False
         # priced later by name ("Do you want those as standard advance, or the flexible business
         # fare?" ... "the flexible fare's ninety six pounds return"): sold, its price after the yes

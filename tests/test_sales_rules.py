@@ -14,8 +14,7 @@ def _section(name: str):
         return RULES.disclosures[name.split(".", 1)[1]][0]
     if name in RULES.responses:
         return RULES.responses[name]
-    sections = {"offer": RULES.offer, "not_offer": RULES.not_offer, "free_of_charge": RULES.free_of_charge, "price_minimised": RULES.price_minimised, "greeting": RULES.greeting, "close": RULES.close, "recap": RULES.recap}
-    return (sections | {"agent_confirms": RULES.agent_confirms, "booked_unasked": RULES.booked_unasked, "acquiesce": RULES.acquiesce, "not_close": RULES.not_close})[name]
+    return getattr(RULES, name)  # every other section is the SalesRules field of its name
 
 
 CASES = [(name, kind, text) for name, ex in RULES.examples.items() for kind in ("match", "no_match") for text in ex.get(kind, [])]
