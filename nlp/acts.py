@@ -36,9 +36,12 @@ from typing import Any
 
 import numpy as np
 
+from models.embeddings import onnx_path
+
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_DIR = ROOT / "models" / "turn_acts"
-CACHE_FILE = ROOT / ".callqa" / "turn_acts_embeddings.npz"
+# Named by the encoder's file: vectors of another encoder (the fp32 export before int8) are never mixed in.
+CACHE_FILE = ROOT / ".callqa" / f"turn_acts_embeddings-{onnx_path().stem}.npz"
 SEED = 0
 
 # The writing styles of corpus/styles, each by its own author, in the order they were written (the
