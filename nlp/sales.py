@@ -537,7 +537,7 @@ class _OfferReader:
         # needs as clear a pitch as a close with nothing pitched before it.
         kept = [o for o in self.offers if (o.evidence.rule in (CHOICE_OFFER, *(r.id for r in self.rules.booked_unasked))
                 or self._pitch_support(o) >= (IMPLIED_PITCH_MIN if o.product == UNNAMED_OFFER else OFFER_SUPPORT_MIN))
-                and not self._free_of_charge(o) and not self._asked_for(o) and not self._service_choice(o)]
+                and not self._free_of_charge(o) and not self._asked_for(o) and not self._service_choice(o) and not self._mentioned_only(o)]
         for number, offer in enumerate(kept, 1):
             offer.id = f"offer-{number}"
         return kept
@@ -573,7 +573,20 @@ class _OfferReader:
             return False
         # priced later by name ("Do you want those as standard advance, or the flexible business
         # fare?" ... "the flexible fare's ninety six pounds return"): sold, its price after the yes
-        return not any(s.start > offer.start and _called_by_name(offer.product, s) and money_amounts(s.text) for s in self.agent_sentences)
+        return not self._priced_later_by_name(offer)
+
+    def _priced_later_by_name(self, offer: Offer) -> bool:
+        return any(s.start > offer.start and _called_by_name(offer.product, s) and money_amounts(s.text) for s in self.agent_sentences)
+
+    def _mentioned_only(self, offer: Offer) -> bool:
+        """Named, not sold: no amount said for it, no ask to take it, no booking, and no answer from
+        the customer ("Our standard car fare covers anything up to two metres high", "A torn door
+        seal is a warranty part, so there's nothing to pay"). A pitch gets at least one of those
+        four: a price, a close, a booking, or a yes, no or "let me think". A catalog product is
+        sold whatever the words."""
+        if offer.catalog is not None or offer.closes or offer.responses or offer.unconsented:
+            return False
+        return not self._priced_in_its_turns(offer) and not self._priced_later_by_name(offer)
 
     def _asked_for(self, offer: Offer) -> bool:
         """The customer asked for it by name before the agent said it, and the agent only reads it

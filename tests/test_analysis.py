@@ -1134,6 +1134,24 @@ def test_a_close_naming_the_offer_after_its_terms_asks_for_it(settings) -> None:
     assert offer["response_evidence"]["quote"].startswith("Yes, let's do that")
 
 
+def test_a_product_named_but_never_priced_asked_for_booked_or_answered_is_no_offer(settings) -> None:
+    """An agent explaining what a membership covers, or why the customer needs no other one, names
+    products without selling them: no amount, no ask, no booking and no answer. The same pitch
+    with a price is an offer."""
+    opening = [("agent", "Brightwater Leisure, Sam speaking."),
+               ("customer", "Hi, I've hurt my knee and I need to put my gym membership on hold for a couple of months."),
+               ("agent", "Sorry to hear that. Can I take your membership number?"),
+               ("customer", "It's B L three three nine one.")]
+    ending = [("agent", "I've put the freeze on from Monday."), ("customer", "Great, thanks."),
+              ("agent", "Anything else?"), ("customer", "No, that's all.")]
+    for said in ("There is a swim-only membership, but that's a paid membership, and the freeze is free, so the freeze is what you want.",
+                 "Our standard membership covers the gym, the pool and every class."):
+        assert _analyse(call([*opening, ("agent", said), *ending]), settings)["offers"] == [], said
+    priced = "There is a swim-only membership at nineteen pounds a month, if you'd still like the pool while your knee mends."
+    [offer] = _analyse(call([*opening, ("agent", priced), *ending]), settings)["offers"]
+    assert "swim-only membership" in offer["product"]
+
+
 def test_an_unpriced_either_or_question_chooses_the_service_and_sells_nothing(settings) -> None:
     """"Do you want a replacement or would you rather have your money back?" and "Would you like to
     wait in our lounge, or leave the car for the day?" choose how the service is done."""
