@@ -30,11 +30,19 @@ _MONEY = re.compile(
     rf"|(?P<d>\d+(?:\.\d{{1,2}})?)(?=\s(?:a|per|each|every)\s(?:month|year|week)\b)"
     # Prices said without a currency: "8 99 each", "35 a night", "9 a seat", "15 more a month",
     # "for 6 99", "for just 40" (after "for", two or three digits or with cents: "for one" is not one
-    # dollar, "for 2024" is a year). A count ("for 10 nights", "for 2 people") or a time ("at 8 15")
+    # dollar, "for 2024" is a year; "for a 120" is how "for a hundred and twenty" reads). A count ("for 10 nights", "for 2 people") or a time ("at 8 15")
     # is no price.
     rf"|(?P<e>\d+(?:\.\d{{1,2}})?)(?:\s(?P<e2>\d{{2}}))?(?=\s(?:each|{_PER_UNIT}|on top|one[- ]off|one time)\b)"
+    # "that's 79 once", "89 for the year", "120 up front", "349 all in": two digits or more (a
+    # count said "for the year" is small: "you get 3 for the year")
+    rf"|(?P<k>[1-9]\d{{1,4}}(?:\.\d{{1,2}})?)(?:\s(?P<k2>\d{{2}}))?(?=\s(?:once|outright|up ?front|in total|all in|"
+    rf"for the (?:year|month|week|lot|pair|pack|set|whole (?:year|thing))|for both)\b)"
+    # "a quid a month", "a pound a day", "a dollar more": one of the currency
+    rf"|\ba\s(?P<one>quid|pound|dollar|buck|euro)(?=\s(?:a|per|each|every|more|extra|on top)\b)"
+    # "69 pence per 100 pounds", "99 cents each": pence and cents
+    rf"|(?P<p>\d{{1,2}})\s?(?:pence|p\b|cents?)(?=\s(?:a|per|for|each|every|on)\b)"
     rf"|(?P<f>\d+)\s(?:more|extra)(?=\s*(?:[.,;!?]|$|\s(?:a|per|on|for)\b))"
-    rf"|(?<=\bfor\s)(?:(?:just|only)\s)?(?P<g>\d+\s\d{{2}}|\d+\.\d{{1,2}}|[1-9]\d{{1,2}})\b(?!\s?(?:{_NOT_PRICE}))"
+    rf"|(?<=\bfor\s)(?:(?:just|only|a)\s)?(?P<g>\d+\s\d{{2}}|\d+\.\d{{1,2}}|[1-9]\d{{1,2}})\b(?!\s?(?:{_NOT_PRICE}))"
     # "it's twelve forty-nine", "costs eighty-nine ninety-nine": units and cents after a word that
     # states a price; a clock time goes on with am, pm, a day or "on" ("it's nine fifteen tomorrow")
     rf"|\b(?:it's|it is|that's|that is|costs?|only|just|priced at)\s(?P<h>[1-9]\d{{0,3}}\s\d{{2}})\b(?!\s?(?:{_NOT_PRICE}))"
@@ -75,6 +83,12 @@ def money_amounts(text: str) -> list[Amount]:
             value = float(m.group("f"))
         elif m.group("i"):
             value = float(m.group("i"))
+        elif m.group("k"):
+            value = float(m.group("k")) + (float(m.group("k2")) / 100 if m.group("k2") else 0.0)
+        elif m.group("one"):
+            value = 1.0
+        elif m.group("p"):
+            value = float(m.group("p")) / 100
         else:
             whole, _, cents = (m.group("g") or m.group("h")).partition(" ")
             value = float(whole) + (float(cents) / 100 if cents else 0.0)

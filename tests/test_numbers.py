@@ -20,6 +20,12 @@ from nlp.numbers import money_amounts
     ("The Pro costs nineteen ninety-nine.", 19.99),
     ("So your total is 186.40 for the flights plus 36 for the seats.", 186.40),  # typed, no currency
     ("We also offer single-trip cover, 14.50, covering cancellation.", 14.50),
+    ("It's eighty-nine for the year, two services and a safety check.", 89.0),  # no currency, a period after "for the"
+    ("That's seventy-nine once.", 79.0),
+    ("three hundred and forty-nine all in", 349.0),
+    ("four sessions for a hundred and twenty", 120.0),  # "for a 120" after the number words
+    ("you can pause it for a quid a month", 1.0),
+    ("it's sixty-nine pence for every hundred pounds you owe", 0.69),
 ])
 def test_prices_are_read(text: str, value: float) -> None:
     amounts = money_amounts(text)
@@ -42,6 +48,11 @@ def test_prices_are_read(text: str, value: float) -> None:
     "The two year fix is 4.49% with no fee.",
     "Update the app to version 2.10.4 first.",
     "It weighs 3.50 kg boxed.",
+    "You get three for the year, then it renews.",  # a count, not a price
+    "I'll ring you back once it ships.",
+    "It's a pound of mince, not a kilo.",
+    "That's for a ten minute call with the nurse.",
+    "I'll see you at five pm on Friday.",
 ])
 def test_counts_times_and_numbers_are_no_price(text: str) -> None:
     assert money_amounts(text) == []
