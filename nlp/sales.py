@@ -836,10 +836,10 @@ class _OfferReader:
         in_window = self.customer_sentences_since <= RESPONSE_WINDOW or (
             names_it and (asked_other or not _answered_since_pitch(pitch))
             and self.customer_sentences_since <= LATE_ANSWER_WINDOW)
-        if not in_window or (self.turn_answered and not names_it):
+        if not in_window or (self.turn_answered and not names_it and not self._gives_in(sentence, pitch)):
             # One answer a turn: what follows the yes or the no in the same breath ("Yes please.
             # No, that's everything.") answers something else; a later turn may change it, and so
-            # may a later sentence naming the offer.
+            # may a later sentence naming the offer, or a yes that gives in after the no.
             return
         answer = self._answer(sentence)
         if answer is not None and self.turn_answered:
@@ -852,6 +852,12 @@ class _OfferReader:
         if answer is not None:
             pitch.responses.append(answer)
             self.turn_answered = True
+
+    def _gives_in(self, sentence: Sentence, pitch: Offer) -> bool:
+        """A yes in so many words after a no in the same breath: "Mate, you don't give up, do ya.
+        Ah, fine, whatever, chuck it on." The yes is the answer. A no after a yes ("Yes please.
+        No, that's everything.") still answers something else."""
+        return pitch.customer_response == "declined" and first_match(self.rules.responses["accept"], sentence.norm) is not None
 
     def _answer(self, sentence: Sentence) -> Response | None:
         """The customer's answer to the offer under way in this sentence, if it is one."""

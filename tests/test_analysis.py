@@ -1152,6 +1152,23 @@ def test_a_product_named_but_never_priced_asked_for_booked_or_answered_is_no_off
     assert "swim-only membership" in offer["product"]
 
 
+def test_a_yes_after_a_no_in_the_same_breath_gives_in_and_a_no_after_a_yes_answers_something_else(settings) -> None:
+    """One answer a turn, except that a yes in so many words after the no is the customer giving
+    in ("Nah, I don't need it. Oh, fine, go on then, put it on.")."""
+    opening = [("agent", "Haldane Motors sales, Rick speaking."),
+               ("customer", "Hi Rick, it's Dev, I'm picking up the blue hatchback on Saturday and wanted to check the paperwork's ready."),
+               ("agent", "It is. While I have you, our Tyre Guard cover is twelve pounds a month and replaces any damaged tyre. "
+                         "Shall I add it to the agreement?")]
+    gave_in = [*opening, ("customer", "Nah, I don't need it. Oh, fine, go on then, put it on."),
+               ("agent", "Done, it's on the agreement, so that's twelve pounds a month from next month."), ("customer", "Cheers.")]
+    [offer] = _analyse(call(gave_in), settings)["offers"]
+    assert offer["customer_response"] == "accepted" and offer["response_evidence"]["quote"].startswith("Oh, fine, go on then")
+    said_yes = [*opening, ("customer", "Yes please, add it. No, that's everything I needed."),
+                ("agent", "Done, that's twelve pounds a month from next month."), ("customer", "Cheers.")]
+    [offer] = _analyse(call(said_yes), settings)["offers"]
+    assert offer["customer_response"] == "accepted" and offer["response_evidence"]["quote"].startswith("Yes please")
+
+
 def test_an_unpriced_either_or_question_chooses_the_service_and_sells_nothing(settings) -> None:
     """"Do you want a replacement or would you rather have your money back?" and "Would you like to
     wait in our lounge, or leave the car for the day?" choose how the service is done."""
