@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	@# its sdist-only webrtcvad; their real dependencies are in pyproject.toml.
 	$(PIP) --no-deps openai-whisper==20250625 resemblyzer==0.1.4
 	$(PIP) -e '.[test]'
-	@# MiniLM's ONNX export (models/cache/), so no worker has to build it on its first call
+	@# MiniLM's int8 ONNX model (models/cache/), so no worker has to build it on its first call
 	$(BIN)/python -m models.embeddings build
 	touch $(STAMP)
 
