@@ -17,8 +17,7 @@ import argparse
 import dataclasses
 import sys
 
-from callqa.eval.compare import transcript_from_labels
-from callqa.eval.styles import score_call, style_labels, summarise
+from callqa.eval.styles import evaluate_styles, style_labels
 from nlp.acts import ROOT, STYLES, train_reader
 from nlp.analyse import AnalysisSettings, analyse
 from nlp.need_fit_model import THRESHOLDS, shipped
@@ -41,13 +40,13 @@ def main() -> int:
         print(f"# trained without {style}", file=sys.stderr, flush=True)
     best, current = None, shipped().threshold
     for line in args.lines:
-        rows = []
-        for style in styles:
+        def reader_for(style: str, line: float = line):  # type: ignore[no-untyped-def]
             turn_acts, need, need_fit = readers[style]
             settings = AnalysisSettings(policy, turn_acts=turn_acts, need_model=need,
                                         need_fit_model=dataclasses.replace(need_fit, threshold=line))
-            rows += [score_call(gold, analyse(transcript_from_labels(gold), settings)) for gold in labels[style]]
-        r = summarise("training styles", rows)
+            return lambda transcript: analyse(transcript, settings)
+
+        r = evaluate_styles(reader_for, {s: labels[s] for s in styles}, pooled=True)[-1]  # the pooled row (the style, when one)
         unfit = r.flag_counts.get("OFFER_WITHOUT_NEED", {"tp": 0, "fp": 0, "fn": 0})
         mark = "  <- shipped" if line == current else ""
         print(f"line {line:.2f}: {r.calls} calls, flags F1 {r.flags_f1.value:.3f} (P {r.flags_precision.value:.3f} "

@@ -30,8 +30,8 @@ _MONEY = re.compile(
     rf"|(?P<d>\d+(?:\.\d{{1,2}})?)(?=\s(?:a|per|each|every)\s(?:month|year|week)\b)"
     # Prices said without a currency: "8 99 each", "35 a night", "9 a seat", "15 more a month",
     # "for 6 99", "for just 40" (after "for", two or three digits or with cents: "for one" is not one
-    # dollar, "for 2024" is a year; "for a 120" is how "for a hundred and twenty" reads). A count ("for 10 nights", "for 2 people") or a time ("at 8 15")
-    # is no price.
+    # dollar, "for 2024" is a year; "for a 120" is how "for a hundred and twenty" reads). A count
+    # ("for 10 nights", "for 2 people") or a time ("at 8 15") is no price.
     rf"|(?P<e>\d+(?:\.\d{{1,2}})?)(?:\s(?P<e2>\d{{2}}))?(?=\s(?:each|{_PER_UNIT}|on top|one[- ]off|one time)\b)"
     # "that's 79 once", "89 for the year", "120 up front", "349 all in": two digits or more (a
     # count said "for the year" is small: "you get 3 for the year")
@@ -77,14 +77,13 @@ def money_amounts(text: str) -> list[Amount]:
             value = float(m.group("c")) + float(m.group("c2")) / 100
         elif m.group("d"):
             value = float(m.group("d"))
-        elif m.group("e"):
-            value = float(m.group("e")) + (float(m.group("e2")) / 100 if m.group("e2") else 0.0)
+        elif units := m.group("e") or m.group("k"):
+            cents = m.group("e2") or m.group("k2")
+            value = float(units) + (float(cents) / 100 if cents else 0.0)
         elif m.group("f"):
             value = float(m.group("f"))
         elif m.group("i"):
             value = float(m.group("i"))
-        elif m.group("k"):
-            value = float(m.group("k")) + (float(m.group("k2")) / 100 if m.group("k2") else 0.0)
         elif m.group("one"):
             value = 1.0
         elif m.group("p"):

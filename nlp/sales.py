@@ -569,14 +569,15 @@ class _OfferReader:
             return False
         if not opening.rstrip().endswith("?") or not _OR.search(opening):
             return False
-        if self._priced_in_its_turns(offer):
-            return False
         # priced later by name ("Do you want those as standard advance, or the flexible business
         # fare?" ... "the flexible fare's ninety six pounds return"): sold, its price after the yes
-        return not self._priced_later_by_name(offer)
+        return not self._priced(offer)
 
-    def _priced_later_by_name(self, offer: Offer) -> bool:
-        return any(s.start > offer.start and _called_by_name(offer.product, s) and money_amounts(s.text) for s in self.agent_sentences)
+    def _priced(self, offer: Offer) -> bool:
+        """An amount is said for it: in the turns that open or pitch it, or later in a sentence
+        naming it."""
+        return self._priced_in_its_turns(offer) or any(
+            s.start > offer.start and _called_by_name(offer.product, s) and money_amounts(s.text) for s in self.agent_sentences)
 
     def _mentioned_only(self, offer: Offer) -> bool:
         """Named, not sold: no amount said for it, no ask to take it, no booking, and no answer from
@@ -586,7 +587,7 @@ class _OfferReader:
         sold whatever the words."""
         if offer.catalog is not None or offer.closes or offer.responses or offer.unconsented:
             return False
-        return not self._priced_in_its_turns(offer) and not self._priced_later_by_name(offer)
+        return not self._priced(offer)
 
     def _asked_for(self, offer: Offer) -> bool:
         """The customer asked for it by name before the agent said it, and the agent only reads it
