@@ -86,6 +86,7 @@ class OfferFrame:
 @dataclass(frozen=True)
 class SalesRules:
     offer: tuple[PhraseRule, ...]
+    proposal: tuple[PhraseRule, ...]  # words that propose something, whatever it is called
     not_offer: tuple[PhraseRule, ...]
     free_of_charge: tuple[PhraseRule, ...]
     price_minimised: tuple[PhraseRule, ...]  # a price talked down instead of stated ("a small amount")
@@ -126,10 +127,11 @@ def sales_rules() -> SalesRules:
         for item, spec in data["disclosures"].items()
         if spec.get("not_applicable")
     }
-    examples = {name: data[name]["examples"] for name in ("offer", "not_offer", "free_of_charge", "price_minimised", "greeting", "close", *RESPONSES, "recap", "agent_confirms", "booked_unasked", "acquiesce", "not_close")}
+    examples = {name: data[name]["examples"] for name in ("offer", "proposal", "not_offer", "free_of_charge", "price_minimised", "greeting", "close", *RESPONSES, "recap", "agent_confirms", "booked_unasked", "acquiesce", "not_close")}
     examples |= {f"disclosures.{item}": spec["examples"] for item, spec in data["disclosures"].items()}
     return SalesRules(
         offer=section("offer"),
+        proposal=section("proposal"),
         not_offer=section("not_offer"),
         free_of_charge=section("free_of_charge"),
         price_minimised=section("price_minimised"),
@@ -420,6 +422,30 @@ PRESSURE_CLOSES = frozenset({"CLOSE-PRESSURE", "CLOSE-LAST-CHANCE"})
 ACTION_CLOSE = "CLOSE-ACTION"  # an offer to act: pressure after a no only when it names the declined thing
 UNNAMED_OFFER = "unnamed offer"
 TRANSFER_RULE = "NOT-OFFER-TRANSFER"  # nlp/rules/sales.yaml, not_offer
+CURRENT_RULE = "NOT-OFFER-CURRENT"  # nlp/rules/sales.yaml, not_offer: what the customer already has
+# How far after "you're on the" / "your current" the product named may start and still be the
+# thing the customer has: "you're currently on our Basic plan" (nothing between), "your current
+# plan, the Family Saver" (a few words).
+CURRENT_REACH = 40
+
+
+def _not_offer(rules: SalesRules, norm: str, product: str | None) -> PhraseRule | None:
+    """The first not-offer rule the sentence matches. Words about what the customer has veto only
+    the product they name: in "You're on the second floor, so most people in flats add our
+    two-person service" or "...the all-clubs pass, fifty-four a month instead of your current
+    thirty" the product pitched lies outside them."""
+    for rule in rules.not_offer:
+        found = rule.match(norm)
+        if found is not None and (rule.id != CURRENT_RULE or product is None or _about(norm, found, product)):
+            return rule
+    return None
+
+
+def _about(norm: str, found: str, product: str) -> bool:
+    """Whether `product` is named within the words `found` or just after them (when either cannot be
+    located, as a fuzzy phrase may not be, it is taken to be)."""
+    at, named = norm.find(found), norm.find(normalise(product))
+    return at < 0 or named < 0 or at <= named <= at + len(found) + CURRENT_REACH
 # A question the model reads as service at least this likely, though under its own line, leans to
 # service (the line was chosen over every agent sentence; straight after a pitch it is lower).
 SERVICE_LEANING = 0.4
@@ -1041,19 +1067,31 @@ class _OfferReader:
         if not offer_rules and close_rule is None:
             return None
         product, catalog, product_evidence = _named_product(parsed, sentence, self.policy, self.companies, within=choice)
+        if product is None and acts is not None and acts.score("pitch") >= PITCH_LINE and first_match(rules.proposal, sentence.norm) is not None \
+                and not _service_recovery(parsed, sentence, rules) and (named := _product_phrase(parsed, sentence, self.companies, likeliest=True)) is not None:
+            # The model reads a pitch and the words propose something ("I can do unlimited for
+            # eighteen a month", "you'd be much better off on Repeat and Save"), but the scorer
+            # finds no noun phrase likely enough to be a product: the likeliest names the offer,
+            # with its probability in the evidence. Without the proposal words the model's pitch
+            # alone made offers of "Biscuit's on the Lifetime six thousand" and "Frozen members
+            # cost nothing".
+            product, product_evidence = named.text, named.evidence
         if product is None and any(r.id == SUBSTITUTE_OFFER for r in offer_rules) and not _service_recovery(parsed, sentence, rules) and (
                 named := _product_phrase(parsed, sentence, self.companies, likeliest=True)) is not None:
             # "What I can do is the NutriBlast 700, which replaced it": the shape says a product
             # follows, so its likeliest noun phrase names it however unsure the scorer is
             product, product_evidence = named.text, named.evidence
-        not_offer = first_match(rules.not_offer, sentence.norm)
+        not_offer = _not_offer(rules, sentence.norm, product)
         if not_offer is not None and not_offer.id == TRANSFER_RULE:
             return None  # passing the call on ("Shall I put you through to the fare desk?") neither offers nor closes
         if not_offer is not None or (product is None and _service_recovery(parsed, sentence, rules)):
             offer_rules = []  # about what the customer already has, or a goodwill credit
         specific = product is not None and _head_lemma(parsed, sentence, product) not in GENERIC_PRODUCT_HEADS
         # weak cues ("we have", "would you like") need a specific product, not "an account" or "a deal"
-        offer_rule = next((r for r in offer_rules if specific or not r.needs_product), None)
+        # A cue in so many words wins over a weak one, which a yes or a booking before it can
+        # silence ("Added. We also have a cashback credit card..." is a new offer however the
+        # product is written).
+        offer_rule = next((r for r in offer_rules if not r.needs_product), None) or next((r for r in offer_rules if specific), None)
         named = product is not None and any(w[:1].isupper() for w in product.split())
         settled = pitch is not None and (bool(pitch.unconsented) or (bool(pitch.responses) and pitch.responses[-1].kind == "accepted"))
         if offer_rule is not None and offer_rule.needs_product and pitch is not None and (

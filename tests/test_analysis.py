@@ -1202,3 +1202,69 @@ def test_an_unpriced_either_or_question_chooses_the_service_and_sells_nothing(se
             ("agent", "Done. Anything else for the trip?"), ("customer", "No, that's everything.")]
     [offer] = _analyse(call(rail), settings)["offers"]
     assert "flexible" in offer["product"]
+
+
+def test_a_pitch_whose_product_no_phrase_names_well_is_named_by_its_likeliest_phrase(settings) -> None:
+    """"You'd be much better off on Repeat and Save" proposes something the product scorer finds no
+    likely name for: the model reads a pitch and the words propose, so the likeliest phrase names
+    the offer, with the scorer's probability in its evidence. A statement about what the customer
+    has proposes nothing and stays no offer."""
+    opening = [("agent", "Pawsome Pantry, Lou speaking."),
+               ("customer", "Hi, I keep running out of Milo's food, can I order another bag?"),
+               ("agent", "Of course, can I take your postcode?"), ("customer", "It's B S three, four A B.")]
+    said = "Honestly, you'd be much better off on Repeat and Save, we just send a bag every four weeks and it's ten percent off."
+    [offer] = _analyse(call([*opening, ("agent", said), ("customer", "Oh go on then, do that."),
+                             ("agent", "Done, that's set up.")]), settings)["offers"]
+    assert offer["customer_response"] == "accepted"
+    assert offer["product_evidence"]["model_score"] is not None
+    said = "So on twelve sixty you'd pay about three hundred and thirty pounds, and we'd pay the vet the rest."
+    quiet = _analyse(call([("agent", "Petwise claims, Amy speaking."), ("customer", "Hi, how much of Biscuit's vet bill will you pay?"),
+                           ("agent", said), ("customer", "Okay, thanks."), ("agent", "Anything else?"), ("customer", "No, that's all.")]), settings)
+    assert quiet["offers"] == []
+
+
+def test_words_about_what_the_customer_has_veto_only_the_product_they_name(settings) -> None:
+    """"You're on the second floor" or "instead of your current thirty" describe the customer's
+    situation or plan; the product pitched in the same sentence is still offered. "You're currently
+    on our Basic plan" names what they have and sells nothing."""
+    opening = [("agent", "Hollins Furniture, Priya speaking."),
+               ("customer", "Hi, I'm ringing to book delivery for the sofa I ordered."),
+               ("agent", "Lovely, can I take the order number?"),
+               ("customer", "It's H F four four one two.")]
+    ending = [("customer", "Yes please, add that."), ("agent", "Done."), ("customer", "Thanks, bye.")]
+    for said in ("You're on the second floor, I see, so most people in flats add our two-person carry-in service, it's thirty pounds.",
+                 "Or you can move up to the premium carry-in service, which is thirty pounds instead of your current ten."):
+        [offer] = _analyse(call([*opening, ("agent", said), *ending]), settings)["offers"]
+        assert "carry-in" in offer["product"], said
+    current = "You're currently on our Basic delivery, that's kerbside."
+    assert _analyse(call([*opening, ("agent", current), ("customer", "Fine."), ("agent", "Anything else?"),
+                          ("customer", "No.")]), settings)["offers"] == []
+
+
+def test_a_second_offer_in_so_many_words_after_a_booking_is_an_offer(settings) -> None:
+    """After "Added." a weak cue describes what was just bought, but "We also have a cashback
+    credit card" offers something new in so many words, however the product is written (read by
+    the rules alone, which the model's pitch line cannot rescue)."""
+    rules_only = AnalysisSettings(settings.policy, turn_acts=None)
+    turns = [("agent", "Harbour Bank loans, Dev speaking."),
+             ("customer", "Hi, I'd like to take out the car loan we talked about."),
+             ("agent", "Of course. You can add Loan Protect for eleven pounds a month, it covers repayments if you're off sick. Would you like it?"),
+             ("customer", "Yes, go on."),
+             ("agent", "Added. We also have a cashback credit card with no fee in the first year if that's of interest?"),
+             ("customer", "No thanks, just the loan."), ("agent", "No problem.")]
+    offers = _analyse(call(turns), rules_only)["offers"]
+    assert [o["customer_response"] for o in offers] == ["accepted", "declined"]
+    assert "cashback" in offers[1]["product"]
+
+
+def test_what_others_buy_is_a_pitch_and_they_are_not_the_product(settings) -> None:
+    """"Most folk get the valet done while it's here" pitches the valet: who else buys it is the
+    subject, never the product (the rules' reading)."""
+    rules_only = AnalysisSettings(settings.policy, turn_acts=None)
+    turns = [("agent", "Dunmore Motors service desk, Kev speaking."),
+             ("customer", "Hi, I'm booking the Astra in for its MOT on Friday."),
+             ("agent", "No bother, what's the registration?"), ("customer", "It's L B one nine X Y Z."),
+             ("agent", "Most folk get the valet done while it's here, it's twenty-five pounds."),
+             ("customer", "Aye, go on then."), ("agent", "Lovely, that's booked in.")]
+    [offer] = _analyse(call(turns), rules_only)["offers"]
+    assert "valet" in offer["product"] and "folk" not in offer["product"]
