@@ -61,7 +61,9 @@ def model(policy):
 # text as Whisper writes phone speech. Written for these tests, not taken from any corpus.
 CASES = [
     ("billing", "Hi, yes, I'm ringing because my phone bill this month is forty pounds more than normal."),
-    ("billing", "yeah hi um so i looked at my statement and there's this charge from you guys for like thirty bucks and i didn't order anything"),
+    ("billing", "yeah hi um so i looked at my statement and there's this charge from you guys for like thirty bucks and i don't know what it's for"),
+    # a charge for something never ordered is a complaint (needs.yaml), however calmly put
+    ("complaint", "yeah hi um so i looked at my statement and there's this charge from you guys for like thirty bucks and i didn't order anything"),
     ("technical_support", "My broadband has been cutting out all week, I work from home so I really need it fixed."),
     ("technical_support", "um yeah the remote for the tv box doesn't do anything and the screen is just black"),
     ("cancel_service", "I'm calling because I want to cancel my mobile contract, I'm moving to another network."),
