@@ -446,6 +446,8 @@ def _about(norm: str, found: str, product: str) -> bool:
     located, as a fuzzy phrase may not be, it is taken to be)."""
     at, named = norm.find(found), norm.find(normalise(product))
     return at < 0 or named < 0 or at <= named <= at + len(found) + CURRENT_REACH
+
+
 # A question the model reads as service at least this likely, though under its own line, leans to
 # service (the line was chosen over every agent sentence; straight after a pitch it is lower).
 SERVICE_LEANING = 0.4
@@ -1067,19 +1069,8 @@ class _OfferReader:
         if not offer_rules and close_rule is None:
             return None
         product, catalog, product_evidence = _named_product(parsed, sentence, self.policy, self.companies, within=choice)
-        if product is None and acts is not None and acts.score("pitch") >= PITCH_LINE and first_match(rules.proposal, sentence.norm) is not None \
-                and not _service_recovery(parsed, sentence, rules) and (named := _product_phrase(parsed, sentence, self.companies, likeliest=True)) is not None:
-            # The model reads a pitch and the words propose something ("I can do unlimited for
-            # eighteen a month", "you'd be much better off on Repeat and Save"), but the scorer
-            # finds no noun phrase likely enough to be a product: the likeliest names the offer,
-            # with its probability in the evidence. Without the proposal words the model's pitch
-            # alone made offers of "Biscuit's on the Lifetime six thousand" and "Frozen members
-            # cost nothing".
-            product, product_evidence = named.text, named.evidence
-        if product is None and any(r.id == SUBSTITUTE_OFFER for r in offer_rules) and not _service_recovery(parsed, sentence, rules) and (
+        if product is None and self._names_anyway(sentence, offer_rules, acts) and not _service_recovery(parsed, sentence, rules) and (
                 named := _product_phrase(parsed, sentence, self.companies, likeliest=True)) is not None:
-            # "What I can do is the NutriBlast 700, which replaced it": the shape says a product
-            # follows, so its likeliest noun phrase names it however unsure the scorer is
             product, product_evidence = named.text, named.evidence
         not_offer = _not_offer(rules, sentence.norm, product)
         if not_offer is not None and not_offer.id == TRANSFER_RULE:
@@ -1107,6 +1098,17 @@ class _OfferReader:
         if offer_rule is None and close_rule is None:
             return None
         return _Cues(offer_rule, close_rule, product, catalog, product_evidence)
+
+    def _names_anyway(self, sentence: Sentence, offer_rules: list[PhraseRule], acts: SentenceActs | None) -> bool:
+        """Whether the sentence offers something for sure, so that its likeliest noun phrase names
+        it however unsure the product scorer is: a substitute's shape ("What I can do is the
+        NutriBlast 700, which replaced it"), or a pitch the model reads in words that propose ("I can
+        do unlimited for eighteen a month", "you'd be much better off on Repeat and Save"). The
+        model's pitch alone is not enough: it made offers of "Biscuit's on the Lifetime six
+        thousand" and "Frozen members cost nothing"."""
+        if any(r.id == SUBSTITUTE_OFFER for r in offer_rules):
+            return True
+        return acts is not None and acts.score("pitch") >= PITCH_LINE and first_match(self.rules.proposal, sentence.norm) is not None
 
     def _pitches_something_new(self, sentence: Sentence, product: str | None, catalog: Product | None, specific: bool) -> bool:
         """After a yes or a booking, a sentence pitching a different thing by its common name ("we also offer
