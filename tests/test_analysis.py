@@ -1268,3 +1268,26 @@ def test_what_others_buy_is_a_pitch_and_they_are_not_the_product(settings) -> No
              ("customer", "Aye, go on then."), ("agent", "Lovely, that's booked in.")]
     [offer] = _analyse(call(turns), rules_only)["offers"]
     assert "valet" in offer["product"] and "folk" not in offer["product"]
+
+
+def test_reading_the_order_or_the_account_back_sells_nothing_but_what_follows_may(settings) -> None:
+    """"I can see the order was the Vortex Pro blender, sixty-nine ninety-nine" reads back what the
+    customer bought; "I can see you're on Essentials" what they have. A pitch later in the same
+    sentence still offers its product."""
+    wrong_item = [("agent", "Thanks for calling Kitchenly, I'm Sam. Can I get your order number?"),
+                  ("customer", "It's K L 4 4 1 0 9. I ordered a blender and you've sent me a kettle. It was a present for my son."),
+                  ("agent", "I'm sorry about that. Can I confirm the email on the account?"),
+                  ("customer", "Dana dot Pike at mailbox dot net."),
+                  ("agent", "Thanks Dana. I can see the order was the Vortex Pro blender in sage green, sixty nine ninety nine. "
+                            "The warehouse picked the wrong item."),
+                  ("customer", "Yes, the kettle's in my hallway."),
+                  ("agent", "The Vortex Pro in sage is in stock. I can send it out today by courier at no cost. Would you like that?"),
+                  ("customer", "Send the blender, please."),
+                  ("agent", "Done, it arrives tomorrow and the courier collects the kettle.")]
+    assert _analyse(call(wrong_item), settings)["offers"] == []
+    tv = [("agent", "Beacon TV, Ali speaking."), ("customer", "Hi, I'm moving house next month and need the TV moved."),
+          ("agent", "No problem, what's the new postcode?"), ("customer", "It's L S six, two B B."),
+          ("agent", "I can see you're on Essentials, so for eight pounds more a month I could move you up to Max with the sports channels."),
+          ("customer", "Go on then, yes."), ("agent", "Done.")]
+    [offer] = _analyse(call(tv), settings)["offers"]
+    assert "Essentials" not in offer["product"] and offer["customer_response"] == "accepted"
