@@ -32,6 +32,10 @@ RESPONSE_WINDOW = 3
 # Words naming the offer answer it this many customer sentences after it, past a service
 # question or the customer's own questions about it.
 LATE_ANSWER_WINDOW = 4 * RESPONSE_WINDOW
+# A sentence of these words alone ("Oh.", "Um.", "Right.") is a noise before the answer, not an
+# answer, and does not use up the window: "Oh. Right. I suppose we'll need somewhere to park.
+# Yeah, that's fine." answers with its fourth sentence.
+INTERJECTIONS = frozenset({"oh", "ooh", "um", "umm", "uh", "er", "erm", "ah", "hmm", "mm", "eh", "well", "right", "gosh", "huh", "wow"})
 SAME_PRODUCT_MIN_RATIO = 80.0
 GENERIC_PRODUCT_HEADS = frozenset({"deal", "offer", "option", "promotion", "account", "service", "rate"})
 CUSTOMER_OWNED = frozenset({"your", "my", "his", "her", "their"})
@@ -853,7 +857,8 @@ class _OfferReader:
             return
         self.customer_spoke = True
         self.last_customer = sentence
-        self.customer_sentences_since += 1
+        if not set(sentence.norm.split()) <= INTERJECTIONS:
+            self.customer_sentences_since += 1
         pitch = self.last_pitch
         names_it = bool(product_words(pitch.product) & set(sentence.norm.split()))
         # After a service question asked since the pitch, the customer's next words answer that

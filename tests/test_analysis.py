@@ -1291,3 +1291,29 @@ def test_reading_the_order_or_the_account_back_sells_nothing_but_what_follows_ma
           ("customer", "Go on then, yes."), ("agent", "Done.")]
     [offer] = _analyse(call(tv), settings)["offers"]
     assert "Essentials" not in offer["product"] and offer["customer_response"] == "accepted"
+
+
+def test_going_along_with_a_booking_after_a_few_noises_keeps_it_sold_without_consent(settings) -> None:
+    """"Oh. Right. I suppose we'll need somewhere to park. Yeah, that's fine." goes along with the
+    parking the agent added unasked: "Oh." and "Right." use up none of the answer's window, and
+    "that's fine" after such a booking is going along with it. So is "I've put a going-home bath on"."""
+    hotel = [("agent", "Harbour View Hotel reservations, Priya speaking."),
+             ("customer", "Hi, we'd like to book a double room for the twelfth and thirteenth of May."),
+             ("agent", "Lovely, the classic double is ninety-five a night. How will you be travelling?"),
+             ("customer", "We'll be driving, from Leicester."),
+             ("agent", "Perfect, so I've added a space in our secure car park for both nights, that's fifteen pounds a night."),
+             ("customer", "Oh. Right. I suppose we'll need somewhere to park. Yeah, that's fine."),
+             ("agent", "Great. Debit or credit card?"), ("customer", "Debit.")]
+    kennels = [("agent", "Barkley Kennels, it's Tom."),
+               ("customer", "Hi, I'd like to book the two dogs in from the sixth to the twentieth."),
+               ("agent", "No problem. That's fourteen nights at twenty four pounds a night for the pair. And I've put a going-home bath on "
+                         "for both of them on the twentieth, so they come back smelling nice, that's eighteen pounds each."),
+               ("customer", "Oh. Right. Well, I suppose they do come home a bit whiffy. Okay, fine."),
+               ("agent", "All done. Anything else?"), ("customer", "No, that's it.")]
+    for turns, product in ((hotel, "car park"), (kennels, "going-home bath")):
+        result = _analyse(call(turns), settings)
+        [offer] = result["offers"]
+        assert product in offer["product"] and offer["customer_response"] == "accepted"
+        assert offer["response_evidence"]["rule"] == "ACCEPT-ACQUIESCE"
+        assert "SALE_WITHOUT_CONSENT" in {f["code"] for f in result["flags"]}
+
