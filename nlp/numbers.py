@@ -25,9 +25,9 @@ _NOT_MONEY_DECIMAL = r"am\b|pm\b|a\.m|p\.m|percent|%|per ?cent|kg|kilos?|km|mile
 _MONEY = re.compile(
     rf"(?P<sym>[$£€])\s?(?P<a>\d+(?:[.,]\d{{1,2}})?)"
     rf"|(?P<b>\d+(?:\.\d{{1,2}})?)\s?(?P<cents>\d{{2}})?\s?-?\s?{_CURRENCY}"
-    rf"|(?P<c>\d+)\s(?P<c2>\d{{2}})(?=\s(?:a|per|each|every)\s(?:month|year|week))"
+    rf"|(?P<c>\d+)\s(?P<c2>\d{{2}})(?=\s(?:a|per|each|every)\s(?:month|year|week|fortnight))"
     # "29 a month": a bare number with a billing period is a price
-    rf"|(?P<d>\d+(?:\.\d{{1,2}})?)(?=\s(?:a|per|each|every)\s(?:month|year|week)\b)"
+    rf"|(?P<d>\d+(?:\.\d{{1,2}})?)(?=\s(?:a|per|each|every)\s(?:month|year|week|fortnight)\b)"
     # Prices said without a currency: "8 99 each", "35 a night", "9 a seat", "15 more a month",
     # "for 6 99", "for just 40" (after "for", two or three digits or with cents: "for one" is not one
     # dollar, "for 2024" is a year; "for a 120" is how "for a hundred and twenty" reads). A count
@@ -46,6 +46,9 @@ _MONEY = re.compile(
     # "it's twelve forty-nine", "costs eighty-nine ninety-nine": units and cents after a word that
     # states a price; a clock time goes on with am, pm, a day or "on" ("it's nine fifteen tomorrow")
     rf"|\b(?:it's|it is|that's|that is|costs?|only|just|priced at)\s(?P<h>[1-9]\d{{0,3}}\s\d{{2}})\b(?!\s?(?:{_NOT_PRICE}))"
+    # "express is three ninety-five", "a single club at twenty-two ninety-five": after "is" or "at"
+    # only with cents no clock shows (60-99), since "at eight fifteen" is a time
+    rf"|\b(?:is|are|was|at)\s(?P<j>[1-9]\d{{0,3}}\s[6-9]\d)\b(?!\s?(?:{_NOT_MONEY_DECIMAL}|o'clock|minutes?|days?|weeks?|months?|years?|\d))"
     # Typed and exported transcripts write prices without a currency ("your total is 186.40",
     # "14.50 for the cover"): a number with two decimals is money, unless it is a time ("at
     # 8.30", "8.30am"), a rate, a measure or part of a version or a code.
@@ -89,8 +92,8 @@ def money_amounts(text: str) -> list[Amount]:
         elif m.group("p"):
             value = float(m.group("p")) / 100
         else:
-            whole, _, cents = (m.group("g") or m.group("h")).partition(" ")
+            whole, _, cents = (m.group("g") or m.group("h") or m.group("j")).partition(" ")
             value = float(whole) + (float(cents) / 100 if cents else 0.0)
-        found.append(Amount(value, (m.group("h") or m.group(0)).strip()))
+        found.append(Amount(value, (m.group("h") or m.group("j") or m.group(0)).strip()))
     return found
 

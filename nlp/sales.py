@@ -363,6 +363,9 @@ CHOICE_OFFER = "OFFER-CHOICE"  # a priced choice question offers its dearer opti
 SUBSTITUTE_OFFER = "OFFER-SUBSTITUTE"  # nlp/rules/sales.yaml: a substitute for what cannot be had
 CHOICE_OFFERED = "CHOICE-PICKED-OFFERED"
 CHOICE_OTHER = "CHOICE-PICKED-OTHER"
+CHOICE_REFUSED = "CHOICE-REFUSED-OFFERED"
+# "I don't want adverts." names the option on offer to refuse it
+_REFUSES = re.compile(r"\b(?:don't|do not|won't|wouldn't|never|not) (?:want|need|fancy|like|bother with|go for|take)\b|\bnot (?:the|that)\b")
 # Words that name no option ("the", "one", "please", "option", "delivery" in "standard or
 # next-day delivery"): spaCy's English stop words plus the generic heads of a choice.
 # Number words are spaCy stop words, yet they name options ("the three hundred or the nine hundred
@@ -395,16 +398,22 @@ def choice_offer(sentence: Sentence) -> tuple[int, int] | None:
     left, right = price(*sides[0]), price(*sides[1])
     if left is None and right is None:
         return None
-    if not question and (left is None or right is None or min(left, right) > 0.0):
-        # A choice stated rather than asked ("you may have standard delivery free of charge, or
-        # next-day for six ninety-five. Which would you prefer?") offers its paid option only
-        # against a free one; "you can pay ten now or twenty later" states terms.
-        return None
     dearer = 1 if (left or 0.0) < (right or 0.0) else 0 if (right or 0.0) < (left or 0.0) else None
     if dearer is None:
         return None
     lo, hi = sides[dearer]
+    if not question and (left is None or right is None or (min(left, right) > 0.0 and not _NAME_WORD.search(text[lo:hi].strip(), 1))):
+        # A choice stated rather than asked ("you may have standard delivery free of charge, or
+        # next-day for six ninety-five. Which would you prefer?") offers its paid option against
+        # a free one, or a dearer option named by a name of its own ("a single club at twenty-two
+        # ninety-five, or All Clubs at twenty-nine ninety-five"); "you can pay ten now or twenty
+        # later" states terms.
+        return None
     return sentence.char_start + lo, sentence.char_start + hi
+
+
+# a capitalised word past the first of an option: the option's own name ("or All Clubs at ...")
+_NAME_WORD = re.compile(r"(?<=\s)[A-Z][a-z]+")
 
 
 def _content_words(norm: str) -> set[str]:
@@ -940,6 +949,8 @@ class _OfferReader:
         offered, other = (sides[mine] & offered) - sides[1 - mine], sides[1 - mine] - sides[mine] - offered
         said = _content_words(sentence.norm)
         if said & offered and not said & other:
+            if _REFUSES.search(sentence.norm):
+                return Response("declined", sentence.start, sentence.evidence(self.parsed, CHOICE_REFUSED))
             return Response("accepted", sentence.start, sentence.evidence(self.parsed, CHOICE_OFFERED))
         if said & other and not said & offered:
             return Response("declined", sentence.start, sentence.evidence(self.parsed, CHOICE_OTHER))

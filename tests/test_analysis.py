@@ -1317,3 +1317,29 @@ def test_going_along_with_a_booking_after_a_few_noises_keeps_it_sold_without_con
         assert offer["response_evidence"]["rule"] == "ACCEPT-ACQUIESCE"
         assert "SALE_WITHOUT_CONSENT" in {f["code"] for f in result["flags"]}
 
+
+def test_a_stated_choice_priced_in_bare_numbers_offers_its_dearer_option(settings) -> None:
+    """"Standard delivery is free..., or express is three ninety-five" prices express without a
+    currency word, and "a single club at twenty-two ninety-five, or All Clubs at twenty-nine
+    ninety-five" names its dearer option: each offers that option, and picking it accepts."""
+    pharmacy = [("agent", "MedsDirect, Alan speaking."),
+                ("customer", "Hi, I'd like to order a repeat of my inhaler please."),
+                ("agent", "Of course. Standard delivery is free and takes two to three days, or express is three ninety-five and "
+                          "it'd be with you tomorrow. Which would you like?"),
+                ("customer", "I'm down to my last few puffs, so express please."),
+                ("agent", "No problem, express it is.")]
+    gym = [("agent", "Flex Fitness, Jess here."), ("customer", "Hi, I want to join up."),
+           ("agent", "Great. So you can do a single club at twenty-two ninety-five a fortnight, or All Clubs at twenty-nine ninety-five "
+                     "a fortnight, which gets you into all six."),
+           ("customer", "Nah yeah, All Clubs."), ("agent", "Beauty, I'll set that up.")]
+    for turns, product in ((pharmacy, "express"), (gym, "Clubs")):
+        [offer] = _analyse(call(turns), settings)["offers"]
+        assert product in offer["product"] and offer["customer_response"] == "accepted"
+    # refusing the option by name declines it
+    adverts = [("agent", "Kestrel Plus, good evening."),
+               ("customer", "I got an email saying my subscription's going up by two pounds. Is there any way round it?"),
+               ("agent", "Your options are to stay on Standard at the new price, or move to the Basic with Adverts plan which stays at six "
+                         "ninety-nine."),
+               ("customer", "Hmm. I don't want adverts."), ("agent", "That's fine, you don't need to do anything.")]
+    [offer] = _analyse(call(adverts), settings)["offers"]
+    assert offer["customer_response"] == "declined"

@@ -26,6 +26,8 @@ from nlp.numbers import money_amounts
     ("four sessions for a hundred and twenty", 120.0),  # "for a 120" after the number words
     ("you can pause it for a quid a month", 1.0),
     ("it's sixty-nine pence for every hundred pounds you owe", 0.69),
+    ("or express is three ninety-five and it'd be with you tomorrow", 3.95),  # cents no clock shows, after "is"
+    ("a single club at twenty-two ninety-five a fortnight", 22.95),
 ])
 def test_prices_are_read(text: str, value: float) -> None:
     amounts = money_amounts(text)
@@ -53,6 +55,8 @@ def test_prices_are_read(text: str, value: float) -> None:
     "It's a pound of mince, not a kilo.",
     "That's for a ten minute call with the nurse.",
     "I'll see you at five pm on Friday.",
+    "The train is at nine forty-five.",  # a clock time after "at"
+    "The engineer is there at eight fifteen and again at ten thirty.",
 ])
 def test_counts_times_and_numbers_are_no_price(text: str) -> None:
     assert money_amounts(text) == []
