@@ -27,7 +27,7 @@ _MONEY = re.compile(
     rf"|(?P<b>\d+(?:\.\d{{1,2}})?)\s?(?P<cents>\d{{2}})?\s?-?\s?{_CURRENCY}"
     rf"|(?P<c>\d+)\s(?P<c2>\d{{2}})(?=\s(?:a|per|each|every)\s(?:month|year|week|fortnight))"
     # "29 a month": a bare number with a billing period is a price
-    rf"|(?P<d>\d+(?:\.\d{{1,2}})?)(?=\s(?:a|per|each|every)\s(?:month|year|week|fortnight)\b)"
+    rf"|(?P<d>\d+(?:\.\d{{1,2}})?)(?=\s(?:(?:plus|ex|excluding|including|inc) vat\s)?(?:a|per|each|every)\s(?:month|year|week|fortnight)\b)"
     # Prices said without a currency: "8 99 each", "35 a night", "9 a seat", "15 more a month",
     # "for 6 99", "for just 40" (after "for", two or three digits or with cents: "for one" is not one
     # dollar, "for 2024" is a year; "for a 120" is how "for a hundred and twenty" reads). A count

@@ -1343,3 +1343,23 @@ def test_a_stated_choice_priced_in_bare_numbers_offers_its_dearer_option(setting
                ("customer", "Hmm. I don't want adverts."), ("agent", "That's fine, you don't need to do anything.")]
     [offer] = _analyse(call(adverts), settings)["offers"]
     assert offer["customer_response"] == "declined"
+
+
+def test_new_ways_of_proposing_offer_and_a_turn_to_something_else_needs_a_product(settings) -> None:
+    """"I'd point you to our First Home Saver account", "the best fit is our Business plan" and "I
+    can move you up to the two terabyte plan" propose; "While I've got you, is her medical
+    information still right?" turns to a service question and sells nothing."""
+    saver = [("agent", "Brookfield Building Society, Amara speaking."),
+             ("customer", "Hi, we're saving for a deposit on our first flat and want somewhere better to keep it."),
+             ("agent", "How much are you putting away each month?"), ("customer", "About four hundred."),
+             ("agent", "Then I'd point you to our First Home Saver account. It pays four point one percent and you can add up to five "
+                       "hundred a month."),
+             ("customer", "That sounds good, I'll think about it."), ("agent", "No problem.")]
+    [offer] = _analyse(call(saver), settings)["offers"]
+    assert "First Home Saver" in offer["product"] and offer["customer_response"] == "undecided"
+    alarm = [("agent", "Careline, this is Gemma."),
+             ("customer", "Hi, my mum's moving to a new flat next week and her alarm pendant needs to go with her."),
+             ("agent", "No problem, what's the new address?"), ("customer", "Flat 4, 12 Orchard Court, Leeds."),
+             ("agent", "Thanks, I've moved the service over from Monday. While I've got you, is her medical information still right?"),
+             ("customer", "Yes, nothing's changed."), ("agent", "Lovely. Anything else?"), ("customer", "No, thanks.")]
+    assert _analyse(call(alarm), settings)["offers"] == []

@@ -28,6 +28,7 @@ from nlp.numbers import money_amounts
     ("it's sixty-nine pence for every hundred pounds you owe", 0.69),
     ("or express is three ninety-five and it'd be with you tomorrow", 3.95),  # cents no clock shows, after "is"
     ("a single club at twenty-two ninety-five a fortnight", 22.95),
+    ("So that's seventy-five plus VAT a month from your next invoice.", 75.0),  # business prices ex VAT
 ])
 def test_prices_are_read(text: str, value: float) -> None:
     amounts = money_amounts(text)
