@@ -364,6 +364,7 @@ SUBSTITUTE_OFFER = "OFFER-SUBSTITUTE"  # nlp/rules/sales.yaml: a substitute for 
 CHOICE_OFFERED = "CHOICE-PICKED-OFFERED"
 CHOICE_OTHER = "CHOICE-PICKED-OTHER"
 CHOICE_REFUSED = "CHOICE-REFUSED-OFFERED"
+POPPED_ON = "BOOKED-POPPED-ON"  # nlp/rules/sales.yaml, agent_confirms: adds the offer under way whatever was said
 # "I don't want adverts." names the option on offer to refuse it
 _REFUSES = re.compile(r"\b(?:don't|do not|won't|wouldn't|never|not) (?:want|need|fancy|like|bother with|go for|take)\b|\bnot (?:the|that)\b")
 # Words that name no option ("the", "one", "please", "option", "delivery" in "standard or
@@ -966,7 +967,8 @@ class _OfferReader:
         pitch = self.last_pitch
         if pitch is None:
             return False
-        confirmed = first_match(self.rules.agent_confirms, sentence.norm)
+        # a confirmation is a statement: "I'll pop it on, shall I?" asks
+        confirmed = None if sentence.is_question else first_match(self.rules.agent_confirms, sentence.norm)
         acts = self._acts(sentence)
         by_model = confirmed is None and acts is not None and acts.has("book")
         if confirmed is None and not by_model:
@@ -990,9 +992,11 @@ class _OfferReader:
                 and answer.kind == "accepted":
             pitch.responses.append(answer)
             return True
-        if self._books_something_else(sentence, pitch):
+        if rule != POPPED_ON and self._books_something_else(sentence, pitch):
+            # (popping "it" on adds the offer under way, whatever else the sentence names: "I'll
+            # pop it on so you're covered from the day you move in")
             return False
-        if answered and not product_words(pitch.product) & set(sentence.norm.split()):
+        if answered and not product_words(pitch.product) & set(sentence.norm.split()) and rule != POPPED_ON:
             # After a no or a "let me think", a confirmation that names nothing ("Lovely, that's
             # ordered", "you're all set, see you on the twelfth") confirms what the customer came
             # for; adding the declined product says its name ("I've added Device Care anyway").

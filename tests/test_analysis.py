@@ -1363,3 +1363,29 @@ def test_new_ways_of_proposing_offer_and_a_turn_to_something_else_needs_a_produc
              ("agent", "Thanks, I've moved the service over from Monday. While I've got you, is her medical information still right?"),
              ("customer", "Yes, nothing's changed."), ("agent", "Lovely. Anything else?"), ("customer", "No, thanks.")]
     assert _analyse(call(alarm), settings)["offers"] == []
+
+
+def test_popping_the_offer_on_after_a_no_or_a_think_is_a_sale_without_consent(settings) -> None:
+    """"I've popped that on for you now" after the customer said no, "I'll pop it on so you're
+    covered from the day you move in" after "I'd have to think about it", and "I've also gone ahead
+    and started a thirty-day free trial of Tunnelgate Vault" unasked: each books without a yes."""
+    move = [("agent", "Liffey Gas and Power, Kevin speaking."),
+            ("customer", "Hi, I need to move the gas and electric over to the new place on the first."),
+            ("agent", "That's all set for the first. Now, new house, you don't know the boiler. We do boiler cover, it's nine ninety-nine "
+                      "a month, the annual service is in it."),
+            ("customer", "Ah, I dunno now. I suppose I'd have to think about it, I haven't even seen the boiler yet."),
+            ("agent", "Sure look, I'll pop it on so you're covered from the day you move in, it's all the one bill."),
+            ("customer", "Is that it then?"), ("agent", "That's you sorted.")]
+    refused = [("agent", "Northway Energy, Sam speaking."),
+               ("customer", "Hi, I'm ringing to update the account, my dad's moved into a care home and I have power of attorney."),
+               ("agent", "I'm sorry to hear that. Our HomeHeat cover is nine pounds fifty a month and includes a yearly service."),
+               ("customer", "No, he won't need that, the house is being sold."),
+               ("agent", "I've popped that on for you now so it starts from the first."),
+               ("customer", "What? I said no."), ("agent", "Sorry, I'll take it off.")]
+    vault = [("agent", "Tunnelgate support, Priya here."),
+             ("customer", "My VPN keeps dropping every ten minutes."),
+             ("agent", "I've pushed a fix to your app, restart it and it should hold. Oh, and I've also gone ahead and started a thirty-day "
+                       "free trial of Tunnelgate Vault for you, that's our password manager, it's four ninety-nine a month after that."),
+             ("customer", "Oh. Okay."), ("agent", "Anything else?"), ("customer", "No.")]
+    for turns in (move, refused, vault):
+        assert "SALE_WITHOUT_CONSENT" in _codes(_analyse(call(turns), settings)), turns[2][1]
