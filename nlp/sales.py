@@ -1097,6 +1097,10 @@ class _OfferReader:
             return None  # passing the call on ("Shall I put you through to the fare desk?") neither offers nor closes
         if not_offer is not None or (product is None and _service_recovery(parsed, sentence, rules)):
             offer_rules = []  # about what the customer already has, or a goodwill credit
+            if not_offer is not None and close_rule is not None and close_rule.id == _model_cue(self.model_id, "close").id:
+                # nor does the model's close ask for it ("glass cover is part of your policy, so you
+                # don't need to add anything" read as a close)
+                close_rule = None
         specific = product is not None and _head_lemma(parsed, sentence, product) not in GENERIC_PRODUCT_HEADS
         # weak cues ("we have", "would you like") need a specific product, not "an account" or "a deal"
         # A cue in so many words wins over a weak one, which a yes or a booking before it can

@@ -1389,3 +1389,20 @@ def test_popping_the_offer_on_after_a_no_or_a_think_is_a_sale_without_consent(se
              ("customer", "Oh. Okay."), ("agent", "Anything else?"), ("customer", "No.")]
     for turns in (move, refused, vault):
         assert "SALE_WITHOUT_CONSENT" in _codes(_analyse(call(turns), settings)), turns[2][1]
+
+
+def test_what_the_customers_cover_already_holds_sells_nothing(settings) -> None:
+    """"Your policy has a vet fee limit of seven thousand pounds" and "glass cover is part of your
+    comprehensive policy" describe what the customer has, however much they sound like a pitch."""
+    claim = [("agent", "Pawsure claims, Dan speaking."),
+             ("customer", "Hi, I'm checking on a claim for my dog Bella, she had her leg operated on last month."),
+             ("agent", "I can see it, it's with the assessor. Your policy has a vet fee limit of seven thousand pounds per condition per "
+                       "year, and the excess is a hundred and twenty pounds."),
+             ("customer", "Okay, so it'll be covered?"), ("agent", "It should be, you'll hear by Friday."), ("customer", "Thanks.")]
+    glass = [("agent", "Corrie Motor Insurance, Aileen speaking."),
+             ("customer", "Hi, a stone's cracked my windscreen on the motorway and I need it sorted."),
+             ("agent", "The good news is glass cover is part of your comprehensive policy, so you don't need to add anything. "
+                       "The excess is seventy-five pounds."),
+             ("customer", "Oh brilliant."), ("agent", "I'll book the fitter for Thursday."), ("customer", "Thanks.")]
+    for turns in (claim, glass):
+        assert _analyse(call(turns), settings)["offers"] == [], turns[2][1]
