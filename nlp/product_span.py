@@ -253,6 +253,8 @@ def _veto(words: list[Token], chunk: Span, head: Token, text: str, companies: Se
         (head.like_num or any(c.isdigit() for c in head.text)) and not _named(words, head, sentence_start)
     ):
         return rules.number_id
+    if all(len(t.text.strip(".")) == 1 or t.like_num for t in words if not t.is_punct):
+        return rules.number_id  # a code spelled out: "D D four seven H Z", "L S", "rows fourteen A to D"
     if any(t.lower_ in rules.owners for t in chunk):
         return rules.owners[next(t.lower_ for t in chunk if t.lower_ in rules.owners)]
     if chunk[0].lower_ in rules.leading or (len(chunk) > 1 and chunk[0].pos_ == "DET" and chunk[1].lower_ in rules.leading):

@@ -40,6 +40,7 @@ NEVER = [
     ("would you like the same box", (), ["same box", "box"], None),
     ("we also have the sixty megabit plan for thirty dollars a month", (), ["thirty dollars", "month"], "sixty megabit plan"),
     ("with finance most people add gap insurance", (), ["most people"], "gap insurance"),
+    ("I'll put it as two stroke L, fifty Dalkeith Road, D D four seven H Z.", (), ["D D four seven H Z.", "D D four seven H Z"], None),
 ]
 
 
