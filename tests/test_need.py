@@ -70,6 +70,8 @@ CASES = [
     ("cancel_service", "yeah so i'd like to stop my subscription please i don't really use it"),
     ("new_purchase", "Hi, I'm looking to get home insurance for a house we just bought."),
     ("new_purchase", "um hi i want to get internet set up at my new place i'm not a customer yet"),
+    # coming back after a lapse buys again (needs.yaml), not the old account nor a cancellation
+    ("new_purchase", "Hi Megan. My membership ran out at Christmas and I didn't renew, but I'd like to join again now."),
     ("upgrade_plan", "I keep running out of data every month so I'd like to move to a bigger plan."),
     ("upgrade_plan", "yeah hi my contract's up and i want to upgrade to the new iphone"),
     ("account_change", "I've just moved house and need to update my address on the account."),
