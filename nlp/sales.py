@@ -101,6 +101,7 @@ class SalesRules:
     agent_confirms: tuple[PhraseRule, ...]
     booked_unasked: tuple[PhraseRule, ...]
     acquiesce: tuple[PhraseRule, ...]  # going along with a booking made without asking ("Oh, okay.")
+    choice_refused: tuple[PhraseRule, ...]  # naming the option on offer to refuse it ("I don't want adverts.")
     not_close: tuple[PhraseRule, ...]  # checks of understanding, leave to read the terms
     disclosures: dict[str, tuple[tuple[PhraseRule, ...], bool]]  # item -> (rules, an amount also discloses it)
     not_applicable: dict[str, PhraseRule]  # item -> what the agent says when the item does not apply
@@ -131,7 +132,7 @@ def sales_rules() -> SalesRules:
         for item, spec in data["disclosures"].items()
         if spec.get("not_applicable")
     }
-    examples = {name: data[name]["examples"] for name in ("offer", "proposal", "not_offer", "free_of_charge", "price_minimised", "greeting", "close", *RESPONSES, "recap", "agent_confirms", "booked_unasked", "acquiesce", "not_close")}
+    examples = {name: data[name]["examples"] for name in ("offer", "proposal", "not_offer", "free_of_charge", "price_minimised", "greeting", "close", *RESPONSES, "recap", "agent_confirms", "booked_unasked", "acquiesce", "choice_refused", "not_close")}
     examples |= {f"disclosures.{item}": spec["examples"] for item, spec in data["disclosures"].items()}
     return SalesRules(
         offer=section("offer"),
@@ -146,6 +147,7 @@ def sales_rules() -> SalesRules:
         agent_confirms=section("agent_confirms"),
         booked_unasked=section("booked_unasked"),
         acquiesce=section("acquiesce"),
+        choice_refused=section("choice_refused"),
         not_close=section("not_close"),
         disclosures=disclosures,
         not_applicable=not_applicable,
@@ -363,10 +365,7 @@ CHOICE_OFFER = "OFFER-CHOICE"  # a priced choice question offers its dearer opti
 SUBSTITUTE_OFFER = "OFFER-SUBSTITUTE"  # nlp/rules/sales.yaml: a substitute for what cannot be had
 CHOICE_OFFERED = "CHOICE-PICKED-OFFERED"
 CHOICE_OTHER = "CHOICE-PICKED-OTHER"
-CHOICE_REFUSED = "CHOICE-REFUSED-OFFERED"
 POPPED_ON = "BOOKED-POPPED-ON"  # nlp/rules/sales.yaml, agent_confirms: adds the offer under way whatever was said
-# "I don't want adverts." names the option on offer to refuse it
-_REFUSES = re.compile(r"\b(?:don't|do not|won't|wouldn't|never|not) (?:want|need|fancy|like|bother with|go for|take)\b|\bnot (?:the|that)\b")
 # Words that name no option ("the", "one", "please", "option", "delivery" in "standard or
 # next-day delivery"): spaCy's English stop words plus the generic heads of a choice.
 # Number words are spaCy stop words, yet they name options ("the three hundred or the nine hundred
@@ -950,8 +949,8 @@ class _OfferReader:
         offered, other = (sides[mine] & offered) - sides[1 - mine], sides[1 - mine] - sides[mine] - offered
         said = _content_words(sentence.norm)
         if said & offered and not said & other:
-            if _REFUSES.search(sentence.norm):
-                return Response("declined", sentence.start, sentence.evidence(self.parsed, CHOICE_REFUSED))
+            if (refused := first_match(self.rules.choice_refused, sentence.norm)) is not None:
+                return Response("declined", sentence.start, sentence.evidence(self.parsed, refused.id))
             return Response("accepted", sentence.start, sentence.evidence(self.parsed, CHOICE_OFFERED))
         if said & other and not said & offered:
             return Response("declined", sentence.start, sentence.evidence(self.parsed, CHOICE_OTHER))
