@@ -23,7 +23,7 @@ from nlp.evidence import Evidence
 from nlp.confidence import transcript_quality
 from nlp.findings import AnalysisInfo, CallAnalysis, ClosingAttempts, FlagPart, NeedPart, OfferPart, ScorePart, SentimentPart, TranscriptQualityPart
 from nlp.flags import Flag, UpsetAtOffer, raise_flags
-from nlp.need import as_complaint_when_upset, classify_need
+from nlp.need import as_complaint_when_upset, classify_need, with_decisive_phrase
 from nlp.need_fit import fit_rules, judge_need_fit
 from nlp.need_fit_model import NeedFitModel
 from nlp.need_fit_model import shipped as shipped_need_fit_model
@@ -160,6 +160,7 @@ def analyse(transcript: Transcript, settings: AnalysisSettings) -> CallAnalysis:
             parsed.whole(_segment_index(parsed, opening["segment_id"]), "sentiment") if opening else None,
             policy.upset_threshold,
         )
+    need = with_decisive_phrase(need, parsed, policy, first_offer)
     fits = settings.fits()
     offers = judge_need_fit(parsed, apply_need(offers, need.label), need.label, policy, fits)
     disclosures = {o.id: disclosures_for(parsed, o, offers, policy.required_disclosures, by_start, model_id) for o in offers}

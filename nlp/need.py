@@ -62,6 +62,7 @@ TOP_K = 2
 KEYWORD_BONUS = 0.12
 COMPLAINT_PENALTY = 0.03
 TURN_DECAY = 0.02
+DECISIVE_TURNS = 2  # a decisive phrase counts in the customer's first two substantive turns
 COMPLAINT_CANDIDATE_MIN = 0.1  # softmax share for complaint to count as a live candidate
 TEMPERATURE = 0.05
 _MODEL_CACHE_SIZE = 4
@@ -136,7 +137,11 @@ def need_model(policy: Policy) -> NeedModel:
             texts.append(exemplar)
             owners.append(index)
     keywords = tuple(
-        tuple(PhraseRule(keyword_rule_id(label, kw), (normalise(kw),)) for kw in policy.taxonomy[label].keywords if normalise(kw))
+        tuple(
+            PhraseRule(keyword_rule_id(label, kw), (normalise(kw),))
+            for kw in policy.taxonomy[label].keywords + policy.taxonomy[label].decisive
+            if normalise(kw)
+        )
         for label in labels
     )
     model = NeedModel(labels, embed(texts), np.array(owners), keywords)
@@ -147,7 +152,7 @@ def need_model(policy: Policy) -> NeedModel:
     return model
 
 
-def read_segments(parsed: ParsedCall, until: float | None = None) -> list[int]:
+def read_segments(parsed: ParsedCall, until: float | None = None, turns: int = CUSTOMER_TURNS) -> list[int]:
     """Indices of the early customer segments that state the need (see module docstring).
 
     Only what the customer said before the agent's first pitch (`until`) counts: after it,
@@ -164,7 +169,7 @@ def read_segments(parsed: ParsedCall, until: float | None = None) -> list[int]:
     for i in customer:
         # The window is measured from the customer's first words: a long IVR or agent
         # greeting must not push the stated need out of it.
-        if substantive >= CUSTOMER_TURNS or segments[i].start - segments[customer[0]].start > WINDOW_S:
+        if substantive >= turns or segments[i].start - segments[customer[0]].start > WINDOW_S:
             break
         chosen.append(i)
         if len(segments[i].text.split()) >= MIN_TURN_WORDS:
@@ -283,6 +288,42 @@ def classify_needs(calls: Sequence[ParsedCall], policy: Policy, until: Sequence[
 
 def classify_need(parsed: ParsedCall, policy: Policy, until: float | None = None) -> NeedFinding:
     return classify_needs([parsed], policy, [until])[0]
+
+
+def decisive_rules(policy: Policy) -> tuple[tuple[str, PhraseRule], ...]:
+    """(label, rule) for each decisive phrase of the taxonomy. Not fuzzy: one word flips these
+    ("I never ordered it" / "I ordered it")."""
+    return tuple(
+        (label, PhraseRule(f"need-decisive:{label}:{phrase}", (normalise(phrase),), fuzzy=False))
+        for label, entry in policy.taxonomy.items()
+        for phrase in entry.decisive
+        if normalise(phrase)
+    )
+
+
+def with_decisive_phrase(need: NeedFinding, parsed: ParsedCall, policy: Policy, until: float | None) -> NeedFinding:
+    """The need a decisive phrase names when the customer says it in their first
+    `DECISIVE_TURNS` substantive turns before the first pitch, whatever the classifiers read.
+
+    These are the labelling guide's tie-breaks, which neither classifier learns reliably: "there's
+    a charge on my bill for World Roam and I never ordered it" reads as billing to both (the bill
+    is the topic), but the call is a complaint. Later turns are not read: "I never asked for
+    premium delivery" in the middle of an order is about the order. Confidence 1.0: a rule decided.
+    """
+    rules = decisive_rules(policy)
+    if not rules:
+        return need
+    read = set(read_segments(parsed, until, DECISIVE_TURNS))
+    for sentence in parsed.sentences:
+        if sentence.index not in read or sentence.speaker == "agent":
+            continue
+        for label, rule in rules:
+            if rule.match(sentence.norm) is not None:
+                if label == need.label:
+                    return need
+                evidence = parsed.locate(sentence.char_start, sentence.char_end, rule.id)
+                return replace(need, label=label, confidence=1.0, evidence=evidence)
+    return need
 
 
 def as_complaint_when_upset(need: NeedFinding, opening_score: float | None, opening: Evidence | None, threshold: float) -> NeedFinding:

@@ -36,6 +36,9 @@ class NeedLabel(_Strict):
     description: str
     exemplars: tuple[str, ...] = Field(min_length=3)
     keywords: tuple[str, ...] = ()  # phrases that settle the label when the customer says them
+    # Phrases that decide the label outright, over both classifiers, when the customer says them
+    # in their opening turns: the labelling guide's tie-breaks (a charge never ordered is a complaint).
+    decisive: tuple[str, ...] = ()
 
 
 class Product(_Strict):

@@ -17,6 +17,7 @@ from nlp.need import (
     keyword_rule_id,
     need_model,
     read_segments,
+    with_decisive_phrase,
 )
 from nlp.parse import ParsedCall, parse
 from nlp.phrases import rules_path
@@ -172,6 +173,35 @@ def test_angry_about_a_bill_is_billing_a_complaint_is_a_complaint(policy, model)
     assert classify_need(complaint, policy).label == "complaint"
 
 
+def _billing() -> NeedFinding:
+    return NeedFinding("billing", 0.6, None, {label: (0.6 if label == "billing" else 0.05) for label in sorted(LABELS)})
+
+
+NEVER_ORDERED = "There's a charge on my bill for World Roam, seven pounds a month, and I never ordered it."
+
+
+def test_a_charge_never_ordered_in_the_opening_is_a_complaint(policy) -> None:
+    parsed = _call([("agent", GREETING), ("customer", "Hi Connor. " + NEVER_ORDERED), ("agent", "Let me look.")])
+    need = with_decisive_phrase(_billing(), parsed, policy, None)
+    assert (need.label, need.confidence) == ("complaint", 1.0)
+    assert need.evidence.rule == "need-decisive:complaint:never ordered" and need.evidence.quote == NEVER_ORDERED
+    assert need.scores == _billing().scores  # the classifiers' reading stays for the reviewer
+    taken = _call([("agent", GREETING), ("customer", "You've taken sixty pounds off me without asking, why?")])
+    assert with_decisive_phrase(_billing(), taken, policy, None).evidence.rule == "need-decisive:complaint:without asking"
+
+
+def test_decisive_phrase_counts_only_in_the_opening_turns_before_the_pitch(policy) -> None:
+    ordered = _call([("agent", GREETING), ("customer", "I ordered the roaming pass last week and it's on my bill twice.")])
+    assert with_decisive_phrase(_billing(), ordered, policy, None).label == "billing"  # not fuzzy: one word flips it
+    late = [("agent", GREETING), ("customer", "My bill is higher than usual this month."), ("agent", "Let me see."),
+            ("customer", "It's the account ending four four two."), ("agent", "Thanks."), ("customer", NEVER_ORDERED)]
+    assert with_decisive_phrase(_billing(), _call(late), policy, None).label == "billing"
+    after_pitch = _call([("agent", GREETING), ("customer", "What do I owe this month?"), ("agent", "Would you like our roaming pass?"),
+                         ("customer", NEVER_ORDERED)])
+    pitch = after_pitch.segments[2].start
+    assert with_decisive_phrase(_billing(), after_pitch, policy, pitch).label == "billing"
+
+
 @pytest.mark.slow
 def test_only_the_early_customer_turns_are_read(policy, model) -> None:
     turns = [("agent", GREETING), ("customer", "My internet has stopped working completely.")]
@@ -256,7 +286,7 @@ def test_needs_rule_file_is_sane(policy) -> None:
         assert 15 <= len(entry.exemplars) <= 40, label  # enough to generalise, few enough to embed fast
         assert len(set(e.lower() for e in entry.exemplars)) == len(entry.exemplars), label
         assert entry.keywords, label
-        rule_ids += [keyword_rule_id(label, kw) for kw in entry.keywords]
+        rule_ids += [keyword_rule_id(label, kw) for kw in entry.keywords + entry.decisive]
     assert len(rule_ids) == len(set(rule_ids))
 
 
