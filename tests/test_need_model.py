@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from nlp.need_model import MODEL_DIR, _call_rows, data_hash, opening_turns, shipped
+from nlp.acts import ROOT, STYLES
+from nlp.need_model import MODEL_DIR, NEED_STYLES, READ_STYLES, _call_rows, data_hash, opening_turns, shipped
 
 pytestmark = pytest.mark.slow  # loads the embedding model
 
@@ -15,6 +16,15 @@ def test_the_shipped_model_matches_its_training_data() -> None:
     card = json.loads((MODEL_DIR / "model_card.json").read_text())
     assert card["data_sha256"] == data_hash(_call_rows(None)), "retrain: python -m nlp.need_model train"
     assert shipped().id == card["model_id"]
+
+
+def test_the_need_model_reads_the_scored_styles_and_eval_holds_each_out() -> None:
+    assert not set(READ_STYLES) & set(STYLES) and NEED_STYLES == STYLES + READ_STYLES
+    assert all((ROOT / "corpus" / "styles" / style / "text").is_dir() for style in READ_STYLES)
+    shipped_styles = {row.style for row in _call_rows(None)}
+    assert set(READ_STYLES) <= shipped_styles
+    # callqa eval --styles trains train(style): the style it scores is never in its data
+    assert "outbound" not in {row.style for row in _call_rows("outbound")}
 
 
 @pytest.mark.parametrize(("text", "need"), [
