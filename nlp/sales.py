@@ -102,6 +102,8 @@ class SalesRules:
     booked_unasked: tuple[PhraseRule, ...]
     acquiesce: tuple[PhraseRule, ...]  # going along with a booking made without asking ("Oh, okay.")
     choice_refused: tuple[PhraseRule, ...]  # naming the option on offer to refuse it ("I don't want adverts.")
+    sure_question: tuple[PhraseRule, ...]  # "Are you sure?": asks the customer to confirm a no
+    still_sure: tuple[PhraseRule, ...]  # "Yes, I'm sure.": the answer that keeps the no
     not_close: tuple[PhraseRule, ...]  # checks of understanding, leave to read the terms
     disclosures: dict[str, tuple[tuple[PhraseRule, ...], bool]]  # item -> (rules, an amount also discloses it)
     not_applicable: dict[str, PhraseRule]  # item -> what the agent says when the item does not apply
@@ -132,7 +134,7 @@ def sales_rules() -> SalesRules:
         for item, spec in data["disclosures"].items()
         if spec.get("not_applicable")
     }
-    examples = {name: data[name]["examples"] for name in ("offer", "proposal", "not_offer", "free_of_charge", "price_minimised", "greeting", "close", *RESPONSES, "recap", "agent_confirms", "booked_unasked", "acquiesce", "choice_refused", "not_close")}
+    examples = {name: data[name]["examples"] for name in ("offer", "proposal", "not_offer", "free_of_charge", "price_minimised", "greeting", "close", *RESPONSES, "recap", "agent_confirms", "booked_unasked", "acquiesce", "choice_refused", "sure_question", "still_sure", "not_close")}
     examples |= {f"disclosures.{item}": spec["examples"] for item, spec in data["disclosures"].items()}
     return SalesRules(
         offer=section("offer"),
@@ -148,6 +150,8 @@ def sales_rules() -> SalesRules:
         booked_unasked=section("booked_unasked"),
         acquiesce=section("acquiesce"),
         choice_refused=section("choice_refused"),
+        sure_question=section("sure_question"),
+        still_sure=section("still_sure"),
         not_close=section("not_close"),
         disclosures=disclosures,
         not_applicable=not_applicable,
@@ -707,7 +711,7 @@ class _OfferReader:
             return False
         if acts.has("service_question") and not (acts.score("pitch") >= PITCH_LINE or acts.has("close")):
             return not self._presses_after_no(sentence)
-        if self._asks_its_own_thing(sentence, acts):
+        if self._asks_its_own_thing(sentence, acts) or self._asks_after_words_about_its_own_thing(sentence, acts):
             return True
         pitch = self.last_pitch
         return (pitch is not None and _answered_since_pitch(pitch) and self._asks(sentence, acts)
@@ -726,6 +730,21 @@ class _OfferReader:
         if span is None or _names(pitch.product, sentence):
             return False
         return any(t.pos_ in ("NOUN", "PROPN") and t.i > span.start for t in span)
+
+    def _asks_after_words_about_its_own_thing(self, sentence: Sentence, acts: SentenceActs) -> bool:
+        """After the customer has spoken since the pitch, a question in a closing shape that names a
+        thing of its own, not the offer, and that the model reads as more service than sale ("Shall I
+        send the video link to your email?" after "Just the one appointment, thanks."): the yes after
+        it answers it, not the offer."""
+        pitch = self.last_pitch
+        if pitch is None or not sentence.is_question:
+            return False
+        if self.last_customer is None or self.last_customer.start < pitch.pitches[-1].start:
+            return False
+        if acts.score("pitch") >= PITCH_LINE or not _more_service_than_sale(acts) or _names(pitch.product, sentence):
+            return False
+        span = sentence.span(self.parsed)
+        return span is not None and any(t.pos_ in ("NOUN", "PROPN") and t.i > span.start for t in span)
 
     def _asks_about_the_pitch(self, sentence: Sentence) -> bool:
         """A question straight after a pitch, in the same breath, that names nothing but points
@@ -908,6 +927,8 @@ class _OfferReader:
         if (picked := self._choice_answer(sentence)) is not None:
             return picked
         pitch = self.last_pitch
+        if (kept := self._keeps_no(sentence)) is not None:
+            return kept
         if pitch is not None and pitch.unconsented and not any(r.time > pitch.unconsented[-1].start for r in pitch.responses) and (
                 rule := first_match(self.rules.acquiesce, sentence.norm)) is not None:
             return Response("accepted", sentence.start, sentence.evidence(self.parsed, rule.id))
@@ -920,6 +941,20 @@ class _OfferReader:
         # No phrase rule: the turn-act model may still read a yes, a no or a hesitation
         # ("go on then", "eh, nah, I'm good", "dunno, maybe") in its context.
         return model_answer(self.parsed, sentence, self._acts(sentence), self.model_id)
+
+    def _keeps_no(self, sentence: Sentence) -> Response | None:
+        """"Yes, sure." to "Are you sure?" asked after the customer's no confirms the no: a yes
+        to that question is not a yes to the offer."""
+        pitch = self.last_pitch
+        # (the question presses the offer again, so the no is before its latest pitch)
+        if pitch is None or not pitch.responses or pitch.responses[-1].kind != "declined":
+            return None
+        asked = [s for s in self.agent_sentences if s.start > pitch.responses[-1].time]
+        if not any(first_match(self.rules.sure_question, s.norm) is not None for s in asked):
+            return None
+        if (rule := first_match(self.rules.still_sure, sentence.norm)) is None:
+            return None
+        return Response("declined", sentence.start, sentence.evidence(self.parsed, rule.id))
 
     def _choice_answer(self, sentence: Sentence) -> Response | None:
         """The answer to a choice question ("standard, which is free, or next-day for six ninety-nine?",

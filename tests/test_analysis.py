@@ -661,7 +661,9 @@ def test_a_recap_after_a_further_offer_still_recaps_the_first(settings) -> None:
     assert "NO_COST_RECAP" not in _codes(result)
 
 
-@pytest.mark.parametrize("answer", ["Yeah, no, I'm sure.", "I am sure.", "I don't need this, please remove it.", "Take it off, please."])
+# "Yes, sure." to "Are you certain?" after a no keeps the no (sales.yaml still_sure)
+@pytest.mark.parametrize("answer", ["Yeah, no, I'm sure.", "I am sure.", "I don't need this, please remove it.", "Take it off, please.",
+                                    "Yes, sure.", "Yes."])
 def test_no_in_other_words_declines(settings, answer: str) -> None:
     turns = BOOKED_UNASKED[:3] + [("agent", "Shall I add it?"), ("customer", "No thanks."), ("agent", "Are you certain?"),
                                   ("customer", answer), BOOKED_UNASKED[-1]]
@@ -1406,3 +1408,20 @@ def test_what_the_customers_cover_already_holds_sells_nothing(settings) -> None:
              ("customer", "Oh brilliant."), ("agent", "I'll book the fitter for Thursday."), ("customer", "Thanks.")]
     for turns in (claim, glass):
         assert _analyse(call(turns), settings)["offers"] == [], turns[2][1]
+
+
+def test_a_yes_to_a_question_about_something_else_after_the_answer_is_no_consent(settings) -> None:
+    """"Just the one appointment, thanks." answers the membership; "Shall I send the video link to
+    your email?" then asks about something of its own, and the "Yes please." after it is not a yes
+    to the membership."""
+    turns = [("agent", "Calldoc, this is Amira. How can I help?"),
+             ("customer", "Hi, I'd like a video appointment with a GP today if possible."),
+             ("agent", "A one-off video consultation is thirty-nine pounds, and I've got a slot at two fifteen. Alternatively, there's "
+                       "our Calldoc Care membership, fourteen ninety-nine a month with unlimited GP video calls. Would you like to "
+                       "join, or just book the one appointment?"),
+             ("customer", "Just the one appointment, thanks. I hardly ever need a doctor."),
+             ("agent", "That's fine. I've booked you with Doctor Hassan at two fifteen. Shall I send the video link to your email?"),
+             ("customer", "Yes please."), ("agent", "Sent. Anything else?"), ("customer", "No, that's all.")]
+    offers = _analyse(call(turns), settings)["offers"]
+    assert [o["customer_response"] for o in offers if "membership" in o["product"].lower()] != ["accepted"]
+    assert all(o["customer_response"] != "accepted" for o in offers)
