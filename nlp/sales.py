@@ -375,7 +375,9 @@ POPPED_ON = "BOOKED-POPPED-ON"  # nlp/rules/sales.yaml, agent_confirms: adds the
 # Number words are spaCy stop words, yet they name options ("the three hundred or the nine hundred
 # megabit tier?", "the six litre"), so they stay.
 _NUMBER_WORDS = frozenset("two three four five six seven eight nine ten eleven twelve fifteen twenty forty fifty sixty hundred".split())
-CHOICE_FILLER = (frozenset(STOP_WORDS) - _NUMBER_WORDS) | {"option", "options", "one", "ones", "please", "thanks", "thank", "yeah", "yes", "no",
+# So are a few other stop words: "the interim, or the full service?" "I'd better do the full one."
+_OPTION_WORDS = frozenset({"full", "first", "front", "whole", "top"})
+CHOICE_FILLER = (frozenset(STOP_WORDS) - _NUMBER_WORDS - _OPTION_WORDS) | {"option", "options", "one", "ones", "please", "thanks", "thank", "yeah", "yes", "no",
                                          "go", "want", "like", "prefer", "take", "rather", "think", "plan", "package", "deal"}
 
 

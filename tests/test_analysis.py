@@ -546,6 +546,20 @@ def test_number_words_name_the_options_of_a_choice(settings) -> None:
     assert offer["customer_response"] == "accepted"
 
 
+def test_full_names_an_option_of_a_choice(settings) -> None:
+    """"the interim..., or will we do the full service": "full" is a spaCy stop word, yet it is the
+    whole difference between the options, and "I'd better do the full one" takes it."""
+    turns = [("agent", "Glenview Motors service desk, Callum speaking."),
+             ("customer", "Hiya, my Corsa's due a service, can I book it in?"),
+             ("agent", "It's had two interims in a row. Do you want the interim at a hundred and nine, or will we do the full service "
+                       "this time, that's a hundred and seventy-nine, so seventy more, and it does the spark plugs and the brake fluid "
+                       "as well?"),
+             ("customer", "Och, if it's due, I suppose you'd better do the full one."),
+             ("agent", "Right you are. When suits you?"), ("customer", "Tuesday morning.")]
+    [offer] = _analyse(call(turns), settings)["offers"]
+    assert offer["customer_response"] == "accepted"
+
+
 def test_a_choice_with_no_price_sells_nothing(settings) -> None:
     turns = [("agent", "Good morning, Riverside Dental."), ("customer", "Hi, I need to move my check-up."),
              ("agent", "I can do Monday at nine or Wednesday at two, which suits?"), ("customer", "Wednesday, please.")]
