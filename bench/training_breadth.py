@@ -2,6 +2,7 @@
 
     PYTHONPATH=. python bench/training_breadth.py --styles outbound,retention --json out.jsonl
     PYTHONPATH=. python bench/training_breadth.py          # every style not in nlp.acts.STYLES
+    PYTHONPATH=. python bench/training_breadth.py --acts-only --groups 5   # the turn-act model alone
 
 Each style named (by default every corpus style outside training) is scored with the default
 reading twice, with the same analysis code:
@@ -11,8 +12,11 @@ reading twice, with the same analysis code:
 - "broad": the same three models trained on every style of the corpus but the one scored
   (the training styles and all the other held-out ones).
 
-The product scorer is the shipped one in both (it never saw a held-out style). Per style and
-pooled, the figures are `callqa eval --styles`' own (score_call, summarise, markdown). Each
+With `--acts-only` the broad variant changes the turn-act model alone (need and need-fit as in
+"shipped"). With `--groups N` the styles are split into N groups (every Nth style) and each group
+is scored by broad models trained once without the whole group: N trainings instead of one a
+style, still whole styles held out. The product scorer is the shipped one in both (it never saw a
+held-out style). Per style and pooled, the figures are `callqa eval --styles`' own (score_call, summarise, markdown). Each
 style's rows are printed when it finishes, so a run cut short still gives paired figures. On
 these 2 shared cores a style takes about 2-5 minutes for the training and 1 for the scoring.
 """
@@ -33,14 +37,11 @@ from nlp.policy import cached_policy
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _broad_models(style: str, every: tuple[str, ...]) -> tuple:
-    """The three models trained on every style in `every` but `style`."""
-    return acts.train_reader(style, every), need_model.train(style, every)[0], need_fit_model.train(style, every)[0]
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--styles", help="comma-separated held-out styles (default: every corpus style outside nlp.acts.STYLES)")
+    ap.add_argument("--acts-only", action="store_true", help="broaden the turn-act model alone")
+    ap.add_argument("--groups", type=int, default=0, help="train once per group of N styles held out together")
     ap.add_argument("--json", type=Path, help="append one JSON line per (variant, style)")
     args = ap.parse_args()
     settings = _settings(None, None)
@@ -53,19 +54,27 @@ def main() -> int:
         raise SystemExit(f"not held-out corpus styles: {', '.join(unknown)} (held out: {', '.join(held)})")
     every = (*acts.STYLES[:-1], *held, acts.STYLES[-1])  # "dev" stays last, as in nlp.acts.STYLES
     rows: dict[str, list] = {"shipped": [], "broad": []}
-    for style in styles:
-        # the shipped need model has read the held-out styles: one trained without this style
-        shipped = AnalysisSettings(policy, need_model=need_model.train(style)[0])
-        turn_acts, need, need_fit = _broad_models(style, every)
-        broad = AnalysisSettings(policy, turn_acts=turn_acts, need_model=need, need_fit_model=need_fit)
-        for variant, analysis_settings in (("shipped", shipped), ("broad", broad)):
-            scored = [score_call(gold, analyse(transcript_from_labels(gold), analysis_settings)) for gold in labels[style]]
-            rows[variant] += scored
-            result = summarise(style, scored)
-            print(markdown(f"{variant}: {style}", [result]), flush=True)
-            if args.json:
-                with args.json.open("a") as out:
-                    out.write(json.dumps({"variant": variant, **result.to_dict()}) + "\n")
+    groups = [styles[k::args.groups] for k in range(args.groups)] if args.groups else [[s] for s in styles]
+    for group in groups:
+        trained_on = tuple(s for s in every if s not in group)
+        turn_acts = acts.train_reader(None, trained_on)
+        for style in group:
+            # the shipped need model has read the held-out styles: one trained without this style
+            need = need_model.train(style)[0]
+            shipped = AnalysisSettings(policy, need_model=need)
+            if args.acts_only:
+                broad = AnalysisSettings(policy, turn_acts=turn_acts, need_model=need)
+            else:
+                broad = AnalysisSettings(policy, turn_acts=turn_acts, need_model=need_model.train(None, trained_on)[0],
+                                         need_fit_model=need_fit_model.train(None, trained_on)[0])
+            for variant, analysis_settings in (("shipped", shipped), ("broad", broad)):
+                scored = [score_call(gold, analyse(transcript_from_labels(gold), analysis_settings)) for gold in labels[style]]
+                rows[variant] += scored
+                result = summarise(style, scored)
+                print(markdown(f"{variant}: {style}", [result]), flush=True)
+                if args.json:
+                    with args.json.open("a") as out:
+                        out.write(json.dumps({"variant": variant, **result.to_dict()}) + "\n")
     for variant, scored in rows.items():
         print(markdown(f"{variant}, pooled over {', '.join(styles)}", [summarise("pooled", scored)]))
     return 0
