@@ -902,6 +902,25 @@ def test_passing_the_call_on_sells_nothing(settings, call_id: str) -> None:
     assert _analyse(transcript_from_labels(gold), settings)["offers"] == []
 
 
+@pytest.mark.parametrize("style,call_id", [("proxy", "proxy_fitness_mum_freezes_teen_membership"),
+                                           ("youth", "youth_utilities_flatmate_split"),
+                                           ("streaming", "streaming_internet_tv_gift_code_question")])
+def test_a_service_question_after_a_weak_pitch_implies_no_offer(settings, style: str, call_id: str) -> None:
+    """"I can see it's a junior membership ... How long would you like?", "What most houses do is
+    one person pays ... Shall I switch that view on?" and "The gift is the Standard plan ... Would you
+    like me to resend the code to you, or straight to him?" close on a service, and the model reads no clear pitch
+    before them (nlp.sales IMPLIED_PITCH_MIN, SERVICE_CLOSE_PITCH_MIN; three no-sale calls of
+    held-out styles, read after their blind scores)."""
+    from pathlib import Path
+
+    from callqa.eval.compare import load_labels, transcript_from_labels
+
+    folder = Path(__file__).resolve().parents[1] / "corpus" / "styles" / style / "text"
+    [gold] = [g for g in load_labels(folder) if g["call_id"] == call_id]
+    assert gold["offers"] == []
+    assert _analyse(transcript_from_labels(gold), settings)["offers"] == []
+
+
 def test_the_summary_for_the_colleague_taking_the_call_sells_nothing(settings) -> None:
     """"I've got Mrs Patel on the line, her router keeps dropping..." briefs the sales colleague;
     the offer is the Fibre 500 that colleague pitches (a call of the held-out handover style,
