@@ -65,7 +65,7 @@ PITCH_LINE = 0.7
 # with the line below (0.6 -> 0.7), from the read held-out styles' no-sale calls ("I can see it's a
 # junior membership ... How long would you like?", "What most houses do is one person pays ...
 # Shall I switch that view on?"): over those 1,050 calls offers P 0.836 -> 0.848, R 0.822 -> 0.817,
-# no-sale calls with an offer 5 fewer of 458, flags F1 0.582 -> 0.584 (13 calls changed, one true
+# no-sale calls with an offer 48 -> 43 of 445, flags F1 0.582 -> 0.584 (13 calls changed, one true
 # flag lost); the 480 training-style calls (leave-one-style-out) and cards unchanged. Read, not blind.
 IMPLIED_PITCH_MIN = 0.5
 # ...and the pitch a close must imply when the model reads more service than sale in the close itself:
