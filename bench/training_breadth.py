@@ -16,8 +16,8 @@ With `--acts-only` the broad variant changes the turn-act model alone (need and 
 "shipped"). With `--groups N` the styles are split into N groups (every Nth style) and each group
 is scored by broad models trained once without the whole group: N trainings instead of one a
 style, still whole styles held out. The product scorer is the shipped one in both (it never saw a
-held-out style). Per style and pooled, the figures are `callqa eval --styles`' own (score_call, summarise, markdown). Each
-style's rows are printed when it finishes, so a run cut short still gives paired figures. On
+held-out style). Per style and pooled, the figures are `callqa eval --styles`' own (score_call,
+summarise, markdown). Each style's rows are printed when it finishes, so a run cut short still gives paired figures. On
 these 2 shared cores a style takes about 2-5 minutes for the training and 1 for the scoring.
 """
 
@@ -58,6 +58,9 @@ def main() -> int:
     for group in groups:
         trained_on = tuple(s for s in every if s not in group)
         turn_acts = acts.train_reader(None, trained_on)
+        # the broad need and need-fit models depend on the group only: trained once for it
+        broad_need = None if args.acts_only else need_model.train(None, trained_on)[0]
+        broad_fit = None if args.acts_only else need_fit_model.train(None, trained_on)[0]
         for style in group:
             # the shipped need model has read the held-out styles: one trained without this style
             need = need_model.train(style)[0]
@@ -65,8 +68,7 @@ def main() -> int:
             if args.acts_only:
                 broad = AnalysisSettings(policy, turn_acts=turn_acts, need_model=need)
             else:
-                broad = AnalysisSettings(policy, turn_acts=turn_acts, need_model=need_model.train(None, trained_on)[0],
-                                         need_fit_model=need_fit_model.train(None, trained_on)[0])
+                broad = AnalysisSettings(policy, turn_acts=turn_acts, need_model=broad_need, need_fit_model=broad_fit)
             for variant, analysis_settings in (("shipped", shipped), ("broad", broad)):
                 scored = [score_call(gold, analyse(transcript_from_labels(gold), analysis_settings)) for gold in labels[style]]
                 rows[variant] += scored

@@ -888,16 +888,24 @@ def test_a_pitch_after_a_booking_opens_its_own_offer(settings) -> None:
     assert "cleaning kit" in kit["product"].lower() and kit["customer_response"] == "declined"
 
 
+def _style_call(style: str, call_id: str) -> dict:
+    """One labelled call of a corpus style."""
+    from pathlib import Path
+
+    from callqa.eval.compare import load_labels
+
+    folder = Path(__file__).resolve().parents[1] / "corpus" / "styles" / style / "text"
+    [gold] = [g for g in load_labels(folder) if g["call_id"] == call_id]
+    return gold
+
+
 @pytest.mark.parametrize("call_id", ["handover_healthcare_blood_results_nurse", "handover_travel_flight_date_change_fare_desk"])
 def test_passing_the_call_on_sells_nothing(settings, call_id: str) -> None:
     """"I'll put you through to Nurse Adeyemi now, she's free." and "Our fare desk can." pass the
     call on (two service calls of the held-out handover style, read after its blind score)."""
-    from pathlib import Path
+    from callqa.eval.compare import transcript_from_labels
 
-    from callqa.eval.compare import load_labels, transcript_from_labels
-
-    folder = Path(__file__).resolve().parents[1] / "corpus" / "styles" / "handover" / "text"
-    [gold] = [g for g in load_labels(folder) if g["call_id"] == call_id]
+    gold = _style_call("handover", call_id)
     assert gold["offers"] == []
     assert _analyse(transcript_from_labels(gold), settings)["offers"] == []
 
@@ -908,15 +916,12 @@ def test_passing_the_call_on_sells_nothing(settings, call_id: str) -> None:
 def test_a_service_question_after_a_weak_pitch_implies_no_offer(settings, style: str, call_id: str) -> None:
     """"I can see it's a junior membership ... How long would you like?", "What most houses do is
     one person pays ... Shall I switch that view on?" and "The gift is the Standard plan ... Would you
-    like me to resend the code to you, or straight to him?" close on a service, and the model reads no clear pitch
-    before them (nlp.sales IMPLIED_PITCH_MIN, SERVICE_CLOSE_PITCH_MIN; three no-sale calls of
-    held-out styles, read after their blind scores)."""
-    from pathlib import Path
+    like me to resend the code to you, or straight to him?" close on a service, and the model
+    reads no clear pitch before them (nlp.sales IMPLIED_PITCH_MIN, SERVICE_CLOSE_PITCH_MIN; three
+    no-sale calls of held-out styles, read after their blind scores)."""
+    from callqa.eval.compare import transcript_from_labels
 
-    from callqa.eval.compare import load_labels, transcript_from_labels
-
-    folder = Path(__file__).resolve().parents[1] / "corpus" / "styles" / style / "text"
-    [gold] = [g for g in load_labels(folder) if g["call_id"] == call_id]
+    gold = _style_call(style, call_id)
     assert gold["offers"] == []
     assert _analyse(transcript_from_labels(gold), settings)["offers"] == []
 
@@ -925,12 +930,9 @@ def test_the_summary_for_the_colleague_taking_the_call_sells_nothing(settings) -
     """"I've got Mrs Patel on the line, her router keeps dropping..." briefs the sales colleague;
     the offer is the Fibre 500 that colleague pitches (a call of the held-out handover style,
     read after its blind score)."""
-    from pathlib import Path
+    from callqa.eval.compare import transcript_from_labels
 
-    from callqa.eval.compare import load_labels, transcript_from_labels
-
-    folder = Path(__file__).resolve().parents[1] / "corpus" / "styles" / "handover" / "text"
-    [gold] = [g for g in load_labels(folder) if g["call_id"] == "handover_internet_tv_router_drops_fibre_upgrade"]
+    gold = _style_call("handover", "handover_internet_tv_router_drops_fibre_upgrade")
     products = [o["product"] for o in _analyse(transcript_from_labels(gold), settings)["offers"]]
     assert products and all("patel" not in p.lower() for p in products)
     assert any("fibre" in p.lower() for p in products)
