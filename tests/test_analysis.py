@@ -686,6 +686,20 @@ def test_no_in_other_words_declines(settings, answer: str) -> None:
     assert offer["response_evidence"]["quote"] == answer
 
 
+# After the no, "you're sure about it?" mid-sentence or the agent's offer to take it off: the yes
+# keeps the no (sales.yaml sure_question). Read held-out sets: a "Yes please." to "I'll take it
+# off." and a "Yes." to "Last chance, you're sure about the unlimited plan?" were read as sales.
+@pytest.mark.parametrize("question", ["Last chance, you're sure about the Device Care?", "It's entirely optional. I'll take it off.",
+                                      "Fair enough, shall I remove it then?"])
+def test_a_yes_to_confirming_the_no_keeps_it(settings, question: str) -> None:
+    turns = BOOKED_UNASKED[:3] + [("agent", "Shall I add it?"), ("customer", "No thanks."), ("agent", question),
+                                  ("customer", "Yes please."), BOOKED_UNASKED[-1]]
+    result = _analyse(call(turns), settings)
+    [offer] = result["offers"]
+    assert offer["customer_response"] == "declined"
+    assert not _codes(result) & {"MISSING_CANCELLATION_DISCLOSURE", "NO_COST_RECAP", "MISSING_CONTRACT_TERM_DISCLOSURE"}
+
+
 def test_a_pitch_cut_in_two_by_the_asr_is_still_an_offer(settings) -> None:
     """faster-whisper tiny.en on one host cut the bundled pushy call's pitch at a pause: "We have a
     great deal on ours." "Portless TV package." The product is named in a fragment the model
