@@ -1474,3 +1474,17 @@ def test_a_yes_to_a_question_about_something_else_after_the_answer_is_no_consent
     offers = _analyse(call(turns), settings)["offers"]
     assert [o["customer_response"] for o in offers if "membership" in o["product"].lower()] != ["accepted"]
     assert all(o["customer_response"] != "accepted" for o in offers)
+
+
+# A shrugging yes and picking the offered thing by name take the offer (sales.yaml
+# ACCEPT-MAY-AS-WELL): read held-out calls where "Yes, may as well." to "And do you want our Care
+# Plus on it?" and "Okay, let's do the Gallery." to a sold-out room's substitute were no answer.
+@pytest.mark.parametrize("style,call_id,answer", [
+    ("shortcalls", "shortcalls_retail_laptop_careplan_recap_price", "Yes, may as well."),
+    ("hospitality", "hospitality_travel_venue_room_sold_out", "Okay, let's do the Gallery."),
+])
+def test_a_shrug_or_a_pick_accepts(settings, style: str, call_id: str, answer: str) -> None:
+    from callqa.eval.compare import transcript_from_labels
+
+    offers = _analyse(transcript_from_labels(_style_call(style, call_id)), settings)["offers"]
+    assert [o["customer_response"] for o in offers if o["response_evidence"] and o["response_evidence"]["quote"] == answer] == ["accepted"]
