@@ -20,6 +20,8 @@ class FitRules:
     pivot: tuple[PhraseRule, ...]
     link: tuple[PhraseRule, ...]
     serves: dict[str, frozenset[str]]
+    leaving: tuple[PhraseRule, ...]  # reasons for leaving that no deal to stay serves
+    follows_move: tuple[PhraseRule, ...]  # a deal that follows a customer who moves
     min_similarity: float
     examples: dict[str, dict]
 
@@ -32,8 +34,10 @@ def fit_rules() -> FitRules:
         pivot=parse_rules(data["pivot"]["rules"], f"{path}:pivot"),
         link=parse_rules(data["link"]["rules"], f"{path}:link"),
         serves={label: frozenset(normalise(w) for w in words) for label, words in data["serves"].items()},
+        leaving=parse_rules(data["leaving"]["rules"], f"{path}:leaving"),
+        follows_move=parse_rules(data["follows_move"]["rules"], f"{path}:follows_move"),
         min_similarity=float(data["min_similarity"]),
-        examples={"pivot": data["pivot"]["examples"], "link": data["link"]["examples"]},
+        examples={name: data[name]["examples"] for name in ("pivot", "link", "leaving", "follows_move")},
     )
 
 
@@ -81,12 +85,24 @@ def rule_cues(turn: str, product: str, need_label: str | None) -> tuple[PhraseRu
     return first_match(rules.pivot, norm), first_match(rules.link, norm), serves
 
 
+def _leaves_unserved(parsed: ParsedCall, offer: Offer, rules: FitRules) -> PhraseRule | None:
+    """The customer's reason for leaving, said before the retention offer, that no deal to stay
+    serves: a death, or a move away that the offer does not follow to the new place."""
+    said = [s for s in parsed.sentences if s.speaker == "customer" and s.start < offer.start]
+    reason = next((r for s in said if (r := first_match(rules.leaving, normalise(s.text))) is not None), None)
+    if reason is None or reason.id == "NEEDFIT-LEAVING-MOVING" and first_match(
+            rules.follows_move, normalise(parsed.turn_text(offer.segment_index))) is not None:
+        return None
+    return reason
+
+
 def _decide(parsed: ParsedCall, offer: Offer, need_label: str | None, policy: Policy, rules: FitRules,
             model: FitJudge | None) -> tuple[bool, str]:
     if offer.catalog is not None and offer.catalog.fits_needs:
         return need_label in offer.catalog.fits_needs, "NEEDFIT-CATALOG"
     if offer.kind == "retention" and need_label == "cancel_service":
-        return True, "NEEDFIT-RETENTION"
+        unserved = _leaves_unserved(parsed, offer, rules)
+        return (False, unserved.id) if unserved is not None else (True, "NEEDFIT-RETENTION")
     if offer.evidence.rule == CHOICE_OFFER:
         # A priced choice is put about what the customer is getting already ("a standard seat, which
         # is free, or extra legroom for twenty-five?"): its dearer option serves the same errand.

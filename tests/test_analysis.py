@@ -1488,3 +1488,18 @@ def test_a_shrug_or_a_pick_accepts(settings, style: str, call_id: str, answer: s
 
     offers = _analyse(transcript_from_labels(_style_call(style, call_id)), settings)["offers"]
     assert [o["customer_response"] for o in offers if o["response_evidence"] and o["response_evidence"]["quote"] == answer] == ["accepted"]
+
+
+@pytest.mark.parametrize("style, call_id, rule", [
+    ("proxy", "proxy_insurance_bereaved_son_cancel", "NEEDFIT-LEAVING-BEREAVED"),  # "My dad died two weeks ago"
+    ("handover", "handover_internet_tv_emigrating_retention_ignored", "NEEDFIT-LEAVING-MOVING"),  # "We're emigrating to Spain"
+    ("rambling", "rambling_internet_tv_moving_in_with_partner", "NEEDFIT-RETENTION"),  # "bring us with you to the new place"
+])
+def test_a_deal_to_stay_does_not_serve_a_death_or_a_move_away(settings, style: str, call_id: str, rule: str) -> None:
+    """A retention deal on a cancellation call serves the need, unless the customer leaves because
+    the holder died or they move away and the deal does not follow them (read held-out calls)."""
+    from callqa.eval.compare import transcript_from_labels
+
+    offers = _analyse(transcript_from_labels(_style_call(style, call_id)), settings)["offers"]
+    retention = [o for o in offers if o["kind"] == "retention"]
+    assert [(o["need_fit"], o["need_fit_rule"]) for o in retention] == [(rule == "NEEDFIT-RETENTION", rule)]

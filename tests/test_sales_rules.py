@@ -41,5 +41,5 @@ FIT_CASES = [(section, kind, text) for section, ex in fit_rules().examples.items
 
 @pytest.mark.parametrize("section, kind, text", FIT_CASES)
 def test_need_fit_rule_examples(section: str, kind: str, text: str) -> None:
-    rules = {"pivot": fit_rules().pivot, "link": fit_rules().link}[section]
+    rules = getattr(fit_rules(), section)
     assert (first_match(rules, normalise(text)) is not None) == (kind == "match"), text
