@@ -39,6 +39,8 @@ INTERJECTIONS = frozenset({"oh", "ooh", "um", "umm", "uh", "er", "erm", "ah", "h
 SAME_PRODUCT_MIN_RATIO = 80.0
 GENERIC_PRODUCT_HEADS = frozenset({"deal", "offer", "option", "promotion", "account", "service", "rate"})
 CUSTOMER_OWNED = frozenset({"your", "my", "his", "her", "their"})
+# Where a booking is put, not what is booked: "I've gone ahead and added that to the account".
+BOOKED_INTO = frozenset({"account", "order", "basket", "booking", "bill", "reservation", "cart", "policy"})
 # Entities that date or price a booking rather than name what is booked.
 TIME_OR_AMOUNT = frozenset({"DATE", "TIME", "MONEY", "CARDINAL", "ORDINAL", "DURATION", "QUANTITY", "PERCENT"})
 # Checked in this order: "yes, but let me ask my wife" is undecided; a bare "yes" is consent
@@ -1092,6 +1094,8 @@ class _OfferReader:
         for chunk in span.noun_chunks:
             if chunk.root.ent_type_ in TIME_OR_AMOUNT or any(t.lower_ in CUSTOMER_OWNED for t in chunk):
                 continue  # "from the fourteenth", "for ten dollars", "to your account"
+            if chunk.root.dep_ == "pobj" and chunk.root.lower_ in BOOKED_INTO:
+                continue  # "to the account", "on the order"
             words = [t for t in chunk if t.pos_ not in ("DET", "PRON")]
             if not words:
                 continue  # "it", "that", "you"

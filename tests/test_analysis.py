@@ -1503,3 +1503,13 @@ def test_a_deal_to_stay_does_not_serve_a_death_or_a_move_away(settings, style: s
     offers = _analyse(transcript_from_labels(_style_call(style, call_id)), settings)["offers"]
     retention = [o for o in offers if o["kind"] == "retention"]
     assert [(o["need_fit"], o["need_fit_rule"]) for o in retention] == [(rule == "NEEDFIT-RETENTION", rule)]
+
+
+def test_adding_it_to_the_account_books_the_pitch(settings) -> None:
+    """"Our HomeHeat boiler cover is 14 pounds a month ... I've gone ahead and added that to the
+    account for you": the account is where it goes, not another thing booked, so the pitch is
+    booked before any yes (a read held-out call)."""
+    from callqa.eval.compare import transcript_from_labels
+
+    result = _analyse(transcript_from_labels(_style_call("consultative", "consultative_utilities_move_in_boiler_cover")), settings)
+    assert "SALE_WITHOUT_CONSENT" in {f["code"] for f in result["flags"]}
