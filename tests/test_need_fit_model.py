@@ -50,7 +50,16 @@ def test_plain_offers_are_judged_as_the_labels_judge_them() -> None:
     model = shipped()
     assert model is not None
     warranty = Cues("new_purchase", "cross_sell", "Since it's a laptop you'll carry around, you might want our accident cover.",
-                    ("I'd like to buy the fourteen inch laptop.",), pivot=False, link=True, serves=True)
+                    ("I'd like to buy the fourteen inch laptop.",), pivot=False, link=True, serves=True, response="undecided")
     pivot = Cues("complaint", "cross_sell", "While I have you, we have a great deal on our Sports Plus TV package.",
-                 ("My bill is wrong again and nobody has fixed it.",), pivot=True, link=False, serves=False)
+                 ("My bill is wrong again and nobody has fixed it.",), pivot=True, link=False, serves=False, response="undecided")
     assert model.no_fit_probability(warranty) <= model.threshold < model.no_fit_probability(pivot)
+
+
+@pytest.mark.slow
+def test_a_declined_offer_reads_less_fitting_than_the_same_offer_taken() -> None:
+    model = shipped()
+    assert model is not None
+    offer = dict(need="billing", kind="cross_sell", turn="We also do home insurance, it's nine pounds a month.",
+                 said=("I've a question about a charge on my bill.",), pivot=False, link=False, serves=False)
+    assert model.no_fit_probability(Cues(**offer, response="declined")) > model.no_fit_probability(Cues(**offer, response="accepted"))
