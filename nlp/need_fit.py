@@ -15,6 +15,9 @@ from nlp.policy import Policy
 from nlp.sales import CHOICE_OFFER, Offer, first_match, product_words
 
 
+LEAVING_MOVING = "NEEDFIT-LEAVING-MOVING"  # rules/need_fit.yaml, leaving: a move, which a deal may follow
+
+
 @dataclass(frozen=True)
 class FitRules:
     pivot: tuple[PhraseRule, ...]
@@ -93,8 +96,8 @@ def _leaves_unserved(parsed: ParsedCall, offer: Offer, rules: FitRules) -> Phras
     """The customer's reason for leaving, said before the retention offer, that no deal to stay
     serves: a death, or a move away that the offer does not follow to the new place."""
     said = [s for s in parsed.sentences if s.speaker == "customer" and s.start < offer.start]
-    reason = next((r for s in said if (r := first_match(rules.leaving, normalise(s.text))) is not None), None)
-    if reason is None or reason.id == "NEEDFIT-LEAVING-MOVING" and first_match(
+    reason = next((r for s in said if (r := first_match(rules.leaving, s.norm)) is not None), None)
+    if reason is None or reason.id == LEAVING_MOVING and first_match(
             rules.follows_move, normalise(parsed.turn_text(offer.segment_index))) is not None:
         return None
     return reason

@@ -8,10 +8,12 @@ rules ignore: an offer on a new-purchase, upgrade, support or cancellation call 
 serves the need, one made on a complaint or an address change often does not.
 
 This is a small logistic regression over exactly those readable features: the call's need (one
-of the default labels), the offer's kind, the similarity, and the three rule cues. It is trained
+of the default labels), the offer's kind, the similarity, the three rule cues and the customer's
+answer to the offer (accepted, declined, undecided). It is trained
 on every gold offer of the labelled corpus (gold need, the turn of the offer's evidence, the
 customer's sentences before it) and decides "no fit" when its probability of no fit is above a
-threshold chosen by leave-one-style-out inside the training styles. Catalog `fits_needs` and a
+threshold chosen by leave-one-style-out inside the training styles for the flags it raises past
+review. Catalog `fits_needs` and a
 retention offer on a cancellation call still decide first (nlp/need_fit.py).
 
     python -m nlp.need_fit_model train     # writes models/need_fit (weights, card with data hash)
@@ -39,8 +41,8 @@ from nlp.vocabulary import DEFAULT_NEEDS, OFFER_KINDS
 MODEL_DIR = ROOT / "models" / "need_fit"
 SEED = 0
 C = 1.0  # plain logistic regression; the decision line, not class weights, sets the trade-off
-# Candidate lines on P(no fit); the one with the best OFFER_WITHOUT_NEED F1 over the training
-# styles' out-of-fold predictions is kept (nested leave-one-style-out: bench/need_fit_model.py).
+# Candidate lines on P(no fit); the one with the best F1 of the OFFER_WITHOUT_NEED flags raised
+# (not left for review) over the training styles' out-of-fold predictions is kept (nested leave-one-style-out: bench/need_fit_model.py).
 THRESHOLDS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
 RESPONSES = ("accepted", "declined", "undecided")
 FEATURES = (*(f"need={n}" for n in DEFAULT_NEEDS), *(f"kind={k}" for k in OFFER_KINDS),
@@ -183,7 +185,7 @@ def train(exclude: str | None = None, styles: tuple[str, ...] = STYLES) -> tuple
     tp, fp, fn = flag_counts(unfit, held_out, threshold, REVIEW_THRESHOLD)
     card = {
         "model_id": model_id,
-        "kind": f"logistic regression (C={C}) of P(no fit) on the need label, offer kind, embedding similarity and rule cues",
+        "kind": f"logistic regression (C={C}) of P(no fit) on the need label, offer kind, embedding similarity, rule cues and the customer's answer",
         "training_command": "python -m nlp.need_fit_model train",
         "seed": SEED,
         "data_sha256": dhash,
