@@ -57,7 +57,7 @@ MODEL_WEIGHT = 0.75
 # same way, read them worse (flag F1 0.681 -> 0.651), so it keeps STYLES. A new blind set joins
 # here only after it has been scored.
 READ_STYLES = ("outbound", "retention", "smallbiz", "checkout", "renewal", "misheard", "regulated", "handover", "proxy", "consultative", "shortcalls", "goodwill", "hospitality", "arrears", "aussie", "appointments", "movers", "trials", "repairs", "claims", "pets", "gyms", "youth", "mortgages", "celtic", "clinics", "multitopic", "motoring", "american", "energy", "winback", "hurried",
-               "kiwi", "deliveries", "streaming", "cards", "tenants", "courses", "software")
+               "kiwi", "deliveries", "streaming", "cards", "tenants", "courses", "software", "travel")
 NEED_STYLES = STYLES + READ_STYLES
 
 
