@@ -362,6 +362,17 @@ def test_a_product_added_that_nobody_pitched_is_an_offer_booked_without_consent(
     assert "added Device Care" in flag["evidence"][-1]["quote"]
 
 
+def test_a_damage_waiver_put_on_unasked_is_a_sale_without_consent(settings) -> None:
+    """A waiver sold with a hire car is a product, not goodwill given."""
+    turns = [("agent", "Sunway Rentals, this is Omar. How can I help?"),
+             ("customer", "Hi, I need to change the drop-off time on my booking to six in the evening."),
+             ("agent", "Done, six p.m. at the harbour office. I've also put our collision damage waiver on for you, it's eleven pounds a day."),
+             ("customer", "Oh, okay then."), ("agent", "Anything else?"), ("customer", "No, thanks.")]
+    result = _analyse(call(turns), settings)
+    assert [o["product"] for o in result["offers"]] == ["collision damage waiver"]
+    assert "SALE_WITHOUT_CONSENT" in _codes(result)
+
+
 def test_confirming_a_service_nobody_pitched_is_no_offer(settings) -> None:
     turns = [("agent", "Thank you for calling Orbit Mobile, this is Dana. How can I help?"),
              ("customer", "Hi, I've moved house and need to change my address."),
