@@ -7,8 +7,8 @@
 Each style named (by default every corpus style outside training) is scored with the default
 reading twice, with the same analysis code:
 
-- "shipped": the shipped turn-act and need-fit models (trained on nlp.acts.STYLES) and a need
-  model trained on nlp.need_model.NEED_STYLES but the one scored;
+- "shipped": the shipped turn-act model (trained on nlp.acts.STYLES) and need and need-fit
+  models trained on nlp.need_model.NEED_STYLES but the one scored;
 - "broad": the same three models trained on every style of the corpus but the one scored
   (the training styles and all the other held-out ones).
 
@@ -62,11 +62,11 @@ def main() -> int:
         broad_need = None if args.acts_only else need_model.train(None, trained_on)[0]
         broad_fit = None if args.acts_only else need_fit_model.train(None, trained_on)[0]
         for style in group:
-            # the shipped need model has read the held-out styles: one trained without this style
-            need = need_model.train(style)[0]
-            shipped = AnalysisSettings(policy, need_model=need)
+            # the shipped need and need-fit models have read the held-out styles: ones trained without this style
+            need, fit = need_model.train(style)[0], need_fit_model.train(style)[0]
+            shipped = AnalysisSettings(policy, need_model=need, need_fit_model=fit)
             if args.acts_only:
-                broad = AnalysisSettings(policy, turn_acts=turn_acts, need_model=need)
+                broad = AnalysisSettings(policy, turn_acts=turn_acts, need_model=need, need_fit_model=fit)
             else:
                 broad = AnalysisSettings(policy, turn_acts=turn_acts, need_model=broad_need, need_fit_model=broad_fit)
             for variant, analysis_settings in (("shipped", shipped), ("broad", broad)):

@@ -7,9 +7,9 @@ of `NEED_STYLES`, corpus/dev and audio_samples (one row per call, its gold need)
 sentence the authors tagged as stating the need. Its probabilities are averaged with the exemplar
 classifier's (`MODEL_WEIGHT`).
 
-Unlike the turn-act and need-fit models it reads the held-out styles too: how callers say why they
-ring varies by author far more than the answer does, and this model gains from every author where
-the others did not (see `NEED_STYLES`). `callqa eval --styles` scores each style with a need model
+Unlike the turn-act model it reads the held-out styles too (as the need-fit model does): how
+callers say why they ring varies by author far more than the answer does, and this model gains
+from every author where the turn-act model did not (see `NEED_STYLES`). `callqa eval --styles` scores each style with a need model
 trained without it, so its figures stay leave-one-style-out.
 
 Why the opening and not the need sentences alone: the previous head read every customer sentence
@@ -54,7 +54,8 @@ MODEL_WEIGHT = 0.75
 # STYLES alone (opening-turn model on its own, leave-one-style-out: 0.708 -> 0.731 of 960 held-out
 # calls, 0.740 -> 0.770 of 526 training-style calls; in the full analysis 0.768 -> 0.777 of 840,
 # 0.758 -> 0.785 of 480 and 0.675 -> 0.708 of the tenth set's 120). The need-fit model, tried the
-# same way, read them worse (flag F1 0.681 -> 0.651), so it keeps STYLES. A new blind set joins
+# same way before it read the customer's answer, read them worse (flag F1 0.681 -> 0.651); since
+# it reads the answer it trains on these styles too (nlp/need_fit_model.py). A new blind set joins
 # here only after it has been scored.
 READ_STYLES = ("outbound", "retention", "smallbiz", "checkout", "renewal", "misheard", "regulated", "handover", "proxy", "consultative", "shortcalls", "goodwill", "hospitality", "arrears", "aussie", "appointments", "movers", "trials", "repairs", "claims", "pets", "gyms", "youth", "mortgages", "celtic", "clinics", "multitopic", "motoring", "american", "energy", "winback", "hurried",
                "kiwi", "deliveries", "streaming", "cards", "tenants", "courses", "software", "travel")

@@ -9,7 +9,8 @@ import pytest
 
 from nlp.confidence import need_fit_confidence
 from nlp.need_fit import Cues
-from nlp.need_fit_model import FEATURES, MODEL_DIR, NeedFitModel, f1, flag_counts, gold_rows, data_hash, shipped
+from nlp.need_fit_model import FEATURES, MODEL_DIR, NeedFitModel, choose_threshold, f1, f_beta, flag_counts, gold_rows, data_hash, shipped
+from nlp.need_model import NEED_STYLES
 
 
 def test_a_model_verdicts_confidence_is_half_on_its_line_and_rises_with_the_probability() -> None:
@@ -24,6 +25,20 @@ def test_flag_counts_and_f1_at_a_line() -> None:
     probability = np.array([0.9, 0.2, 0.6, 0.1])
     assert flag_counts(unfit, probability, 0.5) == (1, 1, 1)
     assert f1(1, 1, 1) == 0.5 and f1(0, 3, 2) == 0.0
+
+
+def test_the_line_weighs_precision_above_recall() -> None:
+    # ten unfit offers and ten fitting ones: a low line finds all ten unfit with three false
+    # verdicts (F1 0.87, F0.5 0.81), a line above 0.42 finds seven with none false (F1 0.82, F0.5 0.92)
+    unfit = np.array([True] * 10 + [False] * 10)
+    probability = np.array([0.95] * 7 + [0.42] * 3 + [0.42] * 3 + [0.05] * 7)
+    assert flag_counts(unfit, probability, 0.2) == (10, 3, 0) and flag_counts(unfit, probability, 0.5) == (7, 0, 3)
+    assert f1(10, 3, 0) > f1(7, 0, 3) and f_beta(10, 3, 0, 0.5) < f_beta(7, 0, 3, 0.5)
+    assert choose_threshold(unfit, probability) > 0.42
+
+
+def test_the_model_trains_on_every_style_the_need_model_reads() -> None:
+    assert {r.style for r in gold_rows()} == set(NEED_STYLES)
 
 
 def test_the_model_reads_the_features_it_names() -> None:
