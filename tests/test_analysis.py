@@ -362,6 +362,16 @@ def test_a_product_added_that_nobody_pitched_is_an_offer_booked_without_consent(
     assert "added Device Care" in flag["evidence"][-1]["quote"]
 
 
+def test_neither_to_a_choice_declines_it(settings) -> None:
+    turns = [("agent", "Brightwater Energy, Sam speaking. How can I help?"),
+             ("customer", "I want to set up a payment plan for my gas arrears."),
+             ("agent", "That's set up at twenty pounds a month. Would you like our basic boiler cover at nine pounds a month, or the premium at fifteen a month with a yearly service?"),
+             ("customer", "Neither of them, really."), ("agent", "No problem. Anything else?"), ("customer", "No, bye.")]
+    result = _analyse(call(turns), settings)
+    assert [o["customer_response"] for o in result["offers"]] == ["declined"]
+    assert not _codes(result) & {"MISSING_CANCELLATION_DISCLOSURE", "MISSING_CONTRACT_TERM_DISCLOSURE", "NO_COST_RECAP"}
+
+
 def test_a_damage_waiver_put_on_unasked_is_a_sale_without_consent(settings) -> None:
     """A waiver sold with a hire car is a product, not goodwill given."""
     turns = [("agent", "Sunway Rentals, this is Omar. How can I help?"),
