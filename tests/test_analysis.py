@@ -1066,6 +1066,21 @@ def test_an_offer_right_after_a_complaint_in_plain_words_is_to_an_upset_customer
     assert upset and upset[0]["evidence"][0]["quote"].startswith("I never asked for any seats")
 
 
+def test_a_reason_for_leaving_is_no_complaint_sold_over(settings) -> None:
+    """"My hours got cut." reads as a complaint to the turn-act model, but on a call to cancel it is
+    the reason for leaving, not a complaint: the deal to stay is not sold over a complaint."""
+    turns = [
+        ("agent", "Pulse Gyms, Leah speaking. How can I help?"),
+        ("customer", "Hi, I'd like to cancel my membership, please."),
+        ("agent", "I can help with that. Can I ask why you're leaving?"),
+        ("customer", "My hours got cut."),
+        ("agent", "I understand. I could move you to our off-peak membership at nineteen pounds a month instead. Would that work?"),
+        ("customer", "No, I'd rather just cancel, thanks."),
+    ]
+    result = _analyse(call(turns), settings)
+    assert result["offers"] and "OFFER_TO_UPSET_CUSTOMER" not in _codes(result)
+
+
 def test_an_either_or_that_arranges_the_service_sells_nothing(settings) -> None:
     """The customer booked the full service by name; "Are you waiting for it or leaving it with
     us?" is a close's shape with the service read back before it, but it names nothing for sale
