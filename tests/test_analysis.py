@@ -599,7 +599,7 @@ TERM_IN_OTHER_WORDS = [
     ("agent", "Thank you for calling Orbit Mobile, this is Dana. How can I help?"),
     ("customer", "Hi, my screen cracked and I need a repair."),
     ("agent", "I can book that repair for Thursday. Our Device Care plan covers cracked screens for nine dollars a month."),
-    ("agent", "The plan lasts two years."),
+    ("agent", "The length of the plan is two years."),
     ("agent", "Would you like me to add it?"),
     ("customer", "Yes please."),
     ("agent", "Thank you for calling Orbit Mobile."),
@@ -610,7 +610,7 @@ def test_a_disclosure_only_the_turn_act_model_reads_is_found_with_the_model_in_i
     result = _analyse(call(TERM_IN_OTHER_WORDS), settings)
     term = result["offers"][0]["disclosures"]["contract_term"]
     model = result["info"]["nlp_models"]["turn_acts"]
-    assert term["status"] == "disclosed_before_consent" and term["evidence"]["quote"] == "The plan lasts two years."
+    assert term["status"] == "disclosed_before_consent" and term["evidence"]["quote"] == "The length of the plan is two years."
     assert term["evidence"]["rule"] == model and term["evidence"]["model_score"] >= 0.5
 
 
