@@ -9,8 +9,8 @@ classifier's (`MODEL_WEIGHT`).
 
 Unlike the turn-act model it reads the held-out styles too (as the need-fit model does): how
 callers say why they ring varies by author far more than the answer does, and this model gains
-from every author where the turn-act model did not (see `NEED_STYLES`). `callqa eval --styles` scores each style with a need model
-trained without it, so its figures stay leave-one-style-out.
+from every author where the turn-act model did not (see `NEED_STYLES`). `callqa eval --styles`
+scores each style with a need model trained without it, so its figures stay leave-one-style-out.
 
 Why the opening and not the need sentences alone: the previous head read every customer sentence
 before the offer, weighted by the turn-act model's `need` score, and was trained on need sentences
