@@ -447,6 +447,7 @@ ANSWER_LINE = 0.7
 PRESSURE_CLOSES = frozenset({"CLOSE-PRESSURE", "CLOSE-LAST-CHANCE"})
 ACTION_CLOSE = "CLOSE-ACTION"  # an offer to act: pressure after a no only when it names the declined thing
 UNNAMED_OFFER = "unnamed offer"
+IMPLIED_BY_CLOSE = "OFFER-IMPLIED-BY-CLOSE"  # an offer read from a close that implies a pitch before it
 TRANSFER_RULE = "NOT-OFFER-TRANSFER"  # nlp/rules/sales.yaml, not_offer
 CURRENT_RULE = "NOT-OFFER-CURRENT"  # nlp/rules/sales.yaml, not_offer: what the customer already has
 # How far after "you're on the" / "your current" the product named may start and still be the
@@ -1248,7 +1249,7 @@ class _OfferReader:
             # A pitch or close that names no new product continues the offer under way.
             return pitch
         name = product or UNNAMED_OFFER
-        rule_id = offer_rule.id if offer_rule else ("OFFER-IMPLIED-BY-CLOSE" if opening is not sentence else close_rule.id)  # type: ignore[union-attr]
+        rule_id = offer_rule.id if offer_rule else (IMPLIED_BY_CLOSE if opening is not sentence else close_rule.id)  # type: ignore[union-attr]
         return self._new_offer(opening, name, catalog, offer_rule, rule_id, product_evidence)
 
     def _new_offer(self, opening: Sentence, product: str, catalog: Product | None, offer_rule: PhraseRule | None,

@@ -1549,3 +1549,26 @@ def test_adding_it_to_the_account_books_the_pitch(settings) -> None:
 
     result = _analyse(transcript_from_labels(_style_call("consultative", "consultative_utilities_move_in_boiler_cover")), settings)
     assert "SALE_WITHOUT_CONSENT" in {f["code"] for f in result["flags"]}
+
+
+@pytest.mark.parametrize("style, call_id", [
+    ("charging", "charging_utilities_home_unit_trips_fuse"),  # "Would you like me to text you those steps?"
+    ("streaming", "streaming_telecom_carrier_game_never_ordered"),  # "...put a block on third-party charges", free
+    ("aussie", "aussie_travel_move_flight_date"),  # a free date change; "Do you want to keep the same seats?"
+    ("winback", "winback_travel_expired_airmiles_reinstate"),  # "I can reinstate them once as a goodwill gesture."
+])
+def test_an_offer_with_no_price_no_name_or_only_a_close_sells_nothing(settings, style: str, call_id: str) -> None:
+    """A reading that names no product, or rests on a close alone, and is given no price anywhere in
+    the call is no offer (read held-out service calls that sold nothing)."""
+    from callqa.eval.compare import transcript_from_labels
+
+    assert _analyse(transcript_from_labels(_style_call(style, call_id)), settings)["offers"] == []
+
+
+def test_an_unpriced_offer_booked_unasked_stays_a_sale_without_consent(settings) -> None:
+    """"I'm going to go ahead and start you on a free thirty-day trial of ShieldPoint VPN": no price
+    and no name the reader takes, but booked without a yes, so it stays an offer and its flag."""
+    from callqa.eval.compare import transcript_from_labels
+
+    result = _analyse(transcript_from_labels(_style_call("american", "american_software_antivirus_vpn_trial")), settings)
+    assert len(result["offers"]) == 1 and "SALE_WITHOUT_CONSENT" in _codes(result)
