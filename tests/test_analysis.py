@@ -1572,3 +1572,17 @@ def test_an_unpriced_offer_booked_unasked_stays_a_sale_without_consent(settings)
 
     result = _analyse(transcript_from_labels(_style_call("american", "american_software_antivirus_vpn_trial")), settings)
     assert len(result["offers"]) == 1 and "SALE_WITHOUT_CONSENT" in _codes(result)
+
+
+@pytest.mark.parametrize("style, call_id", [
+    ("outbound", "outbound_insurance_pet_renewal_upgrade_pushy"),  # "I'm not sure." ... "Can I go ahead?"
+    ("kiwi", "kiwi_telecom_phone_upgrade_hard_push"),  # "I don't know. What happens if I want out?" ... "So, shall we get it sorted?"
+])
+def test_a_bare_close_after_a_no_or_a_maybe_presses_the_offer(settings, style: str, call_id: str) -> None:
+    """A closing question that names nothing of its own, in reply to the customer's no or "not sure",
+    asks for the offer again, though the turn-act model reads so short a question as service (read
+    held-out calls, three asks each)."""
+    from callqa.eval.compare import transcript_from_labels
+
+    result = _analyse(transcript_from_labels(_style_call(style, call_id)), settings)
+    assert result["closing_attempts"]["total"] == 3 and "EXCESSIVE_CLOSING_ATTEMPTS" in _codes(result)
