@@ -97,6 +97,7 @@ class OfferFrame:
 @dataclass(frozen=True)
 class SalesRules:
     offer: tuple[PhraseRule, ...]
+    offer_stands_alone: frozenset[str]  # ids of offer rules that need no pitch read by the model
     proposal: tuple[PhraseRule, ...]  # words that propose something, whatever it is called
     not_offer: tuple[PhraseRule, ...]
     free_of_charge: tuple[PhraseRule, ...]
@@ -145,6 +146,7 @@ def sales_rules() -> SalesRules:
     examples |= {f"disclosures.{item}": spec["examples"] for item, spec in data["disclosures"].items()}
     return SalesRules(
         offer=section("offer"),
+        offer_stands_alone=frozenset(data["offer"]["stand_alone"]),
         proposal=section("proposal"),
         not_offer=section("not_offer"),
         free_of_charge=section("free_of_charge"),
@@ -584,13 +586,15 @@ class _OfferReader:
     def supported_offers(self) -> list[Offer]:
         """The offers, less those the model reads no pitch in or just before (with the model only).
 
-        A priced choice ("standard, free, or next-day for six ninety-nine?") offers in so many
-        words, and a booking nobody pitched is judged by the model's booking act instead."""
+        A priced choice ("standard, free, or next-day for six ninety-nine?") and the offer rules
+        whose words pitch by themselves (sales.yaml offer.stand_alone: "you've been selected for
+        our...", "What I do still have is...") offer in so many words, and a booking nobody
+        pitched is judged by the model's booking act instead."""
         if self.reading is None:
             return self.offers
         # An offer that names nothing ("Which of those would suit you?" after appointment times)
         # needs as clear a pitch as a close with nothing pitched before it.
-        kept = [o for o in self.offers if (o.evidence.rule in (CHOICE_OFFER, *(r.id for r in self.rules.booked_unasked))
+        kept = [o for o in self.offers if (o.evidence.rule in (CHOICE_OFFER, *(r.id for r in self.rules.booked_unasked), *self.rules.offer_stands_alone)
                 or self._pitch_support(o) >= (IMPLIED_PITCH_MIN if o.product == UNNAMED_OFFER else OFFER_SUPPORT_MIN))
                 and not self._free_of_charge(o) and not self._asked_for(o) and not self._service_choice(o) and not self._mentioned_only(o)]
         for number, offer in enumerate(kept, 1):

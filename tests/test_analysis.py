@@ -1586,3 +1586,17 @@ def test_a_bare_close_after_a_no_or_a_maybe_presses_the_offer(settings, style: s
 
     result = _analyse(transcript_from_labels(_style_call(style, call_id)), settings)
     assert result["closing_attempts"]["total"] == 3 and "EXCESSIVE_CLOSING_ATTEMPTS" in _codes(result)
+
+
+@pytest.mark.parametrize("style, call_id, product", [
+    ("outbound", "outbound_banking_premium_card_cold_call", "Platinum Rewards"),  # "you've been selected for our Platinum Rewards card"
+    ("alarms", "alarms_telecom_bank_details_doorbell_pitch", "video doorbell"),  # "While I have you, you don't have our video doorbell yet."
+    ("tickets", "tickets_ecommerce_sold_out_day_pass_swap", "weekend pass"),  # "What I do still have is the weekend pass"
+])
+def test_a_pitch_in_words_that_sell_stands_without_the_models_reading(settings, style: str, call_id: str, product: str) -> None:
+    """Offer rules whose words pitch by themselves (sales.yaml offer.stand_alone) open an offer the
+    turn-act model reads almost no pitch in (read held-out calls)."""
+    from callqa.eval.compare import transcript_from_labels
+
+    offers = _analyse(transcript_from_labels(_style_call(style, call_id)), settings)["offers"]
+    assert product in [o["product"] for o in offers]
