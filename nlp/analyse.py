@@ -132,15 +132,27 @@ def _complaint_before(parsed: ParsedCall, offer: Offer, by_start: dict[int, Sent
     return sentence.evidence(parsed, model_id).decided_by(model_id, score)
 
 
+# The turn-act model's pitch probability that keeps an unnamed, unpriced offer (_sold): over the
+# 1,443 read held-out calls the 15 such offers it drops read at most 0.81 in their opening, the one
+# labelled pitch among them 0.95.
+CLEAR_PITCH = 0.9
+
+
 def _sold(parsed: ParsedCall, offers: list[Offer], by_start: dict[int, SentenceActs] | None, model_id: str) -> list[Offer]:
     """The offers that sell something: not one with no price anywhere in the call that names no
     product or was read only from a close ("Would you like me to text you those steps?", "I can
     reinstate them once as a goodwill gesture."), unless the agent booked it unasked or played its
-    price down. Over 1,443 read calls of 48 styles, each held out of the models that read it, such
-    readings were 13 of the 62 offers found on calls that sold nothing, 1 of the 71 false ones on
-    calls that sold, and none of the 751 true offers (526 training-style calls: 3 false, no true)."""
+    price down, or the model reads a clear pitch in its opening. Over 1,443 read calls of 48 styles,
+    each held out of the models that read it, such readings were 13 of the 62 offers found on calls
+    that sold nothing, 1 of the 71 false ones on calls that sold, and none of the 751 true offers
+    (526 training-style calls: 3 false, no true)."""
     def weak(offer: Offer) -> bool:
         read_from_close = offer.evidence.rule == IMPLIED_BY_CLOSE or offer.evidence.rule.startswith("CLOSE-") or offer.evidence.rule.endswith(":close")
+        opening = by_start.get(offer.char_start) if by_start else None
+        # the model sure of a pitch in the opening ("I'm going to go ahead and start you on a free
+        # thirty-day trial of ShieldPoint VPN", 0.95): something is sold, named or not
+        if opening is not None and opening.score("pitch") >= CLEAR_PITCH:
+            return False
         return ((offer.product == UNNAMED_OFFER or read_from_close) and not offer.unconsented
                 and disclosures_for(parsed, offer, offers, ("price",), by_start, model_id)["price"].status == "missing"
                 and price_talked_down(parsed, offer, offers) is None)

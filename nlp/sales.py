@@ -962,7 +962,7 @@ class _OfferReader:
                 rule := first_match(self.rules.acquiesce, sentence.norm)) is not None:
             return Response("accepted", sentence.start, sentence.evidence(self.parsed, rule.id))
         for kind in RESPONSES:
-            if kind == "accept_after_close" and not (self.last_was_close and self.customer_sentences_since == 1):
+            if kind == "accept_after_close" and not (self.last_was_close and (self.customer_sentences_since == 1 or self._ends_reply_to_close(sentence))):
                 continue
             rule = first_match(self.rules.responses[kind], sentence.norm)
             if rule is not None:
@@ -970,6 +970,21 @@ class _OfferReader:
         # No phrase rule: the turn-act model may still read a yes, a no or a hesitation
         # ("go on then", "eh, nah, I'm good", "dunno, maybe") in its context.
         return model_answer(self.parsed, sentence, self._acts(sentence), self.model_id)
+
+    @functools.cached_property
+    def _turn_ends(self) -> frozenset[int]:
+        """The sentences (by their start in the Doc) that end a speaker's turn."""
+        said = self.parsed.sentences
+        return frozenset(s.char_start for s, after in zip(said, [*said[1:], None]) if after is None or after.speaker != s.speaker)
+
+    def _ends_reply_to_close(self, sentence: Sentence) -> bool:
+        """The last words of the customer's turn straight after a close, and no question ("Ten
+        percent off treats? She does eat a lot of treats. Alright, yes."): what the customer
+        settles on, after thinking aloud, answers the close."""
+        pitch = self.last_pitch
+        return (pitch is not None and bool(pitch.closes) and bool(self.agent_sentences) and not sentence.is_question
+                and sentence.char_start in self._turn_ends and self.agent_sentences[-1].start == pitch.closes[-1].start
+                and self.customer_sentences_since <= RESPONSE_WINDOW)
 
     def _keeps_no(self, sentence: Sentence) -> Response | None:
         """"Yes, sure." to "Are you sure?" asked after the customer's no confirms the no: a yes

@@ -1565,13 +1565,15 @@ def test_an_offer_with_no_price_no_name_or_only_a_close_sells_nothing(settings, 
     assert _analyse(transcript_from_labels(_style_call(style, call_id)), settings)["offers"] == []
 
 
-def test_an_unpriced_offer_booked_unasked_stays_a_sale_without_consent(settings) -> None:
-    """"I'm going to go ahead and start you on a free thirty-day trial of ShieldPoint VPN": no price
-    and no name the reader takes, but booked without a yes, so it stays an offer and its flag."""
+def test_an_unpriced_unnamed_offer_the_model_reads_as_a_clear_pitch_stays(settings) -> None:
+    """"I'm going to go ahead and start you on a free thirty-day trial of ShieldPoint VPN ... Sound
+    good?" "Free? Sure, okay.": no price and no name the reader takes, but the model is sure of the
+    pitch, so it stays an offer, taken, with its undisclosed terms."""
     from callqa.eval.compare import transcript_from_labels
 
     result = _analyse(transcript_from_labels(_style_call("american", "american_software_antivirus_vpn_trial")), settings)
-    assert len(result["offers"]) == 1 and "SALE_WITHOUT_CONSENT" in _codes(result)
+    assert [o["customer_response"] for o in result["offers"]] == ["accepted"]
+    assert {"MISSING_CANCELLATION_DISCLOSURE", "MISSING_PRICE_DISCLOSURE"} <= {f["code"] for f in result["flags"]}
 
 
 @pytest.mark.parametrize("style, call_id", [
@@ -1600,3 +1602,13 @@ def test_a_pitch_in_words_that_sell_stands_without_the_models_reading(settings, 
 
     offers = _analyse(transcript_from_labels(_style_call(style, call_id)), settings)["offers"]
     assert product in [o["product"] for o in offers]
+
+
+def test_a_bare_yes_that_ends_the_reply_to_a_close_takes_the_offer(settings) -> None:
+    """"Shall I start the trial for you?" "Ten percent off treats? She does eat a lot of treats.
+    Alright, yes.": the yes the customer settles on after thinking aloud answers the close (a read
+    held-out call)."""
+    from callqa.eval.compare import transcript_from_labels
+
+    offers = _analyse(transcript_from_labels(_style_call("trials", "trials_ecommerce_pet_autoship_plus")), settings)["offers"]
+    assert [o["customer_response"] for o in offers] == ["accepted"]
