@@ -58,7 +58,8 @@ MODEL_WEIGHT = 0.75
 # it reads the answer it trains on these styles too (nlp/need_fit_model.py). A new blind set joins
 # here only after it has been scored.
 READ_STYLES = ("outbound", "retention", "smallbiz", "checkout", "renewal", "misheard", "regulated", "handover", "proxy", "consultative", "shortcalls", "goodwill", "hospitality", "arrears", "aussie", "appointments", "movers", "trials", "repairs", "claims", "pets", "gyms", "youth", "mortgages", "celtic", "clinics", "multitopic", "motoring", "american", "energy", "winback", "hurried",
-               "kiwi", "deliveries", "streaming", "cards", "tenants", "courses", "software", "travel", "charging", "alarms", "parks", "pharmacy", "tickets", "lifecover", "homeservices", "loans")
+               "kiwi", "deliveries", "streaming", "cards", "tenants", "courses", "software", "travel", "charging", "alarms", "parks", "pharmacy", "tickets", "lifecover", "homeservices", "loans",
+               "charity", "mealkits")
 NEED_STYLES = STYLES + READ_STYLES
 
 
