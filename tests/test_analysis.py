@@ -1612,3 +1612,17 @@ def test_a_bare_yes_that_ends_the_reply_to_a_close_takes_the_offer(settings) -> 
 
     offers = _analyse(transcript_from_labels(_style_call("trials", "trials_ecommerce_pet_autoship_plus")), settings)["offers"]
     assert [o["customer_response"] for o in offers] == ["accepted"]
+
+
+@pytest.mark.parametrize("style, call_id, product", [
+    ("alarms", "alarms_insurance_keyholder_monitoring_price_at_end", "keyholder monitoring"),  # "What you want is keyholder monitoring."
+    ("outbound", "outbound_internet_tv_welcome_sports_added", "Sports Max"),  # "So what you want is Sports Max"
+    ("nonnative", "nonnative_banking_three_offers_mixed", "Payment Protection"),  # "many customers add Payment Protection"
+])
+def test_what_you_want_is_and_many_customers_add_pitch(settings, style: str, call_id: str, product: str) -> None:
+    """"What you want is X" recommends X, and "many customers add X" implies the offer (read calls
+    whose labelled pitch no rule read before)."""
+    from callqa.eval.compare import transcript_from_labels
+
+    offers = _analyse(transcript_from_labels(_style_call(style, call_id)), settings)["offers"]
+    assert product in [o["product"] for o in offers]
