@@ -30,7 +30,7 @@ from nlp.need_fit_model import shipped as shipped_need_fit_model
 from nlp.parse import SPACY_MODEL, ParsedCall, Sentence, parse
 from nlp.phrases import rules_hash
 from nlp.policy import Policy
-from nlp.sales import IMPLIED_BY_CLOSE, UNNAMED_OFFER, Offer, apply_need, find_offers, read_by_start
+from nlp.sales import UNNAMED_OFFER, Offer, apply_need, find_offers, read_by_start, read_from_close
 from nlp.scorecard import score_call
 from nlp.sentiment import SentimentConfig, SentimentFinding, score_sentiment
 from nlp.transcript import Transcript
@@ -147,13 +147,12 @@ def _sold(parsed: ParsedCall, offers: list[Offer], by_start: dict[int, SentenceA
     that sold nothing, 1 of the 71 false ones on calls that sold, and none of the 751 true offers
     (526 training-style calls: 3 false, no true)."""
     def weak(offer: Offer) -> bool:
-        read_from_close = offer.evidence.rule == IMPLIED_BY_CLOSE or offer.evidence.rule.startswith("CLOSE-") or offer.evidence.rule.endswith(":close")
         opening = by_start.get(offer.char_start) if by_start else None
         # the model sure of a pitch in the opening ("I'm going to go ahead and start you on a free
         # thirty-day trial of ShieldPoint VPN", 0.95): something is sold, named or not
         if opening is not None and opening.score("pitch") >= CLEAR_PITCH:
             return False
-        return ((offer.product == UNNAMED_OFFER or read_from_close) and not offer.unconsented
+        return ((offer.product == UNNAMED_OFFER or read_from_close(offer, model_id)) and not offer.unconsented
                 and disclosures_for(parsed, offer, offers, ("price",), by_start, model_id)["price"].status == "missing"
                 and price_talked_down(parsed, offer, offers) is None)
     kept = [o for o in offers if not weak(o)]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz
 from spacy.lang.en.stop_words import STOP_WORDS
-from spacy.tokens import Token
+from spacy.tokens import Span, Token
 
 from nlp.acts import DISCLOSURE_ACTS, SentenceActs
 from nlp.evidence import Evidence
@@ -492,6 +492,14 @@ def _model_cue(model_id: str, act: str) -> PhraseRule:
     return PhraseRule(id=f"{model_id}:{act}", phrases=(), needs_product=act == "pitch")
 
 
+def read_from_close(offer: Offer, model_id: str) -> bool:
+    """The offer was opened by a closing question alone: a close rule's or the model's close cue,
+    or a close that implied the pitch before it."""
+    rule = offer.evidence.rule
+    return (rule == IMPLIED_BY_CLOSE or rule == _model_cue(model_id, "close").id
+            or any(r.id == rule for r in sales_rules().close))
+
+
 def read_by_start(parsed: ParsedCall, reading: list[SentenceActs] | None) -> dict[int, SentenceActs] | None:
     """The model's reading of each of parsed.sentences (given in order), by the sentence's start in the Doc."""
     return None if reading is None else {s.char_start: acts for s, acts in zip(parsed.sentences, reading, strict=True)}
@@ -775,9 +783,7 @@ class _OfferReader:
             return False
         if self.last_pitch is not None and _names(self.last_pitch.product, sentence):
             return True
-        # spaCy takes a sentence-initial verb for a name ("Reckon"), so a first PROPN is no name
-        names = any(t.pos_ in ("NOUN", "NUM") or (t.pos_ == "PROPN" and t.i > span.start) for t in span)
-        return not names and any(t.lower_ in _BACK_REFERENCES for t in span)
+        return not _names_a_thing(span) and any(t.lower_ in _BACK_REFERENCES for t in span)
 
     def _closes_the_named_pitch(self, sentence: Sentence) -> bool:
         """A closing question in the rules' words that names the offer under way ("And are you happy
@@ -800,7 +806,7 @@ class _OfferReader:
         if pitch.responses[-1].time < customer.start or not sentence.is_question or first_match(self.rules.close, sentence.norm) is None:
             return False
         span = sentence.span(self.parsed)
-        return span is not None and not any(t.pos_ in ("NOUN", "NUM") or (t.pos_ == "PROPN" and t.i > span.start) for t in span)
+        return span is not None and not _names_a_thing(span)
 
     def _offers_in_so_many_words(self, sentence: Sentence) -> bool:
         """A question in an offering rule's own words ("have you heard of our Green Boost?", "have
@@ -1311,6 +1317,12 @@ _BACK_REFERENCES = frozenset({"that", "it", "this", "those", "these", "them"})
 def _naming_words(product: str) -> set[str]:
     """The words that name a product, less those an order read back adds ("one", "the", "our")."""
     return product_words(product) - ORDER_WORDS
+
+
+def _names_a_thing(span: Span) -> bool:
+    """The sentence names something: a noun, a number or a name. spaCy takes a sentence-initial
+    verb for a name ("Reckon that'd help?"), so a first PROPN is no name."""
+    return any(t.pos_ in ("NOUN", "NUM") or (t.pos_ == "PROPN" and t.i > span.start) for t in span)
 
 
 def _names(product: str, sentence: Sentence) -> bool:
