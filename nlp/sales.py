@@ -448,6 +448,7 @@ MODEL_RESPONSES = (("decline", "declined"), ("undecided", "undecided"), ("accept
 ANSWER_LINE = 0.7
 PRESSURE_CLOSES = frozenset({"CLOSE-PRESSURE", "CLOSE-LAST-CHANCE"})
 ACTION_CLOSE = "CLOSE-ACTION"  # an offer to act: pressure after a no only when it names the declined thing
+ADD_IT_CLOSE = "CLOSE-ADD-IT"  # putting "it", the offer, on: pressure after a no or a "let me think"
 UNNAMED_OFFER = "unnamed offer"
 IMPLIED_BY_CLOSE = "OFFER-IMPLIED-BY-CLOSE"  # an offer read from a close that implies a pitch before it
 TRANSFER_RULE = "NOT-OFFER-TRANSFER"  # nlp/rules/sales.yaml, not_offer
@@ -699,10 +700,37 @@ class _OfferReader:
                 self._keep_open(sentence, acts)
             return
         target.pitches.append(sentence)
+        self._books_as_it_pitches(sentence, target)
         if cues.close is not None:
             _add_close(target, sentence.evidence(self.parsed, cues.close.id), sentence.is_question, self.customer_spoke)
             self.customer_spoke = False
         self.last_pitch, self.last_was_close, self.customer_sentences_since = target, cues.close is not None, 0
+
+    def _books_as_it_pitches(self, sentence: Sentence, offer: Offer) -> None:
+        """The sentence that pitches the offer also books it, before the customer has answered
+        ("I've also put you on our CarePlus plan, it's nine ninety-nine a month", "the photo booth
+        always goes down well, so I've popped that on"): a sale without consent, whatever the
+        customer says after. Only with the turn-act model: with the rules alone a booking stands
+        for the customer's yes, as callqa read calls before it."""
+        if self.reading is None or sentence.is_question or offer.responses or offer.unconsented or self._after_a_yes(sentence):
+            return
+        rule = first_match(self.rules.booked_unasked, sentence.norm)
+        if rule is None or first_match(self.rules.not_offer, sentence.norm) is not None:
+            return
+        offer.unconsented.append(sentence.evidence(self.parsed, rule.id))
+
+    def _after_a_yes(self, sentence: Sentence) -> bool:
+        """The customer's turn just before the agent's turn that holds this sentence says yes ("Yes,
+        let's switch." ... "Done, I've upgraded you to Skyline."): what the agent books then was
+        asked for, even where no pitch of it was read."""
+        before = [s for s in self.parsed.sentences if s.start < sentence.start]
+        while before and before[-1].speaker == "agent":
+            before.pop()
+        turn: list[Sentence] = []
+        while before and before[-1].speaker != "agent":
+            turn.append(before.pop())
+        return any(first_match(self.rules.responses["accept"], s.norm) is not None
+                   or ((acts := self._acts(s)) is not None and acts.has("accept")) for s in turn)
 
     def _keep_open(self, sentence: Sentence, acts: SentenceActs) -> None:
         """The agent answering the customer's questions about the offer under way, before any
@@ -806,7 +834,8 @@ class _OfferReader:
         if pitch.responses[-1].time < customer.start or not sentence.is_question or first_match(self.rules.close, sentence.norm) is None:
             return False
         span = sentence.span(self.parsed)
-        return span is not None and not _names_a_thing(span)
+        # putting "it" on asks for the offer, whatever else it names ("Can I pop it on for the first month?")
+        return span is not None and (not _names_a_thing(span) or any(r.id == ADD_IT_CLOSE and r.match(sentence.norm) for r in self.rules.close))
 
     def _offers_in_so_many_words(self, sentence: Sentence) -> bool:
         """A question in an offering rule's own words ("have you heard of our Green Boost?", "have
@@ -910,7 +939,7 @@ class _OfferReader:
         if close is None:
             return False
         names_it = close.id == ACTION_CLOSE and _names(pitch.product, sentence)
-        return close.id in PRESSURE_CLOSES or names_it or acts is None or not _more_service_than_sale(acts)
+        return close.id in PRESSURE_CLOSES or close.id == ADD_IT_CLOSE or names_it or acts is None or not _more_service_than_sale(acts)
 
     def customer_said(self, sentence: Sentence) -> None:
         acts = self._acts(sentence)
@@ -1054,7 +1083,7 @@ class _OfferReader:
         # a confirmation is a statement: "I'll pop it on, shall I?" asks
         confirmed = None if sentence.is_question else first_match(self.rules.agent_confirms, sentence.norm)
         acts = self._acts(sentence)
-        by_model = confirmed is None and acts is not None and acts.has("book")
+        by_model = confirmed is None and not sentence.is_question and acts is not None and acts.has("book")
         if confirmed is None and not by_model:
             return False
         rule = confirmed.id if confirmed is not None else self.model_id
@@ -1105,6 +1134,10 @@ class _OfferReader:
         if rule is None or first_match(self.rules.not_offer, sentence.norm) is not None:
             return False
         product, catalog, product_evidence = _named_product(self.parsed, sentence, self.policy, self.companies)
+        if product is None and acts.score("pitch") >= PITCH_LINE and (named := _product_phrase(self.parsed, sentence, self.companies, likeliest=True)):
+            # booking words and a clear pitch: the sentence adds a product, however unsure the
+            # scorer is of its name ("I've gone ahead and started a Munchly Plus trial on your account")
+            product, product_evidence = named.text, named.evidence
         if product is None or _service_recovery(self.parsed, sentence, self.rules):
             return False
         pitch = self.last_pitch

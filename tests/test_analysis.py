@@ -1626,3 +1626,49 @@ def test_what_you_want_is_and_many_customers_add_pitch(settings, style: str, cal
 
     offers = _analyse(transcript_from_labels(_style_call(style, call_id)), settings)["offers"]
     assert product in [o["product"] for o in offers]
+
+
+@pytest.mark.parametrize("style, call_id", [
+    ("solar", "solar_utilities_maintenance_plan_added"),  # "I've also put you on our CarePlus monitoring plan ... nine ninety-nine a month."
+    ("water", "water_utilities_cover_added_to_bill"),  # "I've also popped our commercial drainage cover onto the account"
+    ("gaming", "gaming_software_tier_bumped_without_asking"),  # "You could, or, I've just moved you up to Premium"
+    ("airports", "airports_travel_cancel_cover_added"),  # "I've added our cancellation cover as well, that's five ninety-nine"
+    ("rides", "rides_ecommerce_plus_trial_started_unasked"),  # "I've gone ahead and started a Munchly Plus trial on your account"
+])
+def test_a_sentence_that_pitches_and_books_at_once_is_a_sale_without_consent(settings, style: str, call_id: str) -> None:
+    """The agent names the product and adds it in one breath, before any answer: the customer's
+    "Oh, okay" after it does not repair the sale (read calls of five blind-scored styles)."""
+    from callqa.eval.compare import transcript_from_labels
+
+    result = _analyse(transcript_from_labels(_style_call(style, call_id)), settings)
+    assert "SALE_WITHOUT_CONSENT" in _codes(result)
+
+
+@pytest.mark.parametrize("style, call_id", [
+    ("cards", "cards_banking_air_miles_upgrade"),  # "Yes, let's switch." ... "Done, I've upgraded you to Skyline."
+    ("goodwill", "goodwill_automotive_service_points"),  # "I've added the points from both visits by hand"
+    ("mealkits", "mealkits_healthcare_sesame_allergen"),  # "I've swapped it for the lemon and herb baked cod, which is sesame free"
+    ("solar", "solar_automotive_ev_charger_recap_price"),  # "And most people take a spare five-metre cable for the boot too. Add it on?"
+])
+def test_a_booking_after_a_yes_a_goodwill_credit_a_swap_or_a_question_is_no_sale_without_consent(settings, style: str, call_id: str) -> None:
+    """What the customer just said yes to, loyalty points added for the hassle, a meal swapped for
+    one without the allergen, and "Add it on?" (a question, not a booking) book nothing unasked."""
+    from callqa.eval.compare import transcript_from_labels
+
+    result = _analyse(transcript_from_labels(_style_call(style, call_id)), settings)
+    assert "SALE_WITHOUT_CONSENT" not in _codes(result)
+
+
+@pytest.mark.parametrize("style, call_id", [
+    ("water", "water_insurance_cover_pressed_after_no"),  # "No thanks..." ... "Can I pop it on for the first month and you see how you get on?"
+    ("trading", "trading_software_margin_pressure"),  # "No thanks..." ... "shall I just pop it through for you?"
+    ("gaming", "gaming_retail_warranty_pushed_after_no"),  # "No. I said no." ... "I can do it for forty-four if you add it today. Go on?"
+    ("rides", "rides_software_ride_pass_pressure"),  # "No thanks..." ... "Let me just put it on and you'll see."
+])
+def test_putting_it_on_or_a_bare_go_on_after_a_no_presses_the_offer(settings, style: str, call_id: str) -> None:
+    """After a no, asking to put "it" on (whatever else the question names), "Go on?" and "let me
+    just put it on" ask for the declined offer again: three asks, one more than the policy allows."""
+    from callqa.eval.compare import transcript_from_labels
+
+    result = _analyse(transcript_from_labels(_style_call(style, call_id)), settings)
+    assert result["closing_attempts"]["total"] == 3 and "EXCESSIVE_CLOSING_ATTEMPTS" in _codes(result)
