@@ -232,11 +232,12 @@ def _entity_of(token: Token) -> range:
 
 
 def _named(words: list[Token], head: Token, sentence_start: int) -> bool:
-    """A capitalised word that is neither a number nor inside the head's entity goes with the
-    phrase: "Fibre Five Hundred" is a name, "Five Hundred" or "Monday" is not."""
+    """A capitalised word that is neither a number, nor inside the head's entity, nor a date or a
+    time of its own goes with the phrase: "Fibre Five Hundred" is a name, "Five Hundred", "Monday"
+    or "Friday noon" is not."""
     inside = _entity_of(head)
     return any(t.text[:1].isupper() and not t.like_num and not any(c.isdigit() for c in t.text) and t.i not in inside
-               and t.i != sentence_start for t in words)
+               and t.i != sentence_start and t.ent_type_ not in ("DATE", "TIME") for t in words)
 
 
 def _veto(words: list[Token], chunk: Span, head: Token, text: str, companies: Sequence[str], rules: SpanRules, sentence_start: int) -> str:

@@ -1178,6 +1178,27 @@ class _OfferReader:
             other = True
         return other
 
+    def _named_in_its_pitch(self, pitch: Offer | None, product: str | None, catalog: Product | None, offer_rule: PhraseRule | None) -> bool:
+        """A name every word of which the agent used in pitching the offer under way names that
+        offer, in words other than those its product was read from ("...we've got a forty-minute
+        massage slot at two fifteen. As an upgrade to Lounge and Spa it's an extra thirty-nine
+        pounds." ... "Yes." ... "So the Lounge and Spa upgrade is thirty-nine pounds"): after the
+        customer's yes, a recap or a further word on it, not a new offer. Not before the yes (a
+        pitch of something else may reuse the words of an order read back), not where an offering
+        rule pitches anew (the model's reading of a pitch is no such rule), nor for one option of a
+        choice, which names the others too."""
+        if pitch is None or product is None or catalog is not None or pitch.evidence.rule == CHOICE_OFFER:
+            return False
+        if pitch.customer_response != "accepted":
+            return False
+        if offer_rule is not None and offer_rule.id != _model_cue(self.model_id, "pitch").id:
+            return False
+        words = {w for w in _naming_words(product) if w not in ("and", "or", "of", "with", "for", "to")}
+        # every sentence of the pitch, from its opening to its last pitch or close
+        said = [x for x in self.agent_sentences if pitch.char_start <= x.char_start <= pitch.pitches[-1].char_start]
+        # words, not nouns: spaCy reads "Spa" in "an upgrade to Lounge and Spa" as a verb
+        return bool(words) and words <= {w for x in said for w in x.norm.split()}
+
     def _pitch_nouns(self, pitch: Offer) -> set[str]:
         nouns: set[str] = set()
         for said in pitch.pitches:
@@ -1270,6 +1291,8 @@ class _OfferReader:
         target = _same_offer(self.offers, product, catalog) if product else None
         if target is not None:
             return target
+        if self._named_in_its_pitch(pitch, product, catalog, offer_rule):
+            return pitch
         opening = sentence
         # A priced closing question after a yes is a further offer ("we can also send a
         # technician for ninety nine dollars, would you like that?").

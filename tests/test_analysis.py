@@ -1672,3 +1672,15 @@ def test_putting_it_on_or_a_bare_go_on_after_a_no_presses_the_offer(settings, st
 
     result = _analyse(transcript_from_labels(_style_call(style, call_id)), settings)
     assert result["closing_attempts"]["total"] == 3 and "EXCESSIVE_CLOSING_ATTEMPTS" in _codes(result)
+
+
+def test_a_recap_in_words_the_pitch_used_is_the_same_offer(settings) -> None:
+    """"While I've got you, Ms Farah, we've got a forty-minute massage slot ... As an upgrade to
+    Lounge and Spa it's an extra thirty-nine pounds. Would you like it?" ... "So the Lounge and Spa
+    upgrade is thirty-nine pounds ... it's non-refundable": one offer, named by the massage slot and
+    never by the customer's name, with its terms said after the yes (a read blind-set call)."""
+    from callqa.eval.compare import transcript_from_labels
+
+    result = _analyse(transcript_from_labels(_style_call("airports", "airports_travel_lounge_spa_nonrefundable")), settings)
+    assert [o["product"] for o in result["offers"]] == ["forty-minute massage slot"]
+    assert "DISCLOSURE_AFTER_CONSENT" in _codes(result)

@@ -41,6 +41,9 @@ NEVER = [
     ("we also have the sixty megabit plan for thirty dollars a month", (), ["thirty dollars", "month"], "sixty megabit plan"),
     ("with finance most people add gap insurance", (), ["most people"], "gap insurance"),
     ("I'll put it as two stroke L, fifty Dalkeith Road, D D four seven H Z.", (), ["D D four seven H Z.", "D D four seven H Z"], None),
+    # the customer addressed by name, a day and a time (a read blind-set call each)
+    ("While I've got you, Ms Farah, we've got a forty-minute massage slot at two fifteen on Sunday.", (), ["Ms Farah"], None),
+    ("It's still flexible, you can skip or cancel any week before Friday noon.", (), ["Friday noon"], None),
 ]
 
 
