@@ -45,6 +45,7 @@ train: setup
 	$(BIN)/python -m nlp.acts train
 	$(BIN)/python -m nlp.need_model train
 	$(BIN)/python -m nlp.need_fit_model train
+	$(BIN)/python -m nlp.upset_model train
 	$(BIN)/python -m nlp.product_span train
 
 # Re-render the bundled calls from their scripts (needs Debian's espeak-ng and ffmpeg).

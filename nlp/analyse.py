@@ -27,6 +27,8 @@ from nlp.need import as_complaint_when_upset, classify_need, with_decisive_phras
 from nlp.need_fit import fit_rules, judge_need_fit
 from nlp.need_fit_model import NeedFitModel
 from nlp.need_fit_model import shipped as shipped_need_fit_model
+from nlp.upset_model import UpsetModel
+from nlp.upset_model import shipped as shipped_upset_model
 from nlp.parse import SPACY_MODEL, ParsedCall, Sentence, parse
 from nlp.phrases import rules_hash
 from nlp.policy import Policy
@@ -59,6 +61,13 @@ class AnalysisSettings:
     need_model: NeedModel | str | None = "shipped"
     # The learned need-fit judgement in place of the similarity rule: the packaged one, another, or none.
     need_fit_model: NeedFitModel | str | None = "shipped"
+    # The learned reading of an upset customer before a pitch, in place of sentiment: the packaged one, another, or none.
+    upset_model: UpsetModel | str | None = "shipped"
+
+    def upsets(self) -> UpsetModel | None:
+        if self.upset_model == "shipped":
+            return shipped_upset_model()
+        return self.upset_model if isinstance(self.upset_model, UpsetModel) else None
 
     def fits(self) -> NeedFitModel | None:
         if self.need_fit_model == "shipped":
@@ -99,11 +108,15 @@ def _offer_part(offer: Offer, disclosures: dict[str, Disclosure], recap: Evidenc
 
 
 def _upset_at_offers(parsed: ParsedCall, offers: list[Offer], sentiment: SentimentFinding, complaint_call: bool,
-                     by_start: dict[int, SentenceActs] | None = None, model_id: str = "") -> list[UpsetAtOffer]:
-    """The customer's lowest state in their last turns before each offer; on a complaint call,
-    anywhere before it, since selling on an unresolved complaint is selling to an upset customer.
-    With the turn-act model, on a complaint call, also its complaint reading of the customer's last
+                     by_start: dict[int, SentenceActs] | None = None, model_id: str = "",
+                     upset_model: UpsetModel | None = None) -> list[UpsetAtOffer]:
+    """With the upset model, its reading of the customer's last turn before each offer. Without it,
+    the customer's lowest state in their last turns before each offer; on a complaint call,
+    anywhere before it, since selling on an unresolved complaint is selling to an upset customer;
+    with the turn-act model, on a complaint call, also its complaint reading of the customer's last
     turn before it."""
+    if upset_model is not None:
+        return [_learned_upset(parsed, offer, upset_model) for offer in offers]
     states = []
     for offer in offers:
         low = sentiment.lowest_before(offer.start, "customer", None if complaint_call else UPSET_LOOKBACK_SEGMENTS)
@@ -113,6 +126,25 @@ def _upset_at_offers(parsed: ParsedCall, offers: list[Offer], sentiment: Sentime
             complained = _complaint_before(parsed, offer, by_start, model_id) if complaint_call else None
             states.append(UpsetAtOffer(offer.id, round(low.score, 3), evidence, complained))
     return states
+
+
+def _learned_upset(parsed: ParsedCall, offer: Offer, model: UpsetModel) -> UpsetAtOffer:
+    """The upset model's reading of the customer's last turn before the offer's pitch, with the
+    agent's turn before that as its context; the turn is the evidence when it reads upset."""
+    before = [s for s in parsed.sentences if s.char_start < offer.char_start]
+    while before and before[-1].speaker != "customer":
+        before.pop()
+    turn: list[Sentence] = []
+    while before and before[-1].speaker == "customer":
+        turn.insert(0, before.pop())
+    context: list[Sentence] = []
+    while before and before[-1].speaker == "agent":
+        context.insert(0, before.pop())
+    if not turn:
+        return UpsetAtOffer(offer.id, 0.0, None, learned=0.0, learned_line=model.threshold)
+    p = model.probability(" ".join(s.text for s in turn), " ".join(s.text for s in context))
+    evidence = parsed.locate(turn[0].char_start, turn[-1].char_end, model.id).decided_by(model.id, round(p, 3)) if p > model.threshold else None
+    return UpsetAtOffer(offer.id, 0.0, evidence, learned=round(p, 3), learned_line=model.threshold)
 
 
 def _complaint_before(parsed: ParsedCall, offer: Offer, by_start: dict[int, SentenceActs] | None, model_id: str) -> Evidence | None:
@@ -197,7 +229,8 @@ def analyse(transcript: Transcript, settings: AnalysisSettings) -> CallAnalysis:
     offers = judge_need_fit(parsed, apply_need(offers, need.label), need.label, policy, fits)
     disclosures = {o.id: disclosures_for(parsed, o, offers, policy.required_disclosures, by_start, model_id) for o in offers}
     recaps = {o.id: cost_recap(parsed, o, offers, by_start, model_id) for o in offers}
-    upset = _upset_at_offers(parsed, offers, feeling, need.label == "complaint", by_start, model_id)
+    upsets = settings.upsets()
+    upset = _upset_at_offers(parsed, offers, feeling, need.label == "complaint", by_start, model_id, upsets)
     talked_down = {o.id: price_talked_down(parsed, o, offers) for o in offers if disclosures[o.id]["price"].status == "missing"}
     flags: list[Flag] = raise_flags(offers, disclosures, recaps, upset, policy, fit_rules().min_similarity, talked_down)
     score = score_call(flags, bool(offers), any(o.customer_response == "accepted" for o in offers), policy)
@@ -218,7 +251,7 @@ def analyse(transcript: Transcript, settings: AnalysisSettings) -> CallAnalysis:
             rules_hash=rules_hash(),
             nlp_models={"spacy": SPACY_MODEL, "embeddings": embedding_model_name(), "sentiment": sentiment.get("model"),
                         "turn_acts": reader.id if reader else None, "need": learned.id if learned else None,
-                        "need_fit": fits.id if fits else None},
+                        "need_fit": fits.id if fits else None, "upset": upsets.id if upsets else None},
             seconds=round(time.perf_counter() - started, 3),
         ),
         transcript_quality=load(TranscriptQualityPart, quality, "transcript_quality") if quality else None,

@@ -10,6 +10,7 @@ from nlp.evidence import Evidence
 from nlp.policy import Policy
 from nlp.sales import Offer
 from nlp.sentiment import is_upset
+from nlp.upset_model import upset_confidence
 from nlp.vocabulary import MISSING_FLAG, SEVERITY
 
 
@@ -55,6 +56,10 @@ class UpsetAtOffer:
     # the turn-act model's reading of the customer's last turn before the offer: its complaint
     # sentence (an angry or complaining one), as evidence with the model's score; None when it read none
     complaint: Evidence | None = None
+    # the upset model's P(upset) of the customer's last turn before the offer and its line, when
+    # that model reads the call: it then decides alone, with the turn as `evidence` when above the line
+    learned: float | None = None
+    learned_line: float = 0.0
 
 
 def raise_flags(
@@ -145,6 +150,17 @@ def raise_flags(
         )
     for state in upset:
         offer = next(o for o in offers if o.id == state.offer_id)
+        if state.learned is not None:
+            if state.evidence is not None:
+                add(
+                    "OFFER_TO_UPSET_CUSTOMER",
+                    f"{offer.product} was offered while the customer was upset (upset model {state.learned:.2f})",
+                    [state.evidence, offer.evidence],
+                    offer.id,
+                    assess(upset_confidence(state.learned, state.learned_line), [state.evidence, offer.evidence],
+                           f"upset model P(upset) {state.learned:.2f} vs {state.learned_line:.2f}"),
+                )
+            continue
         if is_upset(state.score, policy.upset_threshold):
             margin = margin_confidence(policy.upset_threshold - state.score, UPSET_MARGIN)
             add(

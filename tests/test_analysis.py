@@ -1684,3 +1684,20 @@ def test_a_recap_in_words_the_pitch_used_is_the_same_offer(settings) -> None:
     result = _analyse(transcript_from_labels(_style_call("airports", "airports_travel_lounge_spa_nonrefundable")), settings)
     assert [o["product"] for o in result["offers"]] == ["forty-minute massage slot"]
     assert "DISCLOSURE_AFTER_CONSENT" in _codes(result)
+
+
+def test_the_upset_model_reads_the_turn_before_the_pitch_in_place_of_sentiment(settings) -> None:
+    """"This is disgusting, I've paid you every month for a year." ... "And I want to know what
+    you're going to do about it, because that sofa cost me two grand." before a bigger unit is
+    pitched is an upset customer sold to, with that last turn and the upset model's score as evidence; "I keep
+    running out before the next delivery ... Can I get more each month?" (sentiment -0.46) asks for
+    more and is not upset (read blind-set calls)."""
+    from callqa.eval.compare import transcript_from_labels
+    from nlp.upset_model import shipped
+
+    angry = _analyse(transcript_from_labels(_style_call("storage", "storage_retail_damp_unit_upset_bigger")), settings)
+    [flag] = [f for f in angry["flags"] if f["code"] == "OFFER_TO_UPSET_CUSTOMER"]
+    assert flag["status"] == "raised" and flag["evidence"][0]["rule"] == shipped().id
+    assert "that sofa cost me two grand" in flag["evidence"][0]["quote"] and flag["evidence"][0]["speaker"] == "customer"
+    asking = _analyse(transcript_from_labels(_style_call("opticians", "opticians_software_lens_app_bigger_plan")), settings)
+    assert "OFFER_TO_UPSET_CUSTOMER" not in _codes(asking)

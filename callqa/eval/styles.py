@@ -269,18 +269,19 @@ READINGS = ("rules", "combined")
 
 def _reader_for(reading: str, policy) -> Callable[[str], Reader]:
     """The analysis that scores a held-out style: the rules alone, or the rules with the turn-act
-    and need models trained without that style."""
+    need, need-fit and upset models trained without that style."""
     from nlp.acts import train_reader
     from nlp.analyse import AnalysisSettings, analyse
     from nlp.need_fit_model import train as train_need_fit
     from nlp.need_model import train as train_need
+    from nlp.upset_model import train as train_upset
 
     def reader_for(style: str) -> Reader:
         if reading == "combined":
             settings = AnalysisSettings(policy, turn_acts=train_reader(style), need_model=train_need(style)[0],
-                                        need_fit_model=train_need_fit(style)[0])
+                                        need_fit_model=train_need_fit(style)[0], upset_model=train_upset(style)[0])
         else:
-            settings = AnalysisSettings(policy, turn_acts=None, need_model=None, need_fit_model=None)
+            settings = AnalysisSettings(policy, turn_acts=None, need_model=None, need_fit_model=None, upset_model=None)
         return lambda transcript: analyse(transcript, settings)
 
     return reader_for
