@@ -36,7 +36,7 @@ import numpy as np
 from nlp.acts import CACHE_FILE, ROOT, embed_cached, split_sentences
 from nlp.confidence import margin_confidence
 from nlp.need_fit import Cues, rule_cues
-from nlp.need_model import NEED_STYLES
+from nlp.need_model import NEED_STYLES, labelled_calls
 from nlp.policy import REVIEW_THRESHOLD
 from nlp.vocabulary import DEFAULT_NEEDS, OFFER_KINDS
 
@@ -88,24 +88,16 @@ class Row:
 def gold_rows(exclude: str | None = None, styles: tuple[str, ...] = NEED_STYLES) -> list[Row]:
     """One row per gold offer of the labelled corpus (every style of `styles` but `exclude`)."""
     rows = []
-    folders = {s: ROOT / "corpus" / "styles" / s / "text" for s in styles if s != "dev"}
-    if "dev" in styles:
-        folders["dev"] = ROOT / "corpus" / "dev"
-    for style, folder in folders.items():
-        if style == exclude:
-            continue
-        files = sorted(folder.rglob("*.labels.json")) + (sorted((ROOT / "audio_samples").glob("*.labels.json")) if style == "dev" else [])
-        for path in files:
-            gold = json.loads(path.read_text())
-            turns = gold["transcript"]
-            for offer in gold.get("offers", []):
-                turn = next(t for t in turns if t["id"] == offer["evidence"]["segment_id"])["text"]
-                said = tuple(text[a:b].strip() for t in turns if t["speaker"] == "customer" and t["start"] < offer["start"]
-                             for text in [t["text"]] for a, b in split_sentences(text))
-                pivot, link, serves = rule_cues(turn, offer["product"], gold["need"]["label"])
-                cues = Cues(gold["need"]["label"], offer["kind"], turn, said, pivot is not None, link is not None, serves,
-                            offer["customer_response"])
-                rows.append(Row(style, cues, bool(offer["need_fit"])))
+    for style, gold in labelled_calls(styles, exclude):
+        turns = gold["transcript"]
+        for offer in gold.get("offers", []):
+            turn = next(t for t in turns if t["id"] == offer["evidence"]["segment_id"])["text"]
+            said = tuple(text[a:b].strip() for t in turns if t["speaker"] == "customer" and t["start"] < offer["start"]
+                         for text in [t["text"]] for a, b in split_sentences(text))
+            pivot, link, serves = rule_cues(turn, offer["product"], gold["need"]["label"])
+            cues = Cues(gold["need"]["label"], offer["kind"], turn, said, pivot is not None, link is not None, serves,
+                        offer["customer_response"])
+            rows.append(Row(style, cues, bool(offer["need_fit"])))
     return rows
 
 

@@ -32,6 +32,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -97,27 +98,36 @@ class Row:
     need: str
 
 
-def _call_rows(exclude: str | None, styles: tuple[str, ...] = NEED_STYLES) -> list[Row]:
-    """Per labelled call of `styles`: its opening (customer turns before the first gold offer)
-    and each sentence tagged as stating the need."""
-    rows = []
-    folders = {s: ROOT / "corpus" / "styles" / s / "text" for s in styles if s != "dev"} | {"dev": ROOT / "corpus" / "dev"}
+def labelled_calls(styles: tuple[str, ...] = NEED_STYLES, exclude: str | None = None) -> Iterator[tuple[str, dict]]:
+    """Each labelled call of `styles` but `exclude`, with its style, style by style in file order:
+    corpus/styles/<style>/text, and for "dev" (last) corpus/dev and the bundled samples. What the
+    need, need-fit and upset models train on."""
+    folders = {s: ROOT / "corpus" / "styles" / s / "text" for s in styles if s != "dev"}
+    if "dev" in styles:
+        folders["dev"] = ROOT / "corpus" / "dev"
     for style, folder in folders.items():
         if style == exclude:
             continue
         files = sorted(folder.rglob("*.labels.json")) + (sorted((ROOT / "audio_samples").glob("*.labels.json")) if style == "dev" else [])
         for path in files:
-            gold = json.loads(path.read_text())
-            need = gold["need"]["label"]
-            first_offer = min((o["start"] for o in gold.get("offers", [])), default=float("inf"))
-            said = [(t["speaker"], t["text"]) for t in gold["transcript"] if t["start"] < first_offer]
-            opening = tuple(" ".join(said[i][1] for i in turn) for turn in opening_turns(said))
-            if opening:
-                rows.append(Row(style, opening, need))
-            quotes = [a["quote"] for a in gold.get("acts", []) if a["act"] == "need"]
-            if not quotes and (gold.get("need") or {}).get("evidence"):
-                quotes = [gold["need"]["evidence"]["quote"]]
-            rows += [Row(style, (q,), need) for q in quotes]
+            yield style, json.loads(path.read_text())
+
+
+def _call_rows(exclude: str | None, styles: tuple[str, ...] = NEED_STYLES) -> list[Row]:
+    """Per labelled call of `styles`: its opening (customer turns before the first gold offer)
+    and each sentence tagged as stating the need."""
+    rows = []
+    for style, gold in labelled_calls(styles, exclude):
+        need = gold["need"]["label"]
+        first_offer = min((o["start"] for o in gold.get("offers", [])), default=float("inf"))
+        said = [(t["speaker"], t["text"]) for t in gold["transcript"] if t["start"] < first_offer]
+        opening = tuple(" ".join(said[i][1] for i in turn) for turn in opening_turns(said))
+        if opening:
+            rows.append(Row(style, opening, need))
+        quotes = [a["quote"] for a in gold.get("acts", []) if a["act"] == "need"]
+        if not quotes and (gold.get("need") or {}).get("evidence"):
+            quotes = [gold["need"]["evidence"]["quote"]]
+        rows += [Row(style, (q,), need) for q in quotes]
     return rows
 
 

@@ -34,7 +34,7 @@ import numpy as np
 
 from nlp.acts import CACHE_FILE, ROOT, embed_cached
 from nlp.confidence import margin_confidence
-from nlp.need_model import NEED_STYLES
+from nlp.need_model import NEED_STYLES, labelled_calls
 from nlp.policy import REVIEW_THRESHOLD
 
 MODEL_DIR = ROOT / "models" / "upset_model"
@@ -57,28 +57,20 @@ class Row:
 def gold_rows(exclude: str | None = None, styles: tuple[str, ...] = NEED_STYLES) -> list[Row]:
     """One row per customer turn of the labelled corpus (every style of `styles` but `exclude`)."""
     rows = []
-    folders = {s: ROOT / "corpus" / "styles" / s / "text" for s in styles if s != "dev"}
-    if "dev" in styles:
-        folders["dev"] = ROOT / "corpus" / "dev"
-    for style, folder in folders.items():
-        if style == exclude:
-            continue
-        files = sorted(folder.rglob("*.labels.json")) + (sorted((ROOT / "audio_samples").glob("*.labels.json")) if style == "dev" else [])
-        for path in files:
-            gold = json.loads(path.read_text())
-            turns = gold["transcript"]
-            upset = {a["segment_id"] for a in gold.get("acts", []) if a["act"] == "upset"}
-            before_pitch = set()
-            for offer in gold.get("offers", []):
-                said = [t["id"] for t in turns if t["speaker"] == "customer" and t["id"] < offer["evidence"]["segment_id"]]
-                if said:
-                    before_pitch.add(said[-1])
-            context = ""
-            for turn in turns:
-                if turn["speaker"] == "customer":
-                    rows.append(Row(style, turn["text"], context, turn["id"] in upset, turn["id"] in before_pitch))
-                else:
-                    context = turn["text"]
+    for style, gold in labelled_calls(styles, exclude):
+        turns = gold["transcript"]
+        upset = {a["segment_id"] for a in gold.get("acts", []) if a["act"] == "upset"}
+        before_pitch = set()
+        for offer in gold.get("offers", []):
+            said = [t["id"] for t in turns if t["speaker"] == "customer" and t["id"] < offer["evidence"]["segment_id"]]
+            if said:
+                before_pitch.add(said[-1])
+        context = ""
+        for turn in turns:
+            if turn["speaker"] == "customer":
+                rows.append(Row(style, turn["text"], context, turn["id"] in upset, turn["id"] in before_pitch))
+            else:
+                context = turn["text"]
     return rows
 
 
