@@ -48,6 +48,7 @@ UPSET_LOOKBACK_SEGMENTS = 2  # the customer's last turns before the pitch
 # ("Typical.", "Oh no.", "My hours got cut."), and over 1,261 read held-out calls 10 of the 11 false
 # flags it raised were on other calls against none of the 8 true ones.
 COMPLAINT_LINE = 0.9
+RETENTION_UPSET_FACTOR = 2.0  # the upset model's line before a retention offer, in multiples of its own (_learned_upset)
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,9 @@ def _upset_at_offers(parsed: ParsedCall, offers: list[Offer], sentiment: Sentime
     with the turn-act model, on a complaint call, also its complaint reading of the customer's last
     turn before it."""
     if upset_model is not None:
-        return [_learned_upset(parsed, offer, upset_model) for offer in offers]
+        # selling over a complaint is caught too: the turn-act model's complaint reading stays beside it
+        return [replace(_learned_upset(parsed, offer, upset_model),
+                        complaint=_complaint_before(parsed, offer, by_start, model_id) if complaint_call else None) for offer in offers]
     states = []
     for offer in offers:
         low = sentiment.lowest_before(offer.start, "customer", None if complaint_call else UPSET_LOOKBACK_SEGMENTS)
@@ -129,8 +132,9 @@ def _upset_at_offers(parsed: ParsedCall, offers: list[Offer], sentiment: Sentime
 
 
 def _learned_upset(parsed: ParsedCall, offer: Offer, model: UpsetModel) -> UpsetAtOffer:
-    """The upset model's reading of the customer's last turn before the offer's pitch, with the
-    agent's turn before that as its context; the turn is the evidence when it reads upset."""
+    """The upset model's reading of the customer's last turn before the offer's pitch (its most
+    upset sentence), with the agent's turn before that as its context; that sentence is the
+    evidence when it reads upset."""
     before = [s for s in parsed.sentences if s.char_start < offer.char_start]
     while before and before[-1].speaker != "customer":
         before.pop()
@@ -140,11 +144,17 @@ def _learned_upset(parsed: ParsedCall, offer: Offer, model: UpsetModel) -> Upset
     context: list[Sentence] = []
     while before and before[-1].speaker == "agent":
         context.insert(0, before.pop())
+    # Before a deal to stay, the customer's last turn is most often their reason for leaving ("My
+    # hours got cut.", "I lost my job."), which the model reads as half upset: there it must read
+    # twice as sure.
+    line = model.threshold * (RETENTION_UPSET_FACTOR if offer.kind == "retention" else 1.0)
     if not turn:
-        return UpsetAtOffer(offer.id, 0.0, None, learned=0.0, learned_line=model.threshold)
-    p = model.probability(" ".join(s.text for s in turn), " ".join(s.text for s in context))
-    evidence = parsed.locate(turn[0].char_start, turn[-1].char_end, model.id).decided_by(model.id, round(p, 3)) if p > model.threshold else None
-    return UpsetAtOffer(offer.id, 0.0, evidence, learned=round(p, 3), learned_line=model.threshold)
+        return UpsetAtOffer(offer.id, 0.0, None, learned=0.0, learned_line=line)
+    scores = model.sentence_probabilities([s.text for s in turn], " ".join(s.text for s in context))
+    p, most = max(zip(scores, turn), key=lambda r: r[0])
+    # the evidence is the sentence that reads most upset ("I'm absolutely livid, that could've been my face.")
+    evidence = most.evidence(parsed, model.id).decided_by(model.id, round(p, 3)) if p > line else None
+    return UpsetAtOffer(offer.id, 0.0, evidence, learned=round(p, 3), learned_line=line)
 
 
 def _complaint_before(parsed: ParsedCall, offer: Offer, by_start: dict[int, SentenceActs] | None, model_id: str) -> Evidence | None:

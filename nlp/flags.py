@@ -150,18 +150,18 @@ def raise_flags(
         )
     for state in upset:
         offer = next(o for o in offers if o.id == state.offer_id)
-        if state.learned is not None:
-            if state.evidence is not None:
-                add(
-                    "OFFER_TO_UPSET_CUSTOMER",
-                    f"{offer.product} was offered while the customer was upset (upset model {state.learned:.2f})",
-                    [state.evidence, offer.evidence],
-                    offer.id,
-                    assess(upset_confidence(state.learned, state.learned_line), [state.evidence, offer.evidence],
-                           f"upset model P(upset) {state.learned:.2f} vs {state.learned_line:.2f}"),
-                )
-            continue
-        if is_upset(state.score, policy.upset_threshold):
+        if state.learned is not None and state.evidence is not None:
+            # the upset model read the customer's last turn before the pitch; where it did not read
+            # upset, only a complaint sold over (below) still raises the flag
+            add(
+                "OFFER_TO_UPSET_CUSTOMER",
+                f"{offer.product} was offered while the customer was upset (upset model {state.learned:.2f})",
+                [state.evidence, offer.evidence],
+                offer.id,
+                assess(upset_confidence(state.learned, state.learned_line), [state.evidence, offer.evidence],
+                       f"upset model P(upset) {state.learned:.2f} vs {state.learned_line:.2f}"),
+            )
+        elif state.learned is None and is_upset(state.score, policy.upset_threshold):
             margin = margin_confidence(policy.upset_threshold - state.score, UPSET_MARGIN)
             add(
                 "OFFER_TO_UPSET_CUSTOMER",

@@ -7,15 +7,20 @@ next delivery" scores -0.46 and "This is disgusting, I've paid you every month f
 The turn-act model's complaint act reads grumbles as readily as anger, so it is used only on
 complaint calls.
 
-This is a logistic regression over the packaged MiniLM embeddings of the customer's turn and of
-the agent's turn before it (the context: "Can I take the booking reference?" before "And don't tell
-me it was already there" is not "Would you like the cover?" before "No thanks"). It is trained on
-every customer turn of the styles the need model reads (`nlp.need_model.NEED_STYLES`: the training
-styles and every style once scored blind), labelled by the authors' `upset` tags, and decides
-"upset" above a line chosen by leave-one-style-out inside those styles for the flags it raises past
-review on the turns just before a gold pitch (F1). Upset turns are rare (about 3 % of customer
-turns), so the line sits low on the probability scale; the flag's confidence is 0.5 on the line and
-1.0 at twice it (nlp.confidence).
+This is a logistic regression over the packaged MiniLM embeddings of one sentence of the
+customer's and of the agent's turn before it (the context: "Can I take the booking reference?"
+before "And don't tell me it was already there" is not "Would you like the cover?" before "No
+thanks"); a turn reads as upset as its most upset sentence. Sentences, not whole turns: callers
+give their name or their email and then say they are livid in the same breath, and a turn's one
+embedding is mostly the name (leave-one-style-out on the turns before a pitch, F1 0.73 for whole
+turns against 0.76 for their sentences, precision 0.71 against 0.79). It is trained on every
+customer sentence of the styles the need model reads (`nlp.need_model.NEED_STYLES`: the training
+styles and every style once scored blind), upset where it overlaps the words an author tagged
+`upset`, and decides "upset" above a line chosen by leave-one-style-out inside those styles for the
+flags it raises past review on the turns just before a gold pitch (F0.5: precision counts twice
+recall, as for the need-fit model). Upset sentences are rare
+(under 2 %), so the line sits low on the probability scale; the flag's confidence is 0.5 on the
+line and 1.0 at twice it (nlp.confidence).
 
     python -m nlp.upset_model train     # writes models/upset_model (weights, card with data hash)
 """
@@ -32,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from nlp.acts import CACHE_FILE, ROOT, embed_cached
+from nlp.acts import CACHE_FILE, ROOT, embed_cached, split_sentences
 from nlp.confidence import margin_confidence
 from nlp.need_model import NEED_STYLES, labelled_calls
 from nlp.policy import REVIEW_THRESHOLD
@@ -40,26 +45,33 @@ from nlp.policy import REVIEW_THRESHOLD
 MODEL_DIR = ROOT / "models" / "upset_model"
 SEED = 0
 C = 1.0
-# Candidate lines on P(upset); the one with the best F1 of the flags raised (confidence at least the
+# Candidate lines on P(upset); the one with the best F0.5 of the flags raised (confidence at least the
 # review threshold) over leave-one-style-out predictions on the turns before a gold pitch is kept.
 LINES = (0.05, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3)
+# Precision counts twice recall, as for the need-fit model: in the analysis over 1,803 read calls
+# (the model trained without each style) F1's line (0.05) raised 74 true OFFER_TO_UPSET_CUSTOMER
+# flags and 31 false, a line of 0.12 61 and 9, with flags F1 0.641 against 0.639 overall; on the 526
+# training-style calls 27 and 12 against 19 and 1.
+BETA = 0.5
 
 
 @dataclass(frozen=True)
 class Row:
     style: str
-    text: str  # the customer's turn
+    turn: int  # the customer turn the sentence is in, numbered over all rows
+    text: str  # one sentence of the customer's turn
     context: str  # the agent's turn before it ("" at the start of the call)
-    upset: bool
-    before_pitch: bool  # the customer's last turn before a gold pitch: where the flag is decided
+    upset: bool  # the sentence overlaps words its author tagged upset
+    before_pitch: bool  # in the customer's last turn before a gold pitch: where the flag is decided
 
 
 def gold_rows(exclude: str | None = None, styles: tuple[str, ...] = NEED_STYLES) -> list[Row]:
-    """One row per customer turn of the labelled corpus (every style of `styles` but `exclude`)."""
-    rows = []
+    """One row per sentence of every customer turn of the labelled corpus (every style of `styles`
+    but `exclude`)."""
+    rows: list[Row] = []
+    number = 0
     for style, gold in labelled_calls(styles, exclude):
         turns = gold["transcript"]
-        upset = {a["segment_id"] for a in gold.get("acts", []) if a["act"] == "upset"}
         before_pitch = set()
         for offer in gold.get("offers", []):
             said = [t["id"] for t in turns if t["speaker"] == "customer" and t["id"] < offer["evidence"]["segment_id"]]
@@ -67,17 +79,39 @@ def gold_rows(exclude: str | None = None, styles: tuple[str, ...] = NEED_STYLES)
                 before_pitch.add(said[-1])
         context = ""
         for turn in turns:
-            if turn["speaker"] == "customer":
-                rows.append(Row(style, turn["text"], context, turn["id"] in upset, turn["id"] in before_pitch))
-            else:
+            if turn["speaker"] != "customer":
                 context = turn["text"]
+                continue
+            number += 1
+            tagged = [_span(turn["text"], a["quote"]) for a in gold.get("acts", []) if a["act"] == "upset" and a["segment_id"] == turn["id"]]
+            for a, b in split_sentences(turn["text"]):
+                rows.append(Row(style, number, turn["text"][a:b].strip(), context, any(a < end and start < b for start, end in tagged),
+                                turn["id"] in before_pitch))
     return rows
+
+
+def _span(text: str, quote: str) -> tuple[int, int]:
+    """Where the tagged words are in the turn (the whole turn when they cannot be found)."""
+    at = text.find(quote)
+    return (at, at + len(quote)) if at >= 0 else (0, len(text))
+
+
+def by_turn(rows: list[Row], probability: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per turn before a pitch: whether its author tagged it upset, and its most upset sentence's probability."""
+    upset: dict[int, bool] = {}
+    most: dict[int, float] = {}
+    for row, p in zip(rows, probability):
+        if row.before_pitch:
+            upset[row.turn] = upset.get(row.turn, False) or row.upset
+            most[row.turn] = max(most.get(row.turn, 0.0), float(p))
+    turns = sorted(upset)
+    return np.array([upset[t] for t in turns], dtype=bool), np.array([most[t] for t in turns])
 
 
 def data_hash(rows: list[Row]) -> str:
     digest = hashlib.sha256()
     for r in rows:
-        digest.update(f"{r.style}\t{r.context}\t{r.text}\t{r.upset:d}{r.before_pitch:d}\n".encode())
+        digest.update(f"{r.style}\t{r.turn}\t{r.context}\t{r.text}\t{r.upset:d}{r.before_pitch:d}\n".encode())
     return digest.hexdigest()
 
 
@@ -96,8 +130,14 @@ class UpsetModel:
     threshold: float  # upset above this probability
     id: str
 
-    def probability(self, turn: str, context: str) -> float:
-        return float(self.of_rows(features([turn], [context]))[0])
+    def probability(self, sentences: list[str], context: str) -> float:
+        """The turn's probability of upset: its most upset sentence's."""
+        return max(self.sentence_probabilities(sentences, context), default=0.0)
+
+    def sentence_probabilities(self, sentences: list[str], context: str) -> list[float]:
+        if not sentences:
+            return []
+        return [float(p) for p in self.of_rows(features(sentences, [context] * len(sentences)))]
 
     def of_rows(self, X: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-(X @ self.coef + self.intercept)))
@@ -137,12 +177,17 @@ def flag_counts(upset: np.ndarray, probability: np.ndarray, line: float) -> tupl
 
 
 def f1(tp: int, fp: int, fn: int) -> float:
-    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    return f_beta(tp, fp, fn, 1.0)
+
+
+def f_beta(tp: int, fp: int, fn: int, beta: float) -> float:
+    b2 = beta * beta
+    return (1 + b2) * tp / ((1 + b2) * tp + b2 * fn + fp) if tp else 0.0
 
 
 def choose_line(upset: np.ndarray, probability: np.ndarray) -> float:
-    """The line with the best F1 of the raised verdicts (ties: the higher line)."""
-    return max(reversed(LINES), key=lambda t: f1(*flag_counts(upset, probability, t)))
+    """The line with the best F0.5 (BETA) of the raised verdicts (ties: the higher line)."""
+    return max(reversed(LINES), key=lambda t: f_beta(*flag_counts(upset, probability, t), BETA))
 
 
 def train(exclude: str | None = None, styles: tuple[str, ...] = NEED_STYLES, line: float | None = None) -> tuple[UpsetModel, dict[str, Any]]:
@@ -154,30 +199,29 @@ def train(exclude: str | None = None, styles: tuple[str, ...] = NEED_STYLES, lin
     rows = gold_rows(exclude, styles)
     X = features([r.text for r in rows], [r.context for r in rows], cache=CACHE_FILE)
     y = np.array([r.upset for r in rows])
-    pre = np.array([r.before_pitch for r in rows])
-    held_out = None
+    turns_upset = held_out = None
     if line is None:
-        held_out = out_of_fold(rows, X)
-        line = choose_line(y[pre], held_out[pre])
+        turns_upset, held_out = by_turn(rows, out_of_fold(rows, X))
+        line = choose_line(turns_upset, held_out)
     coef, icpt = _fit(X, y)
     dhash = data_hash(rows)
     model_id = f"upset-lr@{dhash[:8]}" if exclude is None else f"upset-lr@without-{exclude}"
     card: dict[str, Any] = {
         "model_id": model_id,
-        "kind": f"logistic regression (C={C}) of P(upset) on the MiniLM embeddings of the customer's turn and the agent's turn before it",
+        "kind": f"logistic regression (C={C}) of P(upset) on the MiniLM embeddings of a customer sentence and the agent's turn before it; a turn reads as its most upset sentence",
         "training_command": "python -m nlp.upset_model train",
         "seed": SEED,
         "data_sha256": dhash,
-        "data": "every customer turn of corpus/styles/<NEED_STYLES>/text, corpus/dev and audio_samples, labelled by the authors' upset tags",
+        "data": "every customer sentence of corpus/styles/<NEED_STYLES>/text, corpus/dev and audio_samples, upset where it overlaps the words an author tagged upset",
         "rows": {s: sum(1 for r in rows if r.style == s) for s in sorted({r.style for r in rows})},
         "upset_rows": int(y.sum()),
         "threshold": line,
-        "threshold_selection": f"best F1 of the verdicts raised (confidence >= {REVIEW_THRESHOLD}) among {list(LINES)} over leave-one-style-out "
+        "threshold_selection": f"best F{BETA:g} of the verdicts raised (confidence >= {REVIEW_THRESHOLD}) among {list(LINES)} over leave-one-style-out "
                                "predictions on the customer turns just before a gold pitch",
     }
-    if held_out is not None:
-        tp, fp, fn = flag_counts(y[pre], held_out[pre], line)
-        card["accuracy_leave_one_style_out"] = {"turns_before_a_pitch": int(pre.sum()), "upset": int(y[pre].sum()), "tp": tp, "fp": fp, "fn": fn,
+    if held_out is not None and turns_upset is not None:
+        tp, fp, fn = flag_counts(turns_upset, held_out, line)
+        card["accuracy_leave_one_style_out"] = {"turns_before_a_pitch": len(turns_upset), "upset": int(turns_upset.sum()), "tp": tp, "fp": fp, "fn": fn,
                                                 "precision": round(tp / max(tp + fp, 1), 3), "recall": round(tp / max(tp + fn, 1), 3),
                                                 "f1": round(f1(tp, fp, fn), 3)}
     return UpsetModel(coef, icpt, line, model_id), card
@@ -206,7 +250,7 @@ def main() -> int:
     ap.parse_args()
     model, card = train()
     save(model, card)
-    print(f"wrote {MODEL_DIR} ({model.id}): {sum(card['rows'].values())} turns, line {model.threshold}, "
+    print(f"wrote {MODEL_DIR} ({model.id}): {sum(card['rows'].values())} sentences, line {model.threshold}, "
           f"held out {card['accuracy_leave_one_style_out']}")
     return 0
 

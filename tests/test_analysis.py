@@ -1687,17 +1687,17 @@ def test_a_recap_in_words_the_pitch_used_is_the_same_offer(settings) -> None:
 
 
 def test_the_upset_model_reads_the_turn_before_the_pitch_in_place_of_sentiment(settings) -> None:
-    """"This is disgusting, I've paid you every month for a year." ... "And I want to know what
-    you're going to do about it, because that sofa cost me two grand." before a bigger unit is
-    pitched is an upset customer sold to, with that last turn and the upset model's score as evidence; "I keep
-    running out before the next delivery ... Can I get more each month?" (sentiment -0.46) asks for
-    more and is not upset (read blind-set calls)."""
+    """"Declan Moss. And I nearly went over the bars on the first descent. I'm absolutely livid,
+    that could've been my face." before a new bike is pitched is an upset customer sold to, with the
+    angry sentence (not the name before it) and the upset model's score as evidence; "I keep running
+    out before the next delivery ... Can I get more each month?" (sentiment -0.46) asks for more and
+    is not upset (read blind-set calls)."""
     from callqa.eval.compare import transcript_from_labels
     from nlp.upset_model import shipped
 
-    angry = _analyse(transcript_from_labels(_style_call("storage", "storage_retail_damp_unit_upset_bigger")), settings)
+    angry = _analyse(transcript_from_labels(_style_call("bikes", "bikes_retail_service_worse_new_bike_upset_trailhead")), settings)
     [flag] = [f for f in angry["flags"] if f["code"] == "OFFER_TO_UPSET_CUSTOMER"]
     assert flag["status"] == "raised" and flag["evidence"][0]["rule"] == shipped().id
-    assert "that sofa cost me two grand" in flag["evidence"][0]["quote"] and flag["evidence"][0]["speaker"] == "customer"
+    assert flag["evidence"][0]["quote"].startswith("I'm absolutely livid") and flag["evidence"][0]["speaker"] == "customer"
     asking = _analyse(transcript_from_labels(_style_call("opticians", "opticians_software_lens_app_bigger_plan")), settings)
     assert "OFFER_TO_UPSET_CUSTOMER" not in _codes(asking)
