@@ -22,7 +22,7 @@ reviewer, and the scorecard leaves it out. Per flag code (RESTS_ON is the same t
 | MISSING_*_DISCLOSURE | the offer and the customer's yes | the offer's match |
 | DISCLOSURE_AFTER_CONSENT | the yes and the surest late disclosure | the lower of the two |
 | NO_COST_RECAP | the yes | 1.0 |
-| OFFER_TO_UPSET_CUSTOMER | the upset turn and the offer | the upset model's P(upset) p vs its line l: 0.5 + 0.5 * min(1, (p - l) / l); without the model, sentiment score s vs threshold t: 0.5 + 0.5 * min(1, (t - s) / 0.3); or, where only the turn-act model read a complaint in the customer's last turn, its score; fuzzy offer match at most 0.6 |
+| OFFER_TO_UPSET_CUSTOMER | the upset turn and the offer | the upset model's P(upset) p of the turn's most upset sentence vs its line l (doubled before a retention offer): 0.5 + 0.5 * min(1, (p - l) / l); without the model, sentiment score s vs threshold t: 0.5 + 0.5 * min(1, (t - s) / 0.3); or, where only the turn-act model read a complaint in the customer's last turn, its score; fuzzy offer match at most 0.6 |
 | SALE_WITHOUT_CONSENT | the offer and the booking | a booking phrase 1.0; a booking the turn-act model read: its score |
 
 Every flag on an offer whose price was never stated, before or after any yes, has a rule part of at
