@@ -39,6 +39,7 @@ import numpy as np
 
 from nlp.acts import CACHE_FILE, ROOT, embed_cached, split_sentences
 from nlp.confidence import margin_confidence
+from nlp.need_fit_model import f1, f_beta
 from nlp.need_model import NEED_STYLES, labelled_calls
 from nlp.policy import REVIEW_THRESHOLD
 
@@ -174,15 +175,6 @@ def flag_counts(upset: np.ndarray, probability: np.ndarray, line: float) -> tupl
     """(true, false, missed) upset verdicts raised past review at a line."""
     said = np.array([p > line and upset_confidence(p, line) >= REVIEW_THRESHOLD for p in probability], dtype=bool)
     return int(np.sum(said & upset)), int(np.sum(said & ~upset)), int(np.sum(~said & upset))
-
-
-def f1(tp: int, fp: int, fn: int) -> float:
-    return f_beta(tp, fp, fn, 1.0)
-
-
-def f_beta(tp: int, fp: int, fn: int, beta: float) -> float:
-    b2 = beta * beta
-    return (1 + b2) * tp / ((1 + b2) * tp + b2 * fn + fp) if tp else 0.0
 
 
 def choose_line(upset: np.ndarray, probability: np.ndarray) -> float:
