@@ -22,7 +22,6 @@ first (nlp/need_fit.py).
 
 from __future__ import annotations
 
-import argparse
 import functools
 import hashlib
 import json
@@ -36,8 +35,9 @@ import numpy as np
 from nlp.acts import CACHE_FILE, ROOT, embed_cached, split_sentences
 from nlp.confidence import margin_confidence
 from nlp.need_fit import Cues, rule_cues
-from nlp.need_model import NEED_STYLES, labelled_calls
+from nlp.need_model import NEED_STYLES
 from nlp.policy import REVIEW_THRESHOLD
+from nlp.training import labelled_calls, train_command
 from nlp.vocabulary import DEFAULT_NEEDS, OFFER_KINDS
 
 MODEL_DIR = ROOT / "models" / "need_fit"
@@ -226,13 +226,8 @@ def shipped() -> NeedFitModel | None:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("command", choices=("train",))
-    ap.parse_args()
-    model, card = train()
-    save(model, card)
-    print(f"wrote {MODEL_DIR} ({model.id}): {sum(card['rows'].values())} offers, line {model.threshold}")
-    return 0
+    return train_command(__doc__ or "", train, save,
+                         lambda model, card: f"wrote {MODEL_DIR} ({model.id}): {sum(card['rows'].values())} offers, line {model.threshold}")
 
 
 if __name__ == "__main__":

@@ -25,19 +25,18 @@ independent check (`callqa eval-public`). See README, Evaluation.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import hashlib
 import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from nlp.acts import ROOT, STYLES, embed_cached
+from nlp.training import labelled_calls, train_command
 from nlp.vocabulary import DEFAULT_NEEDS
 
 MODEL_DIR = ROOT / "models" / "need_model"
@@ -96,21 +95,6 @@ class Row:
     style: str
     texts: tuple[str, ...]
     need: str
-
-
-def labelled_calls(styles: tuple[str, ...] = NEED_STYLES, exclude: str | None = None) -> Iterator[tuple[str, dict]]:
-    """Each labelled call of `styles` but `exclude`, with its style, style by style in file order:
-    corpus/styles/<style>/text, and for "dev" (last) corpus/dev and the bundled samples. What the
-    need, need-fit and upset models train on."""
-    folders = {s: ROOT / "corpus" / "styles" / s / "text" for s in styles if s != "dev"}
-    if "dev" in styles:
-        folders["dev"] = ROOT / "corpus" / "dev"
-    for style, folder in folders.items():
-        if style == exclude:
-            continue
-        files = sorted(folder.rglob("*.labels.json")) + (sorted((ROOT / "audio_samples").glob("*.labels.json")) if style == "dev" else [])
-        for path in files:
-            yield style, json.loads(path.read_text())
 
 
 def _call_rows(exclude: str | None, styles: tuple[str, ...] = NEED_STYLES) -> list[Row]:
@@ -214,13 +198,7 @@ def shipped() -> NeedModel | None:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("command", choices=("train",))
-    ap.parse_args()
-    model, card = train()
-    save(model, card)
-    print(f"wrote {MODEL_DIR} ({model.id}): {sum(card['rows'].values())} rows")
-    return 0
+    return train_command(__doc__ or "", train, save, lambda model, card: f"wrote {MODEL_DIR} ({model.id}): {sum(card['rows'].values())} rows")
 
 
 

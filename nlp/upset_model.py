@@ -27,7 +27,6 @@ line and 1.0 at twice it (nlp.confidence).
 
 from __future__ import annotations
 
-import argparse
 import functools
 import hashlib
 import json
@@ -40,8 +39,9 @@ import numpy as np
 from nlp.acts import CACHE_FILE, ROOT, embed_cached, split_sentences
 from nlp.confidence import margin_confidence
 from nlp.need_fit_model import f1, f_beta
-from nlp.need_model import NEED_STYLES, labelled_calls
+from nlp.need_model import NEED_STYLES
 from nlp.policy import REVIEW_THRESHOLD
+from nlp.training import labelled_calls, train_command
 
 MODEL_DIR = ROOT / "models" / "upset_model"
 SEED = 0
@@ -143,10 +143,6 @@ class UpsetModel:
     def of_rows(self, X: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-(X @ self.coef + self.intercept)))
 
-    def confidence(self, probability: float) -> float:
-        """0.5 on the line, 1.0 at twice it."""
-        return upset_confidence(probability, self.threshold)
-
 
 def upset_confidence(probability: float, line: float) -> float:
     return margin_confidence(probability - line, line)
@@ -237,14 +233,8 @@ def shipped() -> UpsetModel | None:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("command", choices=("train",))
-    ap.parse_args()
-    model, card = train()
-    save(model, card)
-    print(f"wrote {MODEL_DIR} ({model.id}): {sum(card['rows'].values())} sentences, line {model.threshold}, "
-          f"held out {card['accuracy_leave_one_style_out']}")
-    return 0
+    return train_command(__doc__ or "", train, save, lambda model, card: f"wrote {MODEL_DIR} ({model.id}): {sum(card['rows'].values())} sentences, "
+                         f"line {model.threshold}, held out {card['accuracy_leave_one_style_out']}")
 
 
 if __name__ == "__main__":
