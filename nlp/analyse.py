@@ -27,8 +27,6 @@ from nlp.need import as_complaint_when_upset, classify_need, with_decisive_phras
 from nlp.need_fit import fit_rules, judge_need_fit
 from nlp.need_fit_model import NeedFitModel
 from nlp.need_fit_model import shipped as shipped_need_fit_model
-from nlp.upset_model import UpsetModel
-from nlp.upset_model import shipped as shipped_upset_model
 from nlp.parse import SPACY_MODEL, ParsedCall, Sentence, parse
 from nlp.phrases import rules_hash
 from nlp.policy import Policy
@@ -36,6 +34,8 @@ from nlp.sales import UNNAMED_OFFER, Offer, apply_need, find_offers, read_by_sta
 from nlp.scorecard import score_call
 from nlp.sentiment import SentimentConfig, SentimentFinding, score_sentiment
 from nlp.transcript import Transcript
+from nlp.upset_model import UpsetModel
+from nlp.upset_model import shipped as shipped_upset_model
 
 UPSET_LOOKBACK_SEGMENTS = 2  # the customer's last turns before the pitch
 # The turn-act model's complaint reading of the customer's last turn before an offer marks them
@@ -135,15 +135,7 @@ def _learned_upset(parsed: ParsedCall, offer: Offer, model: UpsetModel) -> Upset
     """The upset model's reading of the customer's last turn before the offer's pitch (its most
     upset sentence), with the agent's turn before that as its context; that sentence is the
     evidence when it reads upset."""
-    before = [s for s in parsed.sentences if s.char_start < offer.char_start]
-    while before and before[-1].speaker != "customer":
-        before.pop()
-    turn: list[Sentence] = []
-    while before and before[-1].speaker == "customer":
-        turn.insert(0, before.pop())
-    context: list[Sentence] = []
-    while before and before[-1].speaker == "agent":
-        context.insert(0, before.pop())
+    turn, context = _customer_turn_before(parsed, offer)
     # Before a deal to stay, the customer's last turn is most often their reason for leaving ("My
     # hours got cut.", "I lost my job."), which the model reads as half upset: there it must read
     # twice as sure.
@@ -157,17 +149,28 @@ def _learned_upset(parsed: ParsedCall, offer: Offer, model: UpsetModel) -> Upset
     return UpsetAtOffer(offer.id, 0.0, evidence, learned=round(p, 3), learned_line=line)
 
 
+def _customer_turn_before(parsed: ParsedCall, offer: Offer) -> tuple[list[Sentence], list[Sentence]]:
+    """The customer's last turn before the offer's opening sentence, in order, and the agent's
+    turn before that (its context); either may be empty."""
+    before = [s for s in parsed.sentences if s.char_start < offer.char_start]
+    while before and before[-1].speaker != "customer":
+        before.pop()
+    turn: list[Sentence] = []
+    while before and before[-1].speaker == "customer":
+        turn.insert(0, before.pop())
+    context: list[Sentence] = []
+    while before and before[-1].speaker == "agent":
+        context.insert(0, before.pop())
+    return turn, context
+
+
 def _complaint_before(parsed: ParsedCall, offer: Offer, by_start: dict[int, SentenceActs] | None, model_id: str) -> Evidence | None:
     """The sentence of the customer's last turn before the offer that the model reads as a complaint."""
     if by_start is None:
         return None
-    last_turn: list[Sentence] = []
-    for sentence in reversed([s for s in parsed.sentences if s.start < offer.start]):
-        if sentence.speaker == "customer":
-            last_turn.append(sentence)
-        elif last_turn:
-            break
-    scored = [(by_start[s.char_start].score("complaint"), s) for s in last_turn if s.char_start in by_start]
+    last_turn, _ = _customer_turn_before(parsed, offer)
+    # latest first, as it always read: of two sentences read alike, the later one is the evidence
+    scored = [(by_start[s.char_start].score("complaint"), s) for s in reversed(last_turn) if s.char_start in by_start]
     score, sentence = max(scored, key=lambda r: r[0], default=(0.0, None))
     if sentence is None or score < COMPLAINT_LINE:
         return None
