@@ -712,12 +712,18 @@ class _OfferReader:
         always goes down well, so I've popped that on"): a sale without consent, whatever the
         customer says after. Only with the turn-act model: with the rules alone a booking stands
         for the customer's yes, as callqa read calls before it."""
-        if self.reading is None or sentence.is_question or offer.responses or offer.unconsented or self._after_a_yes(sentence):
+        if self.reading is None or sentence.is_question or offer.responses or offer.unconsented:
             return
-        rule = first_match(self.rules.booked_unasked, sentence.norm)
-        if rule is None or first_match(self.rules.not_offer, sentence.norm) is not None:
+        rule = self._unasked_booking(sentence)
+        if rule is None or self._after_a_yes(sentence):
             return
         offer.unconsented.append(sentence.evidence(self.parsed, rule.id))
+
+    def _unasked_booking(self, sentence: Sentence) -> PhraseRule | None:
+        """The booking rule the sentence adds a product in ("I've gone ahead and added..."), unless
+        it is said of something not on offer."""
+        rule = first_match(self.rules.booked_unasked, sentence.norm)
+        return None if rule is None or first_match(self.rules.not_offer, sentence.norm) is not None else rule
 
     def _after_a_yes(self, sentence: Sentence) -> bool:
         """The customer's turn just before the agent's turn that holds this sentence says yes ("Yes,
@@ -1130,8 +1136,8 @@ class _OfferReader:
         # a charge that recurs ("...our MedsToDoor club, it's three ninety-nine a month").
         if acts is None or not (acts.has("book") or acts.score("pitch") >= OFFER_SUPPORT_MIN or acts.has("recurring_charge")):
             return False
-        rule = first_match(self.rules.booked_unasked, sentence.norm)
-        if rule is None or first_match(self.rules.not_offer, sentence.norm) is not None:
+        rule = self._unasked_booking(sentence)
+        if rule is None:
             return False
         product, catalog, product_evidence = _named_product(self.parsed, sentence, self.policy, self.companies)
         if product is None and acts.score("pitch") >= PITCH_LINE and (named := _product_phrase(self.parsed, sentence, self.companies, likeliest=True)):
