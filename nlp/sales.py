@@ -986,10 +986,12 @@ class _OfferReader:
             self.turn_answered = True
 
     def _gives_in(self, sentence: Sentence, pitch: Offer) -> bool:
-        """A yes in so many words after a no in the same breath: "Mate, you don't give up, do ya.
-        Ah, fine, whatever, chuck it on." The yes is the answer. A no after a yes ("Yes please.
-        No, that's everything.") still answers something else."""
-        return pitch.customer_response == "declined" and first_match(self.rules.responses["accept"], sentence.norm) is not None
+        """A yes in so many words after a no or a musing in the same breath: "Mate, you don't give
+        up, do ya. Ah, fine, whatever, chuck it on." "We're doing the Highlands, so probably a good
+        idea. Yes, add it." The yes is the answer. A no after a yes ("Yes please. No, that's
+        everything.") still answers something else."""
+        return (pitch.customer_response in ("declined", "undecided")
+                and first_match(self.rules.responses["accept"], sentence.norm) is not None)
 
     def _answer(self, sentence: Sentence) -> Response | None:
         """The customer's answer to the offer under way in this sentence, if it is one."""

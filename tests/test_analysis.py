@@ -1240,8 +1240,8 @@ def test_a_product_named_but_never_priced_asked_for_booked_or_answered_is_no_off
 
 
 def test_a_yes_after_a_no_in_the_same_breath_gives_in_and_a_no_after_a_yes_answers_something_else(settings) -> None:
-    """One answer a turn, except that a yes in so many words after the no is the customer giving
-    in ("Nah, I don't need it. Oh, fine, go on then, put it on.")."""
+    """One answer a turn, except that a yes in so many words after the no or a musing is the
+    customer giving in ("Nah, I don't need it. Oh, fine, go on then, put it on.")."""
     opening = [("agent", "Haldane Motors sales, Rick speaking."),
                ("customer", "Hi Rick, it's Dev, I'm picking up the blue hatchback on Saturday and wanted to check the paperwork's ready."),
                ("agent", "It is. While I have you, our Tyre Guard cover is twelve pounds a month and replaces any damaged tyre. "
@@ -1250,6 +1250,10 @@ def test_a_yes_after_a_no_in_the_same_breath_gives_in_and_a_no_after_a_yes_answe
                ("agent", "Done, it's on the agreement, so that's twelve pounds a month from next month."), ("customer", "Cheers.")]
     [offer] = _analyse(call(gave_in), settings)["offers"]
     assert offer["customer_response"] == "accepted" and offer["response_evidence"]["quote"].startswith("Oh, fine, go on then")
+    mused = [*opening, ("customer", "I suppose it might be worth it. Yes, add it."),
+             ("agent", "Done, it's on the agreement, so that's twelve pounds a month from next month."), ("customer", "Cheers.")]
+    [offer] = _analyse(call(mused), settings)["offers"]
+    assert offer["customer_response"] == "accepted" and offer["response_evidence"]["quote"] == "Yes, add it."
     said_yes = [*opening, ("customer", "Yes please, add it. No, that's everything I needed."),
                 ("agent", "Done, that's twelve pounds a month from next month."), ("customer", "Cheers.")]
     [offer] = _analyse(call(said_yes), settings)["offers"]
