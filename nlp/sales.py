@@ -981,6 +981,12 @@ class _OfferReader:
             # A no after the yes, with the offer not asked again nor named, answers something
             # else: most often a further offer the reading took for more of this one.
             return
+        if (answer is not None and answer.kind == "undecided" and pitch.customer_response == "accepted" and not names_it
+                and not any(close.start > pitch.responses[-1].time for close in pitch.closes)):
+            # A musing after the yes, with the offer not asked again since nor named ("Two years?
+            # Hmm, I'm not sure about that." after the term is read out) reacts to what the agent
+            # said since; it takes nothing back.
+            return
         if answer is not None:
             pitch.responses.append(answer)
             self.turn_answered = True

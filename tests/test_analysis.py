@@ -1260,6 +1260,23 @@ def test_a_yes_after_a_no_in_the_same_breath_gives_in_and_a_no_after_a_yes_answe
     assert offer["customer_response"] == "accepted" and offer["response_evidence"]["quote"].startswith("Yes please")
 
 
+def test_a_musing_after_the_yes_takes_nothing_back(settings) -> None:
+    """"Two years? Hmm, I'm not sure about that." after a yes and the booking reacts to a late
+    term; the offer stays accepted (and the term stated after the yes is flagged)."""
+    turns = [("agent", "Haldane Motors sales, Rick speaking."),
+             ("customer", "Hi Rick, it's Dev, I'm picking up the blue hatchback on Saturday and wanted to check the paperwork's ready."),
+             ("agent", "It is. While I have you, our Tyre Guard cover is twelve pounds a month and replaces any damaged tyre. "
+                       "Shall I add it to the agreement?"),
+             ("customer", "Yes, that sounds fine."),
+             ("agent", "Done, I've added Tyre Guard. It has a twenty-four month minimum term."),
+             ("customer", "Two years? Hmm, I'm not sure about that."),
+             ("agent", "Lovely. See you on Saturday."), ("customer", "Cheers.")]
+    result = _analyse(call(turns), settings)
+    [offer] = result["offers"]
+    assert offer["customer_response"] == "accepted" and offer["response_evidence"]["quote"] == "Yes, that sounds fine."
+    assert "DISCLOSURE_AFTER_CONSENT" in {f["code"] for f in result["flags"]}
+
+
 def test_an_unpriced_either_or_question_chooses_the_service_and_sells_nothing(settings) -> None:
     """"Do you want a replacement or would you rather have your money back?" and "Would you like to
     wait in our lounge, or leave the car for the day?" choose how the service is done."""
