@@ -48,6 +48,11 @@ UPSET_LOOKBACK_SEGMENTS = 2  # the customer's last turns before the pitch
 # ("Typical.", "Oh no.", "My hours got cut."), and over 1,261 read held-out calls 10 of the 11 false
 # flags it raised were on other calls against none of the 8 true ones.
 COMPLAINT_LINE = 0.9
+# The customer's last two turns before a pitch are read for upset: the anger is often said a turn
+# before the one the pitch answers ("It's ridiculous." then the account number the agent asked for).
+# Over 991 read calls with an offer found (upset model trained without each style), one, two and
+# three turns raised 57/5/35, 65/8/27 and 69/12/23 true/false/missed; two has the best F0.5.
+UPSET_TURNS = 2
 RETENTION_UPSET_FACTOR = 2.0  # the upset model's line before a retention offer, in multiples of its own (_learned_upset)
 
 
@@ -111,7 +116,7 @@ def _offer_part(offer: Offer, disclosures: dict[str, Disclosure], recap: Evidenc
 def _upset_at_offers(parsed: ParsedCall, offers: list[Offer], sentiment: SentimentFinding, complaint_call: bool,
                      by_start: dict[int, SentenceActs] | None = None, model_id: str = "",
                      upset_model: UpsetModel | None = None) -> list[UpsetAtOffer]:
-    """With the upset model, its reading of the customer's last turn before each offer. Without it,
+    """With the upset model, its reading of the customer's last two turns before each offer. Without it,
     the customer's lowest state in their last turns before each offer; on a complaint call,
     anywhere before it, since selling on an unresolved complaint is selling to an upset customer;
     with the turn-act model, on a complaint call, also its complaint reading of the customer's last
@@ -132,43 +137,48 @@ def _upset_at_offers(parsed: ParsedCall, offers: list[Offer], sentiment: Sentime
 
 
 def _learned_upset(parsed: ParsedCall, offer: Offer, model: UpsetModel) -> UpsetAtOffer:
-    """The upset model's reading of the customer's last turn before the offer's pitch (its most
-    upset sentence), with the agent's turn before that as its context; that sentence is the
+    """The upset model's reading of the customer's last turns before the offer's pitch (their most
+    upset sentence), each with the agent's turn before it as its context; that sentence is the
     evidence when it reads upset."""
-    turn, context = _customer_turn_before(parsed, offer)
+    turns = _customer_turns_before(parsed, offer, UPSET_TURNS)
     # Before a deal to stay, the customer's last turn is most often their reason for leaving ("My
     # hours got cut.", "I lost my job."), which the model reads as half upset: there it must read
     # twice as sure.
     line = model.threshold * (RETENTION_UPSET_FACTOR if offer.kind == "retention" else 1.0)
-    if not turn:
+    if not turns:
         return UpsetAtOffer(offer.id, 0.0, None, learned=0.0, learned_line=line)
-    scores = model.sentence_probabilities([s.text for s in turn], " ".join(s.text for s in context))
-    p, most = max(zip(scores, turn), key=lambda r: r[0])
+    read = [(p, sentence) for turn, context in turns
+            for p, sentence in zip(model.sentence_probabilities([s.text for s in turn], " ".join(s.text for s in context)), turn)]
+    p, most = max(read, key=lambda r: r[0])
     # the evidence is the sentence that reads most upset ("I'm absolutely livid, that could've been my face.")
     evidence = most.evidence(parsed, model.id).decided_by(model.id, round(p, 3)) if p > line else None
     return UpsetAtOffer(offer.id, 0.0, evidence, learned=round(p, 3), learned_line=line)
 
 
-def _customer_turn_before(parsed: ParsedCall, offer: Offer) -> tuple[list[Sentence], list[Sentence]]:
-    """The customer's last turn before the offer's opening sentence, in order, and the agent's
-    turn before that (its context); either may be empty."""
+def _customer_turns_before(parsed: ParsedCall, offer: Offer, count: int = 1) -> list[tuple[list[Sentence], list[Sentence]]]:
+    """The customer's last `count` turns before the offer's opening sentence, latest first, each in
+    order and with the agent's turn before it (its context); either may be empty."""
     before = [s for s in parsed.sentences if s.char_start < offer.char_start]
-    while before and before[-1].speaker != "customer":
-        before.pop()
-    turn: list[Sentence] = []
-    while before and before[-1].speaker == "customer":
-        turn.insert(0, before.pop())
-    context: list[Sentence] = []
-    while before and before[-1].speaker == "agent":
-        context.insert(0, before.pop())
-    return turn, context
+    turns = []
+    for _ in range(count):
+        while before and before[-1].speaker != "customer":
+            before.pop()
+        turn: list[Sentence] = []
+        while before and before[-1].speaker == "customer":
+            turn.insert(0, before.pop())
+        context: list[Sentence] = []
+        while before and before[-1].speaker == "agent":
+            context.insert(0, before.pop())
+        if turn:
+            turns.append((turn, context))
+    return turns
 
 
 def _complaint_before(parsed: ParsedCall, offer: Offer, by_start: dict[int, SentenceActs] | None, model_id: str) -> Evidence | None:
     """The sentence of the customer's last turn before the offer that the model reads as a complaint."""
     if by_start is None:
         return None
-    last_turn, _ = _customer_turn_before(parsed, offer)
+    last_turn = next((turn for turn, _ in _customer_turns_before(parsed, offer)), [])
     # latest first, as it always read: of two sentences read alike, the later one is the evidence
     scored = [(by_start[s.char_start].score("complaint"), s) for s in reversed(last_turn) if s.char_start in by_start]
     score, sentence = max(scored, key=lambda r: r[0], default=(0.0, None))

@@ -1722,3 +1722,14 @@ def test_the_upset_model_reads_the_turn_before_the_pitch_in_place_of_sentiment(s
     assert flag["evidence"][0]["quote"].startswith("I'm absolutely livid") and flag["evidence"][0]["speaker"] == "customer"
     asking = _analyse(transcript_from_labels(_style_call("opticians", "opticians_software_lens_app_bigger_plan")), settings)
     assert "OFFER_TO_UPSET_CUSTOMER" not in _codes(asking)
+
+
+def test_the_upset_model_reads_the_customers_last_two_turns_before_the_pitch(settings) -> None:
+    """"And I'll tell you now, I'm absolutely fuming." answered with a request for the order number,
+    then the pitch: the anger is a turn before the one the pitch follows, and still upset when the
+    selling starts (a read corpus call)."""
+    from callqa.eval.compare import transcript_from_labels
+
+    result = _analyse(transcript_from_labels(_style_call("deliveries", "deliveries_ecommerce_lost_parcel_prime_push")), settings)
+    [flag] = [f for f in result["flags"] if f["code"] == "OFFER_TO_UPSET_CUSTOMER"]
+    assert flag["status"] == "raised" and flag["evidence"][0]["quote"] == "And I'll tell you now, I'm absolutely fuming."
