@@ -48,8 +48,9 @@ UPSET_LOOKBACK_SEGMENTS = 2  # the customer's last turns before the pitch
 # ("Typical.", "Oh no.", "My hours got cut."), and over 1,261 read held-out calls 10 of the 11 false
 # flags it raised were on other calls against none of the 8 true ones.
 COMPLAINT_LINE = 0.9
-# The customer's last two turns before a pitch are read for upset: the anger is often said a turn
-# before the one the pitch answers ("It's ridiculous." then the account number the agent asked for).
+# The customer's last two turns before a pitch are read for upset: an upset caller's anger is often
+# plainest a turn earlier ("I'm absolutely fuming.") than in the turn the pitch follows ("...and I've
+# wasted my whole weekend chasing it.", which the model reads less sure); the labels tag the last turn.
 # Over 991 read calls with an offer found (upset model trained without each style), one, two and
 # three turns raised 57/5/35, 65/8/27 and 69/12/23 true/false/missed; two has the best F0.5.
 UPSET_TURNS = 2

@@ -1725,9 +1725,9 @@ def test_the_upset_model_reads_the_turn_before_the_pitch_in_place_of_sentiment(s
 
 
 def test_the_upset_model_reads_the_customers_last_two_turns_before_the_pitch(settings) -> None:
-    """"And I'll tell you now, I'm absolutely fuming." answered with a request for the order number,
-    then the pitch: the anger is a turn before the one the pitch follows, and still upset when the
-    selling starts (a read corpus call)."""
+    """"And I'll tell you now, I'm absolutely fuming." a turn before "...I've wasted my whole weekend
+    chasing it.", then the pitch: the anger is plainest a turn before the one the pitch follows, and
+    the customer is still upset when the selling starts (a read corpus call)."""
     from callqa.eval.compare import transcript_from_labels
 
     result = _analyse(transcript_from_labels(_style_call("deliveries", "deliveries_ecommerce_lost_parcel_prime_push")), settings)
