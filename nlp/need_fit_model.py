@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +39,7 @@ from nlp.confidence import margin_confidence
 from nlp.need_fit import Cues, rule_cues
 from nlp.need_model import NEED_STYLES
 from nlp.policy import REVIEW_THRESHOLD
-from nlp.training import labelled_calls, train_command
+from nlp.training import labelled_calls, read_model, train_command, write_model
 from nlp.vocabulary import DEFAULT_NEEDS, OFFER_KINDS
 
 MODEL_DIR = ROOT / "models" / "need_fit"
@@ -226,21 +225,18 @@ def train(exclude: str | None = None, styles: tuple[str, ...] = NEED_STYLES) -> 
 
 
 def save(model: NeedFitModel, card: dict[str, Any], out: Path = MODEL_DIR) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "weights.json").write_text(json.dumps({"features": list(FEATURES), "coef": [float(w) for w in model.coef],
-                                                  "intercept": model.intercept, "threshold": model.threshold}, indent=1) + "\n")
-    (out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
+    write_model(out, {"features": list(FEATURES), "coef": [float(w) for w in model.coef], "intercept": model.intercept,
+                      "threshold": model.threshold}, card, indent=1)
 
 
 @functools.lru_cache(maxsize=1)
 def shipped() -> NeedFitModel | None:
     """The packaged model, or None when it has not been built."""
-    if not (MODEL_DIR / "weights.json").is_file():
+    if (built := read_model(MODEL_DIR)) is None:
         return None
-    weights = json.loads((MODEL_DIR / "weights.json").read_text())
+    weights, card = built
     if tuple(weights["features"]) != FEATURES:
         raise RuntimeError(f"{MODEL_DIR} was trained on other features: python -m nlp.need_fit_model train")
-    card = json.loads((MODEL_DIR / "model_card.json").read_text())
     return NeedFitModel(np.array(weights["coef"]), float(weights["intercept"]), float(weights["threshold"]), card["model_id"])
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import functools
 import hashlib
-import json
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -37,6 +36,7 @@ from spacy.tokens import Span, Token
 
 from nlp.acts import STYLES
 from nlp.phrases import load_rule_file, normalise, rules_path
+from nlp.training import read_model, write_model
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_DIR = ROOT / "models" / "product_span"
@@ -353,11 +353,9 @@ def choose(model: SpanModel, sentence: Span, companies: Sequence[str] = ()) -> C
 @functools.lru_cache(maxsize=1)
 def shipped() -> SpanModel | None:
     """The packaged model, or None when it has not been built."""
-    path = MODEL_DIR / "weights.json"
-    if not path.is_file():
+    if (built := read_model(MODEL_DIR)) is None:
         return None
-    data = json.loads(path.read_text())
-    card = json.loads((MODEL_DIR / "model_card.json").read_text())
+    data, card = built
     return SpanModel(data["weights"], float(data["intercept"]), card["model_id"], float(data["min_probability"]))
 
 
@@ -657,10 +655,8 @@ def train_and_save(out: Path = MODEL_DIR) -> tuple[SpanModel, dict[str, Any]]:
             "measure": "the product named is the annotated one (nlp/product_span.py same_product); see models/product_span/EVAL.md",
         },
     }
-    out.mkdir(parents=True, exist_ok=True)
     weights = {"intercept": model.intercept, "min_probability": model.min_probability, "weights": dict(sorted(model.weights.items()))}
-    (out / "weights.json").write_text(json.dumps(weights, indent=1) + "\n")
-    (out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
+    write_model(out, weights, card, indent=1)
     return model, card
 
 

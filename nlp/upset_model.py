@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,7 @@ from nlp.confidence import margin_confidence
 from nlp.need_fit_model import f1, f_beta
 from nlp.need_model import NEED_STYLES
 from nlp.policy import REVIEW_THRESHOLD
-from nlp.training import labelled_calls, train_command
+from nlp.training import labelled_calls, read_model, train_command, write_model
 
 MODEL_DIR = ROOT / "models" / "upset_model"
 SEED = 0
@@ -216,19 +215,15 @@ def train(exclude: str | None = None, styles: tuple[str, ...] = NEED_STYLES, lin
 
 
 def save(model: UpsetModel, card: dict[str, Any], out: Path = MODEL_DIR) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "weights.json").write_text(json.dumps({"coef": [round(float(w), 6) for w in model.coef], "intercept": model.intercept,
-                                                  "threshold": model.threshold}) + "\n")
-    (out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
+    write_model(out, {"coef": [round(float(w), 6) for w in model.coef], "intercept": model.intercept, "threshold": model.threshold}, card)
 
 
 @functools.lru_cache(maxsize=1)
 def shipped() -> UpsetModel | None:
     """The packaged model, or None when it has not been built."""
-    if not (MODEL_DIR / "weights.json").is_file():
+    if (built := read_model(MODEL_DIR)) is None:
         return None
-    weights = json.loads((MODEL_DIR / "weights.json").read_text())
-    card = json.loads((MODEL_DIR / "model_card.json").read_text())
+    weights, card = built
     return UpsetModel(np.array(weights["coef"]), float(weights["intercept"]), float(weights["threshold"]), card["model_id"])
 
 
