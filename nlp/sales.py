@@ -85,6 +85,7 @@ OFFER_SUPPORT_BEFORE = 2
 STRAIGHT_AFTER_TERMS = 2
 TERMS_LEANING = 0.5  # a sentence the model reads as leaning to one of the offer's terms
 NEW_AFTER_YES_LINE = 0.7
+PRICED_PITCH_AFTER_YES = 0.9  # a priced sentence naming no product, after a yes, pitches a further offer from here
 
 
 @dataclass(frozen=True)
@@ -898,7 +899,13 @@ class _OfferReader:
         if not since:
             return None
         opening, product, catalog, evidence = _implied_offer(self.parsed, since, self.policy, self.rules, self.companies)
-        if product is None or _same_offer(self.offers, product, catalog) is not None:
+        if product is None:
+            # Nothing named, but priced and plainly pitched ("We can rotate them while it's up on
+            # the lift, it's twenty bucks. Want me to add that?"): the close asks for that, not
+            # again for what was just accepted.
+            priced = [s for s in since if money_amounts(s.text) and self._pitch_score(s) >= PRICED_PITCH_AFTER_YES]
+            return (priced[-1], UNNAMED_OFFER, None, None) if priced else None
+        if _same_offer(self.offers, product, catalog) is not None:
             return None
         if self._implied_pitch(opening) < self._implied_pitch_line(close):
             return None
@@ -1243,9 +1250,18 @@ class _OfferReader:
         if not offer_rules and close_rule is None:
             return None
         product, catalog, product_evidence = _named_product(parsed, sentence, self.policy, self.companies, within=choice)
-        if product is None and self._names_anyway(sentence, offer_rules, acts) and not _service_recovery(parsed, sentence, rules) and (
-                named := _product_phrase(parsed, sentence, self.companies, likeliest=True)) is not None:
-            product, product_evidence = named.text, named.evidence
+        unnamed_deal = False
+        if product is None and self._names_anyway(sentence, offer_rules, acts) and not _service_recovery(parsed, sentence, rules):
+            if (named := _product_phrase(parsed, sentence, self.companies, likeliest=True)) is not None:
+                product, product_evidence = named.text, named.evidence
+            elif offer_rules and all(r.id == _model_cue(self.model_id, "pitch").id for r in offer_rules) and (
+                    money_amounts(sentence.text) or first_match(rules.disclosures["price"][0], sentence.norm) is not None):
+                # A priced proposal that names no thing, most often a deal to stay ("I can keep
+                # everything you have and bring it down to forty-five pounds a month", "What I can do
+                # is knock the next three months down to half price"): an offer all the same, when
+                # only the model reads it so. A rule's weak words with no product ("we've got the
+                # fifteen square foot ones at thirty-eight a week") describe what was asked for.
+                product, unnamed_deal = UNNAMED_OFFER, True
         not_offer = _not_offer(rules, sentence.norm, product)
         if not_offer is not None and not_offer.id == TRANSFER_RULE:
             return None  # passing the call on ("Shall I put you through to the fare desk?") neither offers nor closes
@@ -1255,7 +1271,7 @@ class _OfferReader:
                 # nor does the model's close ask for it ("glass cover is part of your policy, so you
                 # don't need to add anything" read as a close)
                 close_rule = None
-        specific = product is not None and _head_lemma(parsed, sentence, product) not in GENERIC_PRODUCT_HEADS
+        specific = unnamed_deal or (product is not None and _head_lemma(parsed, sentence, product) not in GENERIC_PRODUCT_HEADS)
         # weak cues ("we have", "would you like") need a specific product, not "an account" or "a deal"
         # A cue in so many words wins over a weak one, which a yes or a booking before it can
         # silence ("Added. We also have a cashback credit card..." is a new offer however the

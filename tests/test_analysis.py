@@ -1499,6 +1499,39 @@ def test_popping_the_offer_on_after_a_no_or_a_think_is_a_sale_without_consent(se
         assert "SALE_WITHOUT_CONSENT" in _codes(_analyse(call(turns), settings)), turns[2][1]
 
 
+def test_a_priced_deal_that_names_no_product_is_an_offer(settings) -> None:
+    """"I can keep everything you have and bring it down to forty-five pounds a month" to a
+    customer leaving names nothing for sale, but sells staying: a retention offer, answered yes."""
+    turns = [("agent", "Brightline Broadband, Jo speaking."),
+             ("customer", "Hi, I want to cancel my broadband and TV, it's just too expensive now."),
+             ("agent", "I'm sorry to hear that. Can I ask, is it the TV you don't use, or the price overall?"),
+             ("customer", "The price. I like the TV."),
+             ("agent", "Then let me try. I can keep everything you have exactly as it is and bring it down to forty-five pounds a month."),
+             ("customer", "Oh. Okay, yes, that's fine, I'll stay on that."),
+             ("agent", "Lovely, that's done from your next bill.")]
+    [offer] = _analyse(call(turns), settings)["offers"]
+    assert offer["kind"] == "retention" and offer["customer_response"] == "accepted"
+    assert "forty-five pounds a month" in offer["evidence"]["quote"]
+
+
+def test_a_priced_pitch_after_a_yes_is_the_next_offer_the_close_asks_for(settings) -> None:
+    """After the customer took the synthetic oil, "We can rotate them while it's up on the lift,
+    it's twenty bucks. Want me to add that?" names no product, but asks for something new: the no
+    answers it, not the oil change they already took."""
+    turns = [("agent", "Lakeshore Quick Lube, this is Dwayne."),
+             ("customer", "Hi, I'd like to book an oil change for tomorrow morning."),
+             ("agent", "Sure. The basic is thirty-nine ninety-nine, but I'd recommend our Synthetic Plus oil change for your car, "
+                       "it's sixty-nine ninety-nine. Shall I put you down for Synthetic Plus?"),
+             ("customer", "Yes, the Synthetic Plus, please."),
+             ("agent", "Will do."),
+             ("agent", "We can rotate them while it's up on the lift, it's twenty bucks. Want me to add that?"),
+             ("customer", "Not this time, thanks."),
+             ("agent", "No problem, see you tomorrow.")]
+    offers = _analyse(call(turns), settings)["offers"]
+    assert [o["customer_response"] for o in offers] == ["accepted", "declined"]
+    assert "rotate them" in offers[1]["evidence"]["quote"]
+
+
 def test_what_the_customers_cover_already_holds_sells_nothing(settings) -> None:
     """"Your policy has a vet fee limit of seven thousand pounds" and "glass cover is part of your
     comprehensive policy" describe what the customer has, however much they sound like a pitch."""
