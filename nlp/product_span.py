@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import functools
 import hashlib
+import json
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -184,6 +185,22 @@ def _noun_runs(sentence: Span) -> list[Span]:
     return runs
 
 
+def _title_runs(sentence: Span) -> list[Span]:
+    """Runs of two or more capitalised words, whatever spaCy tagged them: the small model reads
+    product names as other parts of speech ("Forkful Plus" as an adjective and a conjunction, "Play
+    Ultra" as a verb and its object) and makes no noun chunk of them. The sentence's first word
+    starts a run only with a capitalised word after it."""
+    runs, i, doc = [], sentence.start, sentence.doc
+    while i < sentence.end:
+        j = i
+        while j < sentence.end and doc[j].text[:1].isupper() and doc[j].is_alpha and doc[j].lower_ != "i":
+            j += 1
+        if j - i >= 2:
+            runs.append(Span(doc, i, j, label="TITLE"))
+        i = max(j, i + 1)
+    return runs
+
+
 def _spans(sentence: Span, rules: SpanRules) -> list[tuple[list[Token], Span, str]]:
     """(words, chunk, variant) for each candidate phrase, chunk order, without duplicates."""
     out: list[tuple[list[Token], Span, str]] = []
@@ -195,9 +212,9 @@ def _spans(sentence: Span, rules: SpanRules) -> list[tuple[list[Token], Span, st
             seen.add(key)
             out.append((words, chunk, variant))
 
-    for chunk in [*_noun_chunks(sentence), *_noun_runs(sentence)]:
-        words = _words(chunk)
-        add(words, chunk, "chunk" if chunk.label_ != "RUN" else "noun_run")
+    for chunk in [*_noun_chunks(sentence), *_noun_runs(sentence), *_title_runs(sentence)]:
+        words = _words(chunk) if chunk.label_ != "TITLE" else list(chunk)
+        add(words, chunk, {"RUN": "noun_run", "TITLE": "title_run"}.get(chunk.label_, "chunk"))
         bare = words
         while len(bare) > 1 and bare[0].pos_ in ("ADJ", "ADV", "NUM") and bare[0].i != chunk.root.i:
             bare = bare[1:]
@@ -562,8 +579,16 @@ def hand_ranking(sentence: Span) -> str | None:
 # ---------------------------------------------------------------- commands
 
 
-def _model_id(dhash: str) -> str:
-    return f"product-span-lr@{dhash[:8]}"
+def shipped_weights(model: SpanModel) -> dict[str, Any]:
+    """What models/product_span/weights.json holds for the model."""
+    return {"intercept": model.intercept, "min_probability": model.min_probability, "weights": dict(sorted(model.weights.items()))}
+
+
+def model_id(dhash: str, weights: dict[str, Any]) -> str:
+    """The id names the data and the weights: a change of features trains new weights from the same
+    data, and the evidence must then name a new model."""
+    digest = hashlib.sha256(f"{dhash}\t{json.dumps(weights, sort_keys=True)}".encode()).hexdigest()
+    return f"product-span-lr@{digest[:8]}"
 
 
 def _accuracy(model: SpanModel, test: Sequence[Example]) -> tuple[int, int, int, int]:
@@ -629,7 +654,8 @@ def _data() -> tuple[str, list[Pitch], list[Example], list[Quiet]]:
 
 def train_and_save(out: Path = MODEL_DIR) -> tuple[SpanModel, dict[str, Any]]:
     dhash, rows, all_examples, quiet = _data()
-    model = fit(all_examples, quiet, _model_id(dhash))
+    model = fit(all_examples, quiet, "")
+    model = replace(model, id=model_id(dhash, shipped_weights(model)))
     results = loso(all_examples, quiet)
     n = sum(r["n"] for r in results.values())
     card = {
@@ -655,8 +681,7 @@ def train_and_save(out: Path = MODEL_DIR) -> tuple[SpanModel, dict[str, Any]]:
             "measure": "the product named is the annotated one (nlp/product_span.py same_product); see models/product_span/EVAL.md",
         },
     }
-    weights = {"intercept": model.intercept, "min_probability": model.min_probability, "weights": dict(sorted(model.weights.items()))}
-    write_model(out, weights, card, indent=1)
+    write_model(out, shipped_weights(model), card, indent=1)
     return model, card
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from nlp.parse import load_pipeline, parse
 from nlp.policy import load_policy
-from nlp.product_span import MODEL_DIR, candidates, choose, company_names, data_hash, pitches, quiet_turns, same_product, shipped
+from nlp.product_span import (MODEL_DIR, _data, candidates, choose, company_names, data_hash, fit, model_id, pitches, quiet_turns, same_product,
+                               shipped, shipped_weights)
 from nlp.sales import find_offers
 from nlp.transcript import Segment, Transcript
 
@@ -22,8 +23,20 @@ def test_the_shipped_model_matches_its_training_data() -> None:
     card = json.loads((MODEL_DIR / "model_card.json").read_text())
     assert card["data_sha256"] == data_hash(pitches() + quiet_turns()), "retrain: python -m nlp.product_span train"
     model = shipped()
-    assert model is not None and model.id == card["model_id"] == f"product-span-lr@{card['data_sha256'][:8]}"
+    assert model is not None and model.id == card["model_id"] == model_id(card["data_sha256"], shipped_weights(model))
     assert model.min_probability == card["min_probability"]
+
+
+@pytest.mark.slow
+def test_retraining_writes_the_shipped_weights() -> None:
+    """Features are code: a change to them leaves the data hash as it was but not the weights, and
+    the shipped model would then score features it was not trained on."""
+    _, _, examples, quiet = _data()
+    retrained, model = fit(examples, quiet, ""), shipped()
+    assert model is not None and retrained.min_probability == model.min_probability
+    assert retrained.weights.keys() == model.weights.keys(), "retrain: python -m nlp.product_span train"
+    assert retrained.intercept == pytest.approx(model.intercept, abs=1e-4)
+    assert all(retrained.weights[k] == pytest.approx(w, abs=1e-4) for k, w in model.weights.items()), "retrain: python -m nlp.product_span train"
 
 
 # (sentence, the company, what must never be named, the product)
