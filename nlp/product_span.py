@@ -185,6 +185,9 @@ def _noun_runs(sentence: Span) -> list[Span]:
     return runs
 
 
+_RUN_OPENERS = frozenset({"or", "and", "but", "so", "then", "now", "also", "plus"})
+
+
 def _title_runs(sentence: Span) -> list[Span]:
     """Runs of two or more capitalised words, whatever spaCy tagged them: the small model reads
     product names as other parts of speech ("Forkful Plus" as an adjective and a conjunction, "Play
@@ -195,8 +198,11 @@ def _title_runs(sentence: Span) -> list[Span]:
         j = i
         while j < sentence.end and doc[j].text[:1].isupper() and doc[j].is_alpha and doc[j].lower_ != "i":
             j += 1
-        if j - i >= 2:
-            runs.append(Span(doc, i, j, label="TITLE"))
+        first = i
+        while first < j and doc[first].lower_ in _RUN_OPENERS:
+            first += 1  # "Or All Access is twenty-two ninety-nine": the name starts after the conjunction
+        if j - first >= 2:
+            runs.append(Span(doc, first, j, label="TITLE"))
         i = max(j, i + 1)
     return runs
 

@@ -57,6 +57,12 @@ NEVER = [
     # the customer addressed by name, a day and a time (a read blind-set call each)
     ("While I've got you, Ms Farah, we've got a forty-minute massage slot at two fifteen on Sunday.", (), ["Ms Farah"], None),
     ("It's still flexible, you can skip or cancel any week before Friday noon.", (), ["Friday noon"], None),
+    # a name spaCy tags as an adjective and a conjunction, or opened by one ("Forkful" is the company)
+    ("Since you order that often, Forkful Plus would probably save you money.", ("Forkful",), ["Forkful"], "Forkful Plus"),
+    ("Or All Access is twenty-two ninety-nine a week.", (), ["Or All Access"], "All Access"),
+    # a thanks before the agent books something names nothing
+    ("Lovely, I've added it.", (), ["Lovely"], None),
+    ("Good stuff, I've added it to the booking.", (), ["Good stuff", "stuff"], None),
 ]
 
 
