@@ -219,6 +219,7 @@ def _spans(sentence: Span, rules: SpanRules) -> list[tuple[list[Token], Span, st
             out.append((words, chunk, variant))
 
     for chunk in [*_noun_chunks(sentence), *_noun_runs(sentence), *_title_runs(sentence)]:
+        # a capitalised run keeps every word: "All" of "All Access" is a determiner to spaCy
         words = _words(chunk) if chunk.label_ != "TITLE" else list(chunk)
         add(words, chunk, {"RUN": "noun_run", "TITLE": "title_run"}.get(chunk.label_, "chunk"))
         bare = words

@@ -1254,7 +1254,7 @@ class _OfferReader:
         if product is None and self._names_anyway(sentence, offer_rules, acts) and not _service_recovery(parsed, sentence, rules):
             if (named := _product_phrase(parsed, sentence, self.companies, likeliest=True)) is not None:
                 product, product_evidence = named.text, named.evidence
-            elif offer_rules and all(r.id == _model_cue(self.model_id, "pitch").id for r in offer_rules) and (
+            elif [r.id for r in offer_rules] == [_model_cue(self.model_id, "pitch").id] and (
                     money_amounts(sentence.text) or first_match(rules.disclosures["price"][0], sentence.norm) is not None):
                 # A priced proposal that names no thing, most often a deal to stay ("I can keep
                 # everything you have and bring it down to forty-five pounds a month", "What I can do
