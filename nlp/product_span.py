@@ -654,13 +654,14 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _data() -> tuple[str, list[Pitch], list[Example], list[Quiet]]:
+def training_data() -> tuple[str, list[Pitch], list[Example], list[Quiet]]:
+    """(data hash, pitches, their candidate examples, the no-sale calls' agent sentences): what `train` fits on."""
     rows, quiet_rows = pitches(), quiet_turns()
     return data_hash(rows + quiet_rows), rows, examples(rows), quiet_sentences(quiet_rows)
 
 
 def train_and_save(out: Path = MODEL_DIR) -> tuple[SpanModel, dict[str, Any]]:
-    dhash, rows, all_examples, quiet = _data()
+    dhash, rows, all_examples, quiet = training_data()
     model = fit(all_examples, quiet, "")
     model = replace(model, id=model_id(dhash, shipped_weights(model)))
     results = loso(all_examples, quiet)
@@ -706,7 +707,7 @@ def main(argv: list[str] | None = None) -> int:
               f"leave-one-style-out accuracy {card['leave_one_style_out_accuracy']['scorer']:.3f} "
               f"(hand ranking {card['leave_one_style_out_accuracy']['hand_ranking']:.3f})")
         return 0
-    _, _, all_examples, quiet = _data()
+    _, _, all_examples, quiet = training_data()
     print(markdown(loso(all_examples, quiet)))
     if args.show_errors:
         for style in STYLES:

@@ -9,8 +9,8 @@ import pytest
 
 from nlp.parse import load_pipeline, parse
 from nlp.policy import load_policy
-from nlp.product_span import (MODEL_DIR, _data, candidates, choose, company_names, data_hash, fit, model_id, pitches, quiet_turns, same_product,
-                               shipped, shipped_weights)
+from nlp.product_span import (MODEL_DIR, candidates, choose, company_names, data_hash, fit, model_id, pitches, quiet_turns, same_product,
+                               shipped, shipped_weights, training_data)
 from nlp.sales import find_offers
 from nlp.transcript import Segment, Transcript
 
@@ -31,7 +31,7 @@ def test_the_shipped_model_matches_its_training_data() -> None:
 def test_retraining_writes_the_shipped_weights() -> None:
     """Features are code: a change to them leaves the data hash as it was but not the weights, and
     the shipped model would then score features it was not trained on."""
-    _, _, examples, quiet = _data()
+    _, _, examples, quiet = training_data()
     retrained, model = fit(examples, quiet, ""), shipped()
     assert model is not None and retrained.min_probability == model.min_probability
     assert retrained.weights.keys() == model.weights.keys(), "retrain: python -m nlp.product_span train"
