@@ -104,7 +104,10 @@ def test_agent_leaking_at_minus_25_db_into_the_customer_channel(tmp_path: Path, 
     for result in (guarded, default):
         got = _words(result, "right")
         print(f"customer words clean {len(customer)}, leaked unguarded {len(customer) + extra}, guarded {len(got)}; {len(drops)} crosstalk drops")
-        assert SequenceMatcher(None, customer, got).ratio() >= 0.9, (customer, got)
+        # Two decodes of different audio: tiny.en may split a word of the clean decode ("a tent"
+        # heard as "attend" on one of our machines, an AVX2-only EPYC), which alone costs 0.05 of the ratio over these
+        # 39 words; the echo kept would cost far more.
+        assert SequenceMatcher(None, customer, got).ratio() >= 0.85, (customer, got)
         assert len(got) - len(customer) <= max(3, extra // 5)
         # The agent's channel keeps its words, and nothing was taken from it.
         assert SequenceMatcher(None, _words(clean, "left"), _words(result, "left")).ratio() >= 0.95
