@@ -112,6 +112,7 @@ class SalesRules:
     acquiesce: tuple[PhraseRule, ...]  # going along with a booking made without asking ("Oh, okay.")
     choice_refused: tuple[PhraseRule, ...]  # naming the option on offer to refuse it ("I don't want adverts.")
     sure_question: tuple[PhraseRule, ...]  # "Are you sure?": asks the customer to confirm a no
+    repitch: tuple[PhraseRule, ...]  # "It's just that...", "Last chance...": the declined offer pressed again
     still_sure: tuple[PhraseRule, ...]  # "Yes, I'm sure.": the answer that keeps the no
     not_close: tuple[PhraseRule, ...]  # checks of understanding, leave to read the terms
     disclosures: dict[str, tuple[tuple[PhraseRule, ...], bool]]  # item -> (rules, an amount also discloses it)
@@ -143,7 +144,7 @@ def sales_rules() -> SalesRules:
         for item, spec in data["disclosures"].items()
         if spec.get("not_applicable")
     }
-    examples = {name: data[name]["examples"] for name in ("offer", "proposal", "not_offer", "free_of_charge", "price_minimised", "greeting", "close", *RESPONSES, "recap", "agent_confirms", "booked_unasked", "acquiesce", "choice_refused", "sure_question", "still_sure", "not_close")}
+    examples = {name: data[name]["examples"] for name in ("offer", "proposal", "not_offer", "free_of_charge", "price_minimised", "greeting", "close", *RESPONSES, "recap", "agent_confirms", "booked_unasked", "acquiesce", "choice_refused", "sure_question", "repitch", "still_sure", "not_close")}
     examples |= {f"disclosures.{item}": spec["examples"] for item, spec in data["disclosures"].items()}
     return SalesRules(
         offer=section("offer"),
@@ -161,6 +162,7 @@ def sales_rules() -> SalesRules:
         acquiesce=section("acquiesce"),
         choice_refused=section("choice_refused"),
         sure_question=section("sure_question"),
+        repitch=section("repitch"),
         still_sure=section("still_sure"),
         not_close=section("not_close"),
         disclosures=disclosures,
@@ -1323,6 +1325,9 @@ class _OfferReader:
         """The offer this sentence pitches or closes: one already made, a new one, or None."""
         pitch, product, catalog, offer_rule, close_rule = self.last_pitch, cues.product, cues.catalog, cues.offer, cues.close
         product_evidence = cues.product_evidence
+        if (pitch is not None and _answered_since_pitch(pitch) and pitch.responses[-1].kind == "declined"
+                and first_match(self.rules.repitch, sentence.norm) is not None):
+            return pitch  # the no answered with the same sale in other words, whatever it names
         target = _same_offer(self.offers, product, catalog) if product else None
         if target is not None:
             return target

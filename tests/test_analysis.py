@@ -1767,3 +1767,34 @@ def test_the_upset_model_reads_the_customers_last_two_turns_before_the_pitch(set
     result = _analyse(transcript_from_labels(_style_call("deliveries", "deliveries_ecommerce_lost_parcel_prime_push")), settings)
     [flag] = [f for f in result["flags"] if f["code"] == "OFFER_TO_UPSET_CUSTOMER"]
     assert flag["status"] == "raised" and flag["evidence"][0]["quote"] == "And I'll tell you now, I'm absolutely fuming."
+
+
+
+def test_the_no_answered_with_the_same_sale_in_other_words_presses_that_offer(settings) -> None:
+    """"I understand, but just think about it, the top-up would only add about a hundred pounds a
+    month", "Last chance, shall I add just the pack?": after the customer's no, the same sale in
+    other words is that offer pressed again, not a second offer that nobody declined (nlp/rules/sales.yaml, repitch)."""
+    turns = [("agent", "Tallis Mobile, Priya speaking."),
+             ("customer", "Hi, my contract ends next week and I want to go SIM-only, I'm happy with my phone."),
+             ("agent", "Let me pull that up. Can I take your date of birth?"),
+             ("customer", "Fourth of March, eighty-one."),
+             ("agent", "Thanks. Before you go SIM-only, we've got the new Pixo 9 on our twenty-four month plan at thirty-nine a month. Shall I set that up?"),
+             ("customer", "No thanks, the phone I've got is fine."),
+             ("agent", "I understand, but just think about it, for twenty-four more a month you'd have a brand new camera. Shall I do it?"),
+             ("customer", "No. Just the SIM-only, please."),
+             ("agent", "Okay. SIM-only twenty gig, fifteen pounds a month, rolling. Anything else?"),
+             ("customer", "No, thanks.")]
+    result = _analyse(call(turns), settings)
+    [offer] = result["offers"]
+    assert offer["customer_response"] == "declined" and result["closing_attempts"]["after_decline"] == 1
+    assert "CONTINUED_AFTER_DECLINE" in _codes(result)
+
+
+def test_a_read_call_pushed_after_the_no_keeps_one_offer(settings) -> None:
+    """A read call of a held-out style: the agent presses the declined membership in other words; one offer, pushed."""
+    from callqa.eval.compare import transcript_from_labels
+
+    gold = _style_call("proxy", "proxy_fitness_dad_joins_teen_pushed_premium")
+    result = _analyse(transcript_from_labels(gold), settings)
+    [offer] = result["offers"]
+    assert offer["customer_response"] == gold["offers"][0]["customer_response"] and "CONTINUED_AFTER_DECLINE" in _codes(result)
