@@ -949,7 +949,7 @@ class _OfferReader:
         ("Are you sure?", "What if I put it on for a month?"): pressing on after a no, which QA
         must count even where the model reads a plain question."""
         pitch, acts = self.last_pitch, self._acts(sentence)
-        if pitch is None or not _answered_since_pitch(pitch) or pitch.responses[-1].kind != "declined":
+        if pitch is None or not _declined_since_pitch(pitch):
             return False
         close = first_match(self.rules.close, sentence.norm)
         # Pressure in so many words ("Are you certain?") presses whatever the model reads, and so
@@ -1325,8 +1325,7 @@ class _OfferReader:
         """The offer this sentence pitches or closes: one already made, a new one, or None."""
         pitch, product, catalog, offer_rule, close_rule = self.last_pitch, cues.product, cues.catalog, cues.offer, cues.close
         product_evidence = cues.product_evidence
-        if (pitch is not None and _answered_since_pitch(pitch) and pitch.responses[-1].kind == "declined"
-                and first_match(self.rules.repitch, sentence.norm) is not None):
+        if pitch is not None and _declined_since_pitch(pitch) and first_match(self.rules.repitch, sentence.norm) is not None:
             return pitch  # the no answered with the same sale in other words, whatever it names
         target = _same_offer(self.offers, product, catalog) if product else None
         if target is not None:
@@ -1440,6 +1439,11 @@ def _more_service_than_sale(acts: SentenceActs) -> bool:
 
 def _answered_since_pitch(offer: Offer) -> bool:
     return bool(offer.responses) and offer.responses[-1].time >= offer.pitches[-1].start
+
+
+def _declined_since_pitch(offer: Offer) -> bool:
+    """The customer's answer since the offer's last pitch is a no."""
+    return _answered_since_pitch(offer) and offer.responses[-1].kind == "declined"
 
 
 def _add_close(offer: Offer, close: Evidence, is_question: bool, customer_spoke: bool) -> None:

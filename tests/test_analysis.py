@@ -1769,7 +1769,6 @@ def test_the_upset_model_reads_the_customers_last_two_turns_before_the_pitch(set
     assert flag["status"] == "raised" and flag["evidence"][0]["quote"] == "And I'll tell you now, I'm absolutely fuming."
 
 
-
 def test_the_no_answered_with_the_same_sale_in_other_words_presses_that_offer(settings) -> None:
     """"I understand, but just think about it, the top-up would only add about a hundred pounds a
     month", "Last chance, shall I add just the pack?": after the customer's no, the same sale in
