@@ -90,7 +90,7 @@ def _nothing_to_cancel(item: str, offer: Offer, so_far: dict[str, Disclosure], l
     if item != "cancellation_terms" or (offer.catalog is not None and offer.catalog.recurring is not None):
         return False
     recurring = so_far.get("recurring_charge")
-    # inside a word too: "CareCover", "StainGuard"
+    # inside a word too: "CareCover", "HomeCare"
     lasts = any(word in name for name in product_words(offer.product) for word in lasting)
     return recurring is not None and recurring.status == "not_applicable" and not lasts
 

@@ -38,6 +38,13 @@ LATE_ANSWER_WINDOW = 4 * RESPONSE_WINDOW
 INTERJECTIONS = frozenset({"oh", "ooh", "um", "umm", "uh", "er", "erm", "ah", "hmm", "mm", "eh", "well", "right", "gosh", "huh", "wow"})
 SAME_PRODUCT_MIN_RATIO = 80.0
 GENERIC_PRODUCT_HEADS = frozenset({"deal", "offer", "option", "promotion", "account", "service", "rate"})
+# Words a closing question shares with any talk of a sale, which tie it to no particular pitch
+# ("Shall I put it through today?", "...on the account?").
+_NOT_PITCH_NOUNS = frozenset({"today", "tomorrow", "now", "day", "week", "month", "year", "time", "account", "order", "card",
+                              "call", "line", "phone", "email", "address", "name", "number", "payment", "bill", "thing", "one",
+                              # paperwork sent about anything ("Shall I email the statement?")
+                              "statement", "receipt", "confirmation", "detail", "details", "link", "information", "copy", "form",
+                              "letter", "invoice", "quote", "paperwork", "term", "terms", "document", "summary", "wording"})
 CUSTOMER_OWNED = frozenset({"your", "my", "his", "her", "their"})
 # Where a booking is put, not what is booked: "I've gone ahead and added that to the account".
 BOOKED_INTO = frozenset({"account", "order", "basket", "booking", "bill", "reservation", "cart", "policy"})
@@ -767,6 +774,7 @@ class _OfferReader:
             return True  # "Do you understand?": the yes after it says they followed, not that they buy
         if (self._offers_in_so_many_words(sentence) or self._closes_what_was_just_pitched(sentence)
                 or self._asks_about_the_pitch(sentence) or self._closes_the_named_pitch(sentence)
+                or self._closes_on_what_was_pitched(sentence)
                 or self._presses_after_an_answer(sentence)):
             return False
         if acts.has("service_question") and not (acts.score("pitch") >= PITCH_LINE or acts.has("close")):
@@ -830,6 +838,27 @@ class _OfferReader:
         if pitch is None or pitch.product == UNNAMED_OFFER or first_match(self.rules.close, sentence.norm) is None:
             return False
         return _called_by_name(pitch.product, sentence)
+
+    def _closes_on_what_was_pitched(self, sentence: Sentence) -> bool:
+        """A closing question in the rules' words, before any answer to the offer under way, that
+        names a thing the agent has talked about since its pitch ("...A box of twelve is eleven
+        pounds forty." "What if she won't touch it?" "...Would you like me to send two boxes?"):
+        it asks for the offer, however much the model reads ordering as service."""
+        pitch = self.last_pitch
+        if pitch is None or pitch.responses or pitch.unconsented or not sentence.is_question:
+            return False
+        if first_match(self.rules.close, sentence.norm) is None or (span := sentence.span(self.parsed)) is None:
+            return False
+        # what it offers to send, order or set up: its object ("send two boxes"), or what an order is
+        # for ("place the order for the Artisan"); not what the call is about ("email you the
+        # policy wording for the hire car section")
+        asked = {t.lemma_.lower() for t in span if t.pos_ in ("NOUN", "PROPN") and t.i > span.start and (
+            _object_of_the_ask(t) or t.dep_ == "pobj" and t.head.lower_ == "for" and _object_of_the_ask(t.head.head))} - _NOT_PITCH_NOUNS
+        if not asked:
+            return False
+        since = [s for s in self.agent_sentences[:-1] if s.start >= pitch.pitches[0].start]
+        talked = {t.lemma_.lower() for s in since if (sp := s.span(self.parsed)) is not None for t in sp if t.pos_ in ("NOUN", "PROPN")}
+        return bool(asked & talked)
 
     def _presses_after_an_answer(self, sentence: Sentence) -> bool:
         """A closing question in the rules' words that names nothing of its own ("Can I go ahead?",
@@ -991,10 +1020,12 @@ class _OfferReader:
         answer = self._answer(sentence)
         if answer is not None and self.turn_answered:
             pitch.responses.pop()
-        if (answer is not None and answer.kind == "declined" and pitch.customer_response == "accepted" and not self.last_was_close
-                and not names_it):
-            # A no after the yes, with the offer not asked again nor named, answers something
-            # else: most often a further offer the reading took for more of this one.
+        if (answer is not None and answer.kind == "declined" and pitch.customer_response == "accepted" and not names_it
+                and not any(close.start > pitch.responses[-1].time for close in pitch.closes)):
+            # A no after the yes, with the offer not asked again since nor named, answers something
+            # else: most often a further offer the reading took for more of this one, or one it did
+            # not read ("Swapped. And the Arlo has bedside tables in the same oak..." "No, I've got
+            # bedside tables."), even when the yes answered a close.
             return
         if (answer is not None and answer.kind == "undecided" and pitch.customer_response == "accepted" and not names_it
                 and not any(close.start > pitch.responses[-1].time for close in pitch.closes)):
@@ -1412,6 +1443,13 @@ _BACK_REFERENCES = frozenset({"that", "it", "this", "those", "these", "them"})
 def _naming_words(product: str) -> set[str]:
     """The words that name a product, less those an order read back adds ("one", "the", "our")."""
     return product_words(product) - ORDER_WORDS
+
+
+def _object_of_the_ask(token: Token) -> bool:
+    """The object of the question's own verb ("shall I send two boxes?", "would you like me to set up
+    the seasonal seats?"), not of a verb further down ("walk you through turning on the PIN")."""
+    verb = token.head
+    return token.dep_ in ("dobj", "obj") and (verb.dep_ == "ROOT" or verb.dep_ in ("xcomp", "ccomp") and verb.head.dep_ == "ROOT")
 
 
 def _names_a_thing(span: Span) -> bool:

@@ -1797,3 +1797,49 @@ def test_a_read_call_pushed_after_the_no_keeps_one_offer(settings) -> None:
     result = _analyse(transcript_from_labels(gold), settings)
     [offer] = result["offers"]
     assert offer["customer_response"] == gold["offers"][0]["customer_response"] and "CONTINUED_AFTER_DECLINE" in _codes(result)
+
+
+def test_a_close_that_offers_to_send_what_was_pitched_asks_for_the_offer(settings) -> None:
+    """"Would you like me to send two boxes?" after the substitute was pitched by the box and the
+    customer's question answered: it asks for the offer, however much ordering reads as service,
+    and the yes after it is consent. "Shall I email you the policy wording?" after a pitch asks
+    nothing of the sort."""
+    turns = [("agent", "Petwell Direct, Sam speaking."),
+             ("customer", "Hi, my cat's kidney food, the Renalis pouches, says out of stock on the website."),
+             ("agent", "Yes, I'm sorry, the manufacturer has a shortage. What I can offer instead is VetNova Kidney Care in salmon. "
+                       "It's the same low phosphorus formula. A box of twelve is eleven pounds forty, one-off order, nothing recurring."),
+             ("customer", "What if she won't touch it?"),
+             ("agent", "Unopened boxes can be returned within thirty days for a refund. Would you like me to send two boxes?"),
+             ("customer", "Yes please, two boxes."),
+             ("agent", "So that's two boxes of VetNova Kidney Care, twenty two pounds eighty. It'll go out today."),
+             ("customer", "Thank you.")]
+    [offer] = _analyse(call(turns), settings)["offers"]
+    assert offer["customer_response"] == "accepted"
+    assert [c["quote"] for c in offer["closing_attempts"]] == ["Would you like me to send two boxes?"]
+
+    service = [*turns[:4],
+               ("agent", "Unopened boxes can be returned within thirty days. Would you like me to email you the returns wording for the pouches?"),
+               ("customer", "Yes please."),
+               ("agent", "Done, it's in your inbox."),
+               ("customer", "Thanks.")]
+    [offer] = _analyse(call(service), settings)["offers"]
+    assert offer["customer_response"] != "accepted" and offer["closing_attempts"] == []
+
+
+def test_a_no_to_something_else_after_the_yes_keeps_the_yes(settings) -> None:
+    """"Shall I swap it?" "Yeah, go on, swap it." "Swapped. And the Arlo has bedside tables in the
+    same oak..." "No, I've got bedside tables.": the no answers the bedside tables, not the mattress
+    the customer has just agreed to, though that yes answered a close."""
+    turns = [("agent", "Harlow Furniture, Jen speaking."),
+             ("customer", "Hi, I've got the Arlo double bed in my basket with the Basic foam mattress, can I order it over the phone?"),
+             ("agent", "Of course. Is it for you every night?"),
+             ("customer", "Me every night. I've had a bad back, which is partly why I'm changing."),
+             ("agent", "In that case I'd really look at the Pocket Ortho instead of the Basic. It's firmer with a thousand pocket springs. "
+                       "It's two forty nine against one sixty nine, so eighty more, and it's got a hundred night trial. Shall I swap it?"),
+             ("customer", "Yeah, go on, swap it."),
+             ("agent", "Swapped. And the Arlo has bedside tables in the same oak, forty five each or eighty for the pair."),
+             ("customer", "No, I've got bedside tables. Just the bed and mattress."),
+             ("agent", "Sure. So the Arlo double at three nineteen and the Pocket Ortho at two forty nine, that's five hundred and sixty-eight."),
+             ("customer", "Lovely.")]
+    offers = _analyse(call(turns), settings)["offers"]
+    assert offers[0]["product"] == "Pocket Ortho" and offers[0]["customer_response"] == "accepted"
