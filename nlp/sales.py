@@ -616,6 +616,8 @@ class _OfferReader:
         kept = [o for o in self.offers if (o.evidence.rule in (CHOICE_OFFER, *(r.id for r in self.rules.booked_unasked), *self.rules.offer_stands_alone)
                 or self._pitch_support(o) >= (IMPLIED_PITCH_MIN if o.product == UNNAMED_OFFER else OFFER_SUPPORT_MIN))
                 and not self._free_of_charge(o) and not self._asked_for(o) and not self._service_choice(o) and not self._mentioned_only(o)]
+        for dropped in (o for o in self.offers if o not in kept and o.responses):
+            _answers_the_offer_under_way(dropped, kept)
         for number, offer in enumerate(kept, 1):
             offer.id = f"offer-{number}"
         return kept
@@ -1477,6 +1479,20 @@ def _more_service_than_sale(acts: SentenceActs) -> bool:
 
 def _answered_since_pitch(offer: Offer) -> bool:
     return bool(offer.responses) and offer.responses[-1].time >= offer.pitches[-1].start
+
+
+def _answers_the_offer_under_way(dropped: Offer, kept: list[Offer]) -> None:
+    """The customer's answers to a sentence the reading opened an offer on and then dropped (the
+    agent answering "What if someone leaves halfway through the year?" with "seats can't be removed
+    mid-term, but you can add them") answer the offer that was under way, if it had no answer yet:
+    "Let's do the annual Business plan." is its yes."""
+    before = [o for o in kept if o.start <= dropped.start]
+    under_way = max(before, key=lambda o: o.start, default=None)
+    if under_way is None or under_way.responses or any(dropped.start < o.start <= dropped.responses[-1].time for o in kept):
+        return
+    under_way.responses.extend(dropped.responses)
+    under_way.closes.extend(c for c in dropped.closes if c not in under_way.closes)
+    under_way.closes.sort(key=lambda c: c.start)
 
 
 def _declined_since_pitch(offer: Offer) -> bool:

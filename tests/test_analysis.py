@@ -1843,3 +1843,15 @@ def test_a_no_to_something_else_after_the_yes_keeps_the_yes(settings) -> None:
              ("customer", "Lovely.")]
     offers = _analyse(call(turns), settings)["offers"]
     assert offers[0]["product"] == "Pocket Ortho" and offers[0]["customer_response"] == "accepted"
+
+
+def test_a_yes_after_the_agent_answers_a_question_about_the_offer_answers_the_offer(settings) -> None:
+    """"What if someone leaves halfway through the year?" "It's a twelve month commitment, so seats
+    can't be removed or refunded mid-term, but you can add seats..." "Fair enough... Let's do the
+    annual Business plan.": the answer reads for a moment as an offer of seats, which the reading
+    drops; the yes it took answers the plan (a read call of a held-out style)."""
+    from callqa.eval.compare import transcript_from_labels
+
+    gold = _style_call("handover", "handover_software_team_seats_annual")
+    [offer] = _analyse(transcript_from_labels(gold), settings)["offers"]
+    assert offer["product"] == "Business plan" and offer["customer_response"] == "accepted"
