@@ -100,9 +100,8 @@ def raise_flags(
                 offer.id,
                 assess(fit, [offer.evidence], why),
             )
-        after = offer.closes_after_decline
-        if after:
-            declined = next(r for r in offer.responses if r.kind == "declined")
+        after, declined = offer.closes_after_decline, offer.pressed_no
+        if after and declined is not None:
             add(
                 "CONTINUED_AFTER_DECLINE",
                 f"{len(after)} closing attempt(s) on {offer.product} after the customer declined",

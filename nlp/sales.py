@@ -229,13 +229,20 @@ class Offer:
         return next((r.time for r in self.responses if r.kind == "accepted"), None)
 
     @property
-    def first_decline_time(self) -> float | None:
-        return next((r.time for r in self.responses if r.kind == "declined"), None)
+    def pressed_no(self) -> Response | None:
+        """The customer's first no that the agent's later closes press on. On an offer the customer
+        took in the end, only a no in so many words ("No thanks.", "Take it off."): a no the model
+        read ("Then I don't need four."), an indignant question or the other option picked was
+        most often weighing the offer up, not refusing it. Over 2,043 read held-out calls, of the
+        pushed-after-a-no flags on offers taken in the end, 17 of 25 such were not the labellers'
+        and 16 of those 17 came from a no in other words."""
+        plain = self.customer_response != "accepted"
+        return next((r for r in self.responses if r.kind == "declined" and (plain or r.evidence.rule in PLAIN_NO)), None)
 
     @property
     def closes_after_decline(self) -> list[Evidence]:
-        declined = self.first_decline_time
-        return [c for c in self.closes if declined is not None and c.start > declined]
+        declined = self.pressed_no
+        return [c for c in self.closes if declined is not None and c.start > declined.time]
 
 
 def _catalog_product(norm: str, policy: Policy) -> Product | None:
@@ -457,6 +464,8 @@ MODEL_RESPONSES = (("decline", "declined"), ("undecided", "undecided"), ("accept
 # flags where they were. Not blind: chosen on the styles it was judged on.
 ANSWER_LINE = 0.7
 PRESSURE_CLOSES = frozenset({"CLOSE-PRESSURE", "CLOSE-LAST-CHANCE"})
+# nlp/rules/sales.yaml, decline: a no in so many words
+PLAIN_NO = frozenset({"DECLINE-NO-START", "DECLINE-NO-THANKS", "DECLINE-TAKE-IT-OFF", "DECLINE-STILL-SURE"})
 ACTION_CLOSE = "CLOSE-ACTION"  # an offer to act: pressure after a no only when it names the declined thing
 ADD_IT_CLOSE = "CLOSE-ADD-IT"  # putting "it", the offer, on: pressure after a no or a "let me think"
 UNNAMED_OFFER = "unnamed offer"
@@ -1292,7 +1301,8 @@ class _OfferReader:
             return None
         product, catalog, product_evidence = _named_product(parsed, sentence, self.policy, self.companies, within=choice)
         unnamed_deal = False
-        if product is None and self._names_anyway(sentence, offer_rules, acts) and not _service_recovery(parsed, sentence, rules):
+        if (product is None and self._names_anyway(sentence, offer_rules, acts) and not _service_recovery(parsed, sentence, rules)
+                and not self._pitching_on(pitch)):
             if (named := _product_phrase(parsed, sentence, self.companies, likeliest=True)) is not None:
                 product, product_evidence = named.text, named.evidence
             elif [r.id for r in offer_rules] == [_model_cue(self.model_id, "pitch").id] and self._states_price(sentence):
@@ -1332,6 +1342,14 @@ class _OfferReader:
         if offer_rule is None and close_rule is None:
             return None
         return _Cues(offer_rule, close_rule, product, catalog, product_evidence)
+
+    def _pitching_on(self, pitch: Offer | None) -> bool:
+        """The agent is still making the pitch under way: nobody has answered it and the customer has
+        not spoken since ("Then you'd fit our Starter tariff. I can move you onto it with no monthly
+        fee for twelve months, covering up to a hundred transactions."). A sentence that names no
+        product then says more of that offer; its likeliest noun phrase names nothing new."""
+        return (pitch is not None and not pitch.responses and not pitch.unconsented
+                and (self.last_customer is None or self.last_customer.start < pitch.pitches[-1].start))
 
     def _names_anyway(self, sentence: Sentence, offer_rules: list[PhraseRule], acts: SentenceActs | None) -> bool:
         """Whether the sentence offers something for sure, so that its likeliest noun phrase names

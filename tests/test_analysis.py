@@ -1855,3 +1855,40 @@ def test_a_yes_after_the_agent_answers_a_question_about_the_offer_answers_the_of
     gold = _style_call("handover", "handover_software_team_seats_annual")
     [offer] = _analyse(transcript_from_labels(gold), settings)["offers"]
     assert offer["product"] == "Business plan" and offer["customer_response"] == "accepted"
+
+
+def test_more_of_a_pitch_in_the_same_breath_is_the_same_offer(settings) -> None:
+    """"Then you'd fit our Starter tariff. I can move you onto it with no monthly fee for twelve
+    months, covering up to a hundred transactions...": said before the customer speaks, the second
+    sentence says more of the tariff; its likeliest noun phrase ("hundred transactions") is no
+    second offer, and the yes to "Would you like me to switch you over?" is the tariff's (a read
+    call of a held-out style)."""
+    from callqa.eval.compare import transcript_from_labels
+
+    gold = _style_call("smallbiz", "smallbiz_banking_close_account_fee_holiday")
+    [offer] = _analyse(transcript_from_labels(gold), settings)["offers"]
+    assert offer["product"] == "Starter tariff" and offer["customer_response"] == "accepted"
+
+
+def test_a_taken_offer_was_pushed_after_a_no_only_if_the_no_was_said(settings) -> None:
+    """"Three times the pages? Then I don't need four." is the customer weighing the offer up (the
+    model reads a no in it), and "Do you want two of those on next-day?" "Yes, two of the
+    high-yield." is no push past a refusal (a read call of a held-out style). "No thanks." and
+    then the same close again is one, even when the customer gives in."""
+    from callqa.eval.compare import transcript_from_labels
+
+    gold = _style_call("smallbiz", "smallbiz_ecommerce_toner_sold_out_swap")
+    result = _analyse(transcript_from_labels(gold), settings)
+    [offer] = result["offers"]
+    assert offer["customer_response"] == "accepted" and "CONTINUED_AFTER_DECLINE" not in _codes(result)
+
+    turns = [("agent", "Brightline Broadband, Tom speaking."),
+             ("customer", "Hi, I'm moving house next month and need the broadband moved."),
+             ("agent", "No problem, I can do that. While I have you, our Wi-Fi booster is four pounds a month. Shall I add it?"),
+             ("customer", "No thanks."),
+             ("agent", "Are you sure? It really helps in bigger houses. Shall I add it?"),
+             ("customer", "Oh, go on then."),
+             ("agent", "Done. So that's four pounds a month on top, from your next bill."),
+             ("customer", "Thanks.")]
+    result = _analyse(call(turns), settings)
+    assert result["offers"][0]["customer_response"] == "accepted" and "CONTINUED_AFTER_DECLINE" in _codes(result)
