@@ -1892,3 +1892,30 @@ def test_a_taken_offer_was_pushed_after_a_no_only_if_the_no_was_said(settings) -
              ("customer", "Thanks.")]
     result = _analyse(call(turns), settings)
     assert result["offers"][0]["customer_response"] == "accepted" and "CONTINUED_AFTER_DECLINE" in _codes(result)
+
+
+def test_a_one_off_priced_by_the_day_has_no_term_to_state(settings) -> None:
+    """"...the Roam Easy pass, it's two pounds fifty a day, and it only charges on days you actually
+    use your phone there": the turn-act model reads a recurring charge in the price, but only a
+    rule's period ("a month", "every year") makes a term due; nothing here is sold on one (a read
+    call of a held-out style)."""
+    from callqa.eval.compare import transcript_from_labels
+
+    gold = _style_call("hospitality", "hospitality_telecom_roaming_day_pass")
+    result = _analyse(transcript_from_labels(gold), settings)
+    [offer] = result["offers"]
+    assert offer["customer_response"] == "accepted" and offer["disclosures"]["contract_term"]["status"] == "not_applicable"
+    assert "MISSING_CONTRACT_TERM_DISCLOSURE" not in _codes(result)
+
+
+def test_a_monthly_price_states_no_term(settings) -> None:
+    """"Our Complete cover is eleven ninety-nine a month, covering loss, theft, accidental damage and
+    breakdown.": the turn-act model reads a term in the price, but a price with its period and no
+    word of how long the cover runs states none; the term stays missing (a read call of a held-out
+    style)."""
+    from callqa.eval.compare import transcript_from_labels
+
+    gold = _style_call("phones", "phones_insurance_cover_excess_after_yes")
+    [offer] = _analyse(transcript_from_labels(gold), settings)["offers"]
+    assert gold["offers"][0]["disclosures"]["contract_term"]["status"] == "missing"
+    assert offer["customer_response"] == "accepted" and offer["disclosures"]["contract_term"]["status"] == "missing"
