@@ -11,7 +11,6 @@ does not apply (a one-off purchase has no recurring charge; no contract, no term
 
 from __future__ import annotations
 
-import re
 import sys
 from dataclasses import dataclass
 
@@ -21,7 +20,7 @@ from nlp.acts import ITEM_ACT, SentenceActs
 from nlp.evidence import Evidence
 from nlp.numbers import money_amounts
 from nlp.parse import ParsedCall, Sentence
-from nlp.phrases import normalise
+from nlp.phrases import PhraseRule, normalise
 from nlp.policy import DISCLOSURE_ITEMS, Product
 from nlp.sales import Offer, first_match, model_evidence, product_words, sales_rules
 
@@ -100,17 +99,11 @@ def _nothing_to_cancel(item: str, offer: Offer, so_far: dict[str, Disclosure], l
     return recurring is not None and recurring.status == "not_applicable" and not lasts
 
 
-# Words that speak of how long a sale runs: a count of months or years, or the words of a term.
-_TERM_WORDS = re.compile(r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|eighteen|twenty[ -]four|thirty[ -]six)"
-                         r"[ -](?:month|year)s?\b|\b(?:contract|term|minimum|commitment|tied|tie|lock|locked|rolling|notice|renews?"
-                         r"|renewal|fixed|agreement|annual|annually|yearly|cancel|lifetime)\b")
-
-
-def _price_read_as_term(item: str, sentence: Sentence) -> bool:
-    """A price with its period and no word of a term ("Our Complete cover is eleven ninety-nine a
-    month, covering loss, theft..."): the turn-act model often reads a term in it, and the labels
-    call the term missing."""
-    return item == "contract_term" and bool(money_amounts(sentence.text)) and _TERM_WORDS.search(sentence.norm) is None
+def _price_read_as_term(item: str, sentence: Sentence, term_words: tuple[PhraseRule, ...]) -> bool:
+    """An amount and no word of how long the sale runs (rules/sales.yaml, term_words: "Our Complete
+    cover is eleven ninety-nine a month, covering loss, theft..."): the turn-act model often reads
+    a term in it, and the labels call the term missing."""
+    return item == "contract_term" and bool(money_amounts(sentence.text)) and first_match(term_words, sentence.norm) is None
 
 
 def names_product(sentence: Sentence, offer: Offer) -> bool:
@@ -161,7 +154,7 @@ def disclosures_for(
                 hits.append(sentence.evidence(parsed, rule.id))
             elif money_counts and money_amounts(sentence.text):
                 hits.append(sentence.evidence(parsed, f"DISC-{item.upper()}-AMOUNT"))
-            elif (by_model := _model_evidence(parsed, sentence, reading, ITEM_ACT[item], model_id)) is not None and not _price_read_as_term(item, sentence):
+            elif (by_model := _model_evidence(parsed, sentence, reading, ITEM_ACT[item], model_id)) is not None and not _price_read_as_term(item, sentence, rules.term_words):
                 hits.append(by_model)
         before = [h for h in hits if consent is None or h.start < consent]
         after = [h for h in hits if consent is not None and h.start >= consent]

@@ -122,6 +122,7 @@ class SalesRules:
     repitch: tuple[PhraseRule, ...]  # "It's just that...", "Last chance...": the declined offer pressed again
     still_sure: tuple[PhraseRule, ...]  # "Yes, I'm sure.": the answer that keeps the no
     not_close: tuple[PhraseRule, ...]  # checks of understanding, leave to read the terms
+    term_words: tuple[PhraseRule, ...]  # how long a sale runs: the model's term read needs them beside a price
     disclosures: dict[str, tuple[tuple[PhraseRule, ...], bool]]  # item -> (rules, an amount also discloses it)
     not_applicable: dict[str, PhraseRule]  # item -> what the agent says when the item does not apply
     product_nouns: frozenset[str]
@@ -151,7 +152,7 @@ def sales_rules() -> SalesRules:
         for item, spec in data["disclosures"].items()
         if spec.get("not_applicable")
     }
-    examples = {name: data[name]["examples"] for name in ("offer", "proposal", "not_offer", "free_of_charge", "price_minimised", "greeting", "close", *RESPONSES, "recap", "agent_confirms", "booked_unasked", "acquiesce", "choice_refused", "sure_question", "repitch", "still_sure", "not_close")}
+    examples = {name: data[name]["examples"] for name in ("offer", "proposal", "not_offer", "free_of_charge", "price_minimised", "greeting", "close", *RESPONSES, "recap", "agent_confirms", "booked_unasked", "acquiesce", "choice_refused", "sure_question", "repitch", "still_sure", "not_close", "term_words")}
     examples |= {f"disclosures.{item}": spec["examples"] for item, spec in data["disclosures"].items()}
     return SalesRules(
         offer=section("offer"),
@@ -172,6 +173,7 @@ def sales_rules() -> SalesRules:
         repitch=section("repitch"),
         still_sure=section("still_sure"),
         not_close=section("not_close"),
+        term_words=section("term_words"),
         disclosures=disclosures,
         not_applicable=not_applicable,
         product_nouns=frozenset(data["product_nouns"]),
