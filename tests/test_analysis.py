@@ -934,6 +934,14 @@ def _style_call(style: str, call_id: str) -> dict:
     return gold
 
 
+def _analyse_style_call(style: str, call_id: str, settings) -> tuple[dict, dict]:
+    """One labelled call of a corpus style and the analysis of its transcript."""
+    from callqa.eval.compare import transcript_from_labels
+
+    gold = _style_call(style, call_id)
+    return gold, _analyse(transcript_from_labels(gold), settings)
+
+
 @pytest.mark.parametrize("call_id", ["handover_healthcare_blood_results_nurse", "handover_travel_flight_date_change_fare_desk"])
 def test_passing_the_call_on_sells_nothing(settings, call_id: str) -> None:
     """"I'll put you through to Nurse Adeyemi now, she's free." and "Our fare desk can." pass the
@@ -1791,10 +1799,7 @@ def test_the_no_answered_with_the_same_sale_in_other_words_presses_that_offer(se
 
 def test_a_read_call_pushed_after_the_no_keeps_one_offer(settings) -> None:
     """A read call of a held-out style: the agent presses the declined membership in other words; one offer, pushed."""
-    from callqa.eval.compare import transcript_from_labels
-
-    gold = _style_call("proxy", "proxy_fitness_dad_joins_teen_pushed_premium")
-    result = _analyse(transcript_from_labels(gold), settings)
+    gold, result = _analyse_style_call("proxy", "proxy_fitness_dad_joins_teen_pushed_premium", settings)
     [offer] = result["offers"]
     assert offer["customer_response"] == gold["offers"][0]["customer_response"] and "CONTINUED_AFTER_DECLINE" in _codes(result)
 
@@ -1850,10 +1855,8 @@ def test_a_yes_after_the_agent_answers_a_question_about_the_offer_answers_the_of
     can't be removed or refunded mid-term, but you can add seats..." "Fair enough... Let's do the
     annual Business plan.": the answer reads for a moment as an offer of seats, which the reading
     drops; the yes it took answers the plan (a read call of a held-out style)."""
-    from callqa.eval.compare import transcript_from_labels
-
-    gold = _style_call("handover", "handover_software_team_seats_annual")
-    [offer] = _analyse(transcript_from_labels(gold), settings)["offers"]
+    gold, result = _analyse_style_call("handover", "handover_software_team_seats_annual", settings)
+    [offer] = result["offers"]
     assert offer["product"] == "Business plan" and offer["customer_response"] == "accepted"
 
 
@@ -1863,10 +1866,8 @@ def test_more_of_a_pitch_in_the_same_breath_is_the_same_offer(settings) -> None:
     sentence says more of the tariff; its likeliest noun phrase ("hundred transactions") is no
     second offer, and the yes to "Would you like me to switch you over?" is the tariff's (a read
     call of a held-out style)."""
-    from callqa.eval.compare import transcript_from_labels
-
-    gold = _style_call("smallbiz", "smallbiz_banking_close_account_fee_holiday")
-    [offer] = _analyse(transcript_from_labels(gold), settings)["offers"]
+    gold, result = _analyse_style_call("smallbiz", "smallbiz_banking_close_account_fee_holiday", settings)
+    [offer] = result["offers"]
     assert offer["product"] == "Starter tariff" and offer["customer_response"] == "accepted"
 
 
@@ -1875,10 +1876,7 @@ def test_a_taken_offer_was_pushed_after_a_no_only_if_the_no_was_said(settings) -
     model reads a no in it), and "Do you want two of those on next-day?" "Yes, two of the
     high-yield." is no push past a refusal (a read call of a held-out style). "No thanks." and
     then the same close again is one, even when the customer gives in."""
-    from callqa.eval.compare import transcript_from_labels
-
-    gold = _style_call("smallbiz", "smallbiz_ecommerce_toner_sold_out_swap")
-    result = _analyse(transcript_from_labels(gold), settings)
+    gold, result = _analyse_style_call("smallbiz", "smallbiz_ecommerce_toner_sold_out_swap", settings)
     [offer] = result["offers"]
     assert offer["customer_response"] == "accepted" and "CONTINUED_AFTER_DECLINE" not in _codes(result)
 
@@ -1899,10 +1897,7 @@ def test_a_one_off_priced_by_the_day_has_no_term_to_state(settings) -> None:
     use your phone there": the turn-act model reads a recurring charge in the price, but only a
     rule's period ("a month", "every year") makes a term due; nothing here is sold on one (a read
     call of a held-out style)."""
-    from callqa.eval.compare import transcript_from_labels
-
-    gold = _style_call("hospitality", "hospitality_telecom_roaming_day_pass")
-    result = _analyse(transcript_from_labels(gold), settings)
+    gold, result = _analyse_style_call("hospitality", "hospitality_telecom_roaming_day_pass", settings)
     [offer] = result["offers"]
     assert offer["customer_response"] == "accepted" and offer["disclosures"]["contract_term"]["status"] == "not_applicable"
     assert "MISSING_CONTRACT_TERM_DISCLOSURE" not in _codes(result)
@@ -1913,9 +1908,7 @@ def test_a_monthly_price_states_no_term(settings) -> None:
     breakdown.": the turn-act model reads a term in the price, but a price with its period and no
     word of how long the cover runs states none; the term stays missing (a read call of a held-out
     style)."""
-    from callqa.eval.compare import transcript_from_labels
-
-    gold = _style_call("phones", "phones_insurance_cover_excess_after_yes")
-    [offer] = _analyse(transcript_from_labels(gold), settings)["offers"]
+    gold, result = _analyse_style_call("phones", "phones_insurance_cover_excess_after_yes", settings)
+    [offer] = result["offers"]
     assert gold["offers"][0]["disclosures"]["contract_term"]["status"] == "missing"
     assert offer["customer_response"] == "accepted" and offer["disclosures"]["contract_term"]["status"] == "missing"
