@@ -771,10 +771,14 @@ class _OfferReader:
         if (pitch is None or pitch.responses or pitch.unconsented or self.customer_sentences_since == 0
                 or sentence.is_question or not acts.acts & DISCLOSURE_ACTS):
             return
-        if pitch.product == UNNAMED_OFFER or self._pitch_support(pitch) < PITCH_LINE:
+        priced_deal = pitch.product == UNNAMED_OFFER and pitch.evidence.rule == _model_cue(self.model_id, "pitch").id
+        if (pitch.product == UNNAMED_OFFER and not priced_deal) or self._pitch_support(pitch) < PITCH_LINE:
             # only an offer pitched in so many words: after "Which would suit you?" between
             # appointment times, "The consultation fee is a hundred and ten dollars" states the
-            # price of what the customer came for, and their "okay" is no yes to a sale
+            # price of what the customer came for, and their "okay" is no yes to a sale. A priced
+            # deal the model read as a pitch is one ("I can keep the same cover at seven pounds a
+            # month." "And if I still want to leave?" "You can still cancel any time, no fee."
+            # "Go on then, I'll stay at seven.").
             return
         self.customer_sentences_since = 0
 
@@ -1332,7 +1336,7 @@ class _OfferReader:
         named = product is not None and any(w[:1].isupper() for w in product.split())
         settled = pitch is not None and (bool(pitch.unconsented) or (bool(pitch.responses) and pitch.responses[-1].kind == "accepted"))
         if offer_rule is not None and offer_rule.needs_product and pitch is not None and (
-            (not pitch.responses and not settled)
+            (not pitch.responses and not settled and not self._names_another_after_words(product, catalog, named, acts))
             or (settled and not named and not self._pitches_something_new(sentence, product, catalog, specific))
         ):
             # A weak cue before the customer has answered the offer under way, or right after
@@ -1344,6 +1348,18 @@ class _OfferReader:
         if offer_rule is None and close_rule is None:
             return None
         return _Cues(offer_rule, close_rule, product, catalog, product_evidence)
+
+    def _names_another_after_words(self, product: str | None, catalog: Product | None, named: bool, acts: SentenceActs | None) -> bool:
+        """The customer has spoken since the pitch under way without answering it, and the agent now
+        pitches another thing by its name ("Oh, I didn't know about that. Good to know." "Also,
+        we've got Kartr Priority Support for drivers, six dollars a month"): a new offer, where the
+        model reads a pitch past its own line."""
+        pitch = self.last_pitch
+        if pitch is None or product is None or not named or acts is None or not acts.has("pitch"):
+            return False
+        if self.last_customer is None or self.last_customer.start < pitch.pitches[-1].start:
+            return False
+        return _same_offer([pitch], product, catalog) is None
 
     def _pitching_on(self, pitch: Offer | None) -> bool:
         """The agent is still making the pitch under way: nobody has answered it and the customer has

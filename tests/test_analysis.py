@@ -1912,3 +1912,44 @@ def test_a_monthly_price_states_no_term(settings) -> None:
     [offer] = result["offers"]
     assert gold["offers"][0]["disclosures"]["contract_term"]["status"] == "missing"
     assert offer["customer_response"] == "accepted" and offer["disclosures"]["contract_term"]["status"] == "missing"
+
+
+def test_a_named_pitch_after_the_customer_spoke_is_a_new_offer(settings) -> None:
+    """"Oh, I didn't know about the fifty trips one. Good to know." "Also, we've got Kartr Priority
+    Support for drivers, it's six dollars a month...": the customer spoke without answering the
+    free payout option, and the agent then pitches another thing by name; that is a new offer,
+    and "Nah, I don't call that much." declines it (a read call of a held-out style)."""
+    gold, result = _analyse_style_call("rides", "rides_software_driver_priority_support_pitch", settings)
+    support = [o for o in result["offers"] if o["product"] == "Kartr Priority Support"]
+    assert len(support) == 1 and support[0]["customer_response"] == "declined"
+
+
+def test_answers_about_a_priced_deal_keep_it_open(settings) -> None:
+    """"Before I do, I can offer to keep the same cover at seven pounds a month for the next twelve
+    months" "Seven? And if I still want to leave in a couple of months?" "You can still cancel any
+    time with no fee..." "Alright. Go on then, I'll stay at seven.": the deal names no product, but
+    the model read it as a pitch, so the agent's answer keeps it open and the yes is its (a read
+    call of a held-out style)."""
+    gold, result = _analyse_style_call("repairs", "repairs_insurance_gadget_cover_stay_discount", settings)
+    [offer] = result["offers"]
+    assert offer["kind"] == "retention" and offer["customer_response"] == "accepted"
+    assert "SALE_WITHOUT_CONSENT" not in _codes(result)
+
+
+def test_booking_the_offer_by_name_is_a_yes(settings) -> None:
+    """"Fine. Book me the Layover Pass then." takes the pass the agent pitched (a read call of a
+    held-out style)."""
+    gold, result = _analyse_style_call("airports", "airports_fitness_layover_pass", settings)
+    [offer] = result["offers"]
+    assert offer["product"] == "Layover Pass" and offer["customer_response"] == "accepted"
+
+
+@pytest.mark.parametrize("style,call_id", [("gyms", "gyms_fitness_cancel_half_price_retention"),
+                                           ("mealkits", "mealkits_ecommerce_cancel_half_price_stay")])
+def test_a_deal_put_before_the_cancellation_is_an_offer(settings, style: str, call_id: str) -> None:
+    """"What I can do, rather than losing you completely, is drop you to twenty-one pounds a month"
+    and "Before I cancel, I can do your next three boxes at half price": deals to stay that the
+    model reads only weakly as pitches, in a retention rule's words (read calls of held-out styles)."""
+    gold, result = _analyse_style_call(style, call_id, settings)
+    [offer] = result["offers"]
+    assert offer["kind"] == "retention" and offer["customer_response"] == "accepted"
