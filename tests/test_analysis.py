@@ -1953,3 +1953,24 @@ def test_a_deal_put_before_the_cancellation_is_an_offer(settings, style: str, ca
     gold, result = _analyse_style_call(style, call_id, settings)
     [offer] = result["offers"]
     assert offer["kind"] == "retention" and offer["customer_response"] == "accepted"
+
+
+@pytest.mark.parametrize("style,call_id,response", [("pestcontrol", "pestcontrol_utilities_proofing_implied", "accepted"),
+                                                    ("streaming", "streaming_software_dating_trial_upset_pitch", "declined"),
+                                                    ("tax", "tax_internet_tv_registered_office_implied", "undecided")])
+def test_what_others_like_you_do_in_more_words_proposes(settings, style: str, call_id: str, response: str) -> None:
+    """"Most people in a terrace have the gaps sealed while we're there, that's ninety pounds on top",
+    "a lot of members find Gold works out better", "A lot of our clients just use our office as their
+    registered address, it's ninety-nine pounds a year": the model reads a pitch and the words propose,
+    so the likeliest noun phrase names it (read calls of held-out styles)."""
+    gold, result = _analyse_style_call(style, call_id, settings)
+    [offer] = result["offers"]
+    assert offer["customer_response"] == response == gold["offers"][0]["customer_response"]
+
+
+def test_we_do_have_proposes(settings) -> None:
+    """"But we do have a priority slot for forty-nine pounds, done in three working days." proposes the
+    slot; the customer turns it down (a read call of the fuel and tax set, after its blind score)."""
+    gold, result = _analyse_style_call("tax", "tax_travel_priority_slot_pressure", settings)
+    [offer] = result["offers"]
+    assert offer["product"] == "priority slot" and offer["customer_response"] == "declined"
