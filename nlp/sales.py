@@ -771,8 +771,9 @@ class _OfferReader:
         if (pitch is None or pitch.responses or pitch.unconsented or self.customer_sentences_since == 0
                 or sentence.is_question or not acts.acts & DISCLOSURE_ACTS):
             return
-        priced_deal = pitch.product == UNNAMED_OFFER and pitch.evidence.rule == _model_cue(self.model_id, "pitch").id
-        if (pitch.product == UNNAMED_OFFER and not priced_deal) or self._pitch_support(pitch) < PITCH_LINE:
+        # an unnamed offer the model's pitch opened is a priced deal (_cues: unnamed_deal)
+        unnamed_not_deal = pitch.product == UNNAMED_OFFER and pitch.evidence.rule != _model_cue(self.model_id, "pitch").id
+        if unnamed_not_deal or self._pitch_support(pitch) < PITCH_LINE:
             # only an offer pitched in so many words: after "Which would suit you?" between
             # appointment times, "The consultation fee is a hundred and ten dollars" states the
             # price of what the customer came for, and their "okay" is no yes to a sale. A priced
@@ -824,7 +825,7 @@ class _OfferReader:
         pitch = self.last_pitch
         if pitch is None or not sentence.is_question:
             return False
-        if self.last_customer is None or self.last_customer.start < pitch.pitches[-1].start:
+        if self._customer_silent_since(pitch):
             return False
         if acts.score("pitch") >= PITCH_LINE or not _more_service_than_sale(acts) or _names(pitch.product, sentence):
             return False
@@ -1357,7 +1358,7 @@ class _OfferReader:
         pitch = self.last_pitch
         if pitch is None or product is None or not named or acts is None or not acts.has("pitch"):
             return False
-        if self.last_customer is None or self.last_customer.start < pitch.pitches[-1].start:
+        if self._customer_silent_since(pitch):
             return False
         return _same_offer([pitch], product, catalog) is None
 
@@ -1366,8 +1367,11 @@ class _OfferReader:
         not spoken since ("Then you'd fit our Starter tariff. I can move you onto it with no monthly
         fee for twelve months, covering up to a hundred transactions."). A sentence that names no
         product then says more of that offer; its likeliest noun phrase names nothing new."""
-        return (pitch is not None and not pitch.responses and not pitch.unconsented
-                and (self.last_customer is None or self.last_customer.start < pitch.pitches[-1].start))
+        return pitch is not None and not pitch.responses and not pitch.unconsented and self._customer_silent_since(pitch)
+
+    def _customer_silent_since(self, pitch: Offer) -> bool:
+        """The customer has said nothing since the last sentence of the pitch."""
+        return self.last_customer is None or self.last_customer.start < pitch.pitches[-1].start
 
     def _names_anyway(self, sentence: Sentence, offer_rules: list[PhraseRule], acts: SentenceActs | None) -> bool:
         """Whether the sentence offers something for sure, so that its likeliest noun phrase names
