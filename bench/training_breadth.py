@@ -3,6 +3,7 @@
     PYTHONPATH=. python bench/training_breadth.py --styles outbound,retention --json out.jsonl
     PYTHONPATH=. python bench/training_breadth.py          # every style not in nlp.acts.STYLES
     PYTHONPATH=. python bench/training_breadth.py --acts-only --groups 5   # the turn-act model alone
+    PYTHONPATH=. python bench/training_breadth.py --acts-only --groups 5 --average   # and the two averaged
 
 Each style named (by default every corpus style outside training) is scored with the default
 reading twice, with the same analysis code:
@@ -13,7 +14,9 @@ reading twice, with the same analysis code:
   (the training styles and all the other held-out ones).
 
 With `--acts-only` the broad variant changes the turn-act model alone (need and need-fit as in
-"shipped"). With `--groups N` the styles are split into N groups (every Nth style) and each group
+"shipped"). `--average` adds a third reading, "average": the shipped and the broad turn-act
+models as one, by the mean of their logits (nlp.acts.averaged), with the shipped need and
+need-fit models. With `--groups N` the styles are split into N groups (every Nth style) and each group
 is scored by broad models trained once without the whole group: N trainings instead of one a
 style, still whole styles held out. The product scorer is the shipped one in both (it never saw a
 held-out style). Per style and pooled, the figures are `callqa eval --styles`' own (score_call,
@@ -41,6 +44,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--styles", help="comma-separated held-out styles (default: every corpus style outside nlp.acts.STYLES)")
     ap.add_argument("--acts-only", action="store_true", help="broaden the turn-act model alone")
+    ap.add_argument("--average", action="store_true", help="also score the logit average of the shipped and broad turn-act models")
     ap.add_argument("--groups", type=int, default=0, help="train once per group of N styles held out together")
     ap.add_argument("--json", type=Path, help="append one JSON line per (variant, style)")
     args = ap.parse_args()
@@ -53,11 +57,13 @@ def main() -> int:
     if unknown:
         raise SystemExit(f"not held-out corpus styles: {', '.join(unknown)} (held out: {', '.join(held)})")
     every = (*acts.STYLES[:-1], *held, acts.STYLES[-1])  # "dev" stays last, as in nlp.acts.STYLES
-    rows: dict[str, list] = {"shipped": [], "broad": []}
+    rows: dict[str, list] = {"shipped": [], "broad": [], **({"average": []} if args.average else {})}
+    narrow = acts.shipped()
     groups = [styles[k::args.groups] for k in range(args.groups)] if args.groups else [[s] for s in styles]
     for group in groups:
         trained_on = tuple(s for s in every if s not in group)
         turn_acts = acts.train_reader(None, trained_on)
+        average = acts.averaged(narrow, turn_acts, f"{narrow.id}+{turn_acts.id}") if args.average else None
         # the broad need and need-fit models depend on the group only: trained once for it
         broad_need = None if args.acts_only else need_model.train(None, trained_on)[0]
         broad_fit = None if args.acts_only else need_fit_model.train(None, trained_on)[0]
@@ -69,7 +75,10 @@ def main() -> int:
                 broad = AnalysisSettings(policy, turn_acts=turn_acts, need_model=need, need_fit_model=fit)
             else:
                 broad = AnalysisSettings(policy, turn_acts=turn_acts, need_model=broad_need, need_fit_model=broad_fit)
-            for variant, analysis_settings in (("shipped", shipped), ("broad", broad)):
+            readings = [("shipped", shipped), ("broad", broad)]
+            if average is not None:
+                readings.append(("average", AnalysisSettings(policy, turn_acts=average, need_model=need, need_fit_model=fit)))
+            for variant, analysis_settings in readings:
                 scored = [score_call(gold, analyse(transcript_from_labels(gold), analysis_settings)) for gold in labels[style]]
                 rows[variant] += scored
                 result = summarise(style, scored)

@@ -566,6 +566,9 @@ def score_style(rows: list[Sentence], pred: dict[str, np.ndarray], acts=ACTS) ->
 
 # ---------------------------------------------------------------- save / load / use
 
+UNLEARNED_INTERCEPT = -30.0  # an act a model never learned (no positive sentence): it never fires
+
+
 def model_id(dhash: str) -> str:
     return f"turn-acts-lr@{dhash[:8]}"
 
@@ -580,7 +583,7 @@ def save(model: dict[str, Any], card: dict[str, Any], out: Path = MODEL_DIR) -> 
             coef[i] = m.coef_[0]
             icpt[i] = m.intercept_[0]
         else:
-            icpt[i] = -30.0
+            icpt[i] = UNLEARNED_INTERCEPT
     np.savez_compressed(out / "weights.npz", coef=coef, intercept=icpt,
                         thresholds=np.array([model["thresholds"][a] for a in ACTS], dtype=np.float32),
                         acts=np.array(ACTS))
@@ -867,7 +870,7 @@ if __name__ == "__main__":
 def _as_reader(model: dict[str, Any], card: dict[str, Any]) -> TurnActs:
     """A fitted model (fit()) as the TurnActs the analysis reads, without writing it anywhere."""
     coef = np.zeros((len(ACTS), model["dim"]), dtype=np.float32)
-    icpt = np.full(len(ACTS), -30.0, dtype=np.float32)
+    icpt = np.full(len(ACTS), UNLEARNED_INTERCEPT, dtype=np.float32)
     for i, a in enumerate(ACTS):
         if model["models"][a] is not None:
             coef[i], icpt[i] = model["models"][a].coef_[0], model["models"][a].intercept_[0]
@@ -882,6 +885,26 @@ def train_reader(exclude: str | None = None, styles: tuple[str, ...] = STYLES) -
     model = fit(rows, X)
     model["dim"] = X.shape[1]
     return _as_reader(model, {"model_id": f"turn-acts-lr@without-{exclude}" if exclude else model_id(data_hash())})
+
+
+def averaged(first: TurnActs, second: TurnActs, model_id: str) -> TurnActs:
+    """Two readers of the same features as one: per act, the mean of their logits (coefficients and
+    intercepts averaged) and the line at the mean of their lines' logits, so a sentence both put at
+    their line sits at it. An act one of them never learned is read by the other alone. Used to
+    weigh a narrow model trained on a few styles against a broad one trained on many (README,
+    "Turn-act training breadth"; bench/training_breadth.py --average)."""
+    def logit(p: np.ndarray) -> np.ndarray:
+        p = np.clip(p.astype(np.float64), 1e-6, 1 - 1e-6)
+        return np.log(p / (1 - p))
+
+    only_first = second.intercept <= UNLEARNED_INTERCEPT + 1
+    only_second = first.intercept <= UNLEARNED_INTERCEPT + 1
+    coef = np.where(only_first[:, None], first.coef, np.where(only_second[:, None], second.coef, (first.coef + second.coef) / 2))
+    intercept = np.where(only_first, first.intercept, np.where(only_second, second.intercept, (first.intercept + second.intercept) / 2))
+    line = 1 / (1 + np.exp(-(logit(first.thresholds) + logit(second.thresholds)) / 2))
+    thresholds = np.where(only_first, first.thresholds, np.where(only_second, second.thresholds, line))
+    card = {"model_id": model_id, "averaged": [first.id, second.id]}
+    return TurnActs(coef.astype(np.float32), intercept.astype(np.float32), thresholds.astype(np.float32), card)
 
 
 def _setup_threads() -> None:

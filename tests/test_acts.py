@@ -83,6 +83,29 @@ def test_shipped_model_matches_corpus_and_reads_a_service_question():
     assert np.isfinite(list(out[0]["scores"].values())).all()
 
 
+def test_averaged_readers_meet_at_the_mean_logit_and_an_unlearned_act_keeps_the_other_reader():
+    n = len(acts.ACTS)
+    rng = np.random.default_rng(0)
+    first = acts.TurnActs(rng.normal(size=(n, 4)).astype(np.float32), rng.normal(size=n).astype(np.float32),
+                          np.full(n, 0.9, dtype=np.float32), {"model_id": "first"})
+    second_intercept = rng.normal(size=n).astype(np.float32)
+    second_intercept[0] = acts.UNLEARNED_INTERCEPT  # the second never learned the first act
+    second = acts.TurnActs(rng.normal(size=(n, 4)).astype(np.float32), second_intercept,
+                           np.full(n, 0.5, dtype=np.float32), {"model_id": "second"})
+    both = acts.averaged(first, second, "both")
+    X = rng.normal(size=(3, 4))
+
+    def logit(p):
+        return np.log(p / (1 - p))
+
+    expected = (logit(first.scores(X)) + logit(second.scores(X))) / 2
+    np.testing.assert_allclose(logit(both.scores(X))[:, 1:], expected[:, 1:], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(both.scores(X)[:, 0], first.scores(X)[:, 0], rtol=1e-5)
+    assert both.thresholds[0] == pytest.approx(0.9)
+    assert both.thresholds[1] == pytest.approx(0.75, abs=1e-6)  # logits of 0.9 and 0.5: 2.197 and 0, mean 1.099
+    assert both.id == "both" and both.card["averaged"] == ["first", "second"]
+
+
 def test_unpunctuated_copies_keep_labels_and_are_marked():
     assert acts.strip_punctuation("Can I have your name, please? It's £5.") == "can i have your name please it's £5"
     rows = [acts.Sentence("formal", "c", 0, "agent", "Can I have your name?", "Hello.", {"service_question"}),
