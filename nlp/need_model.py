@@ -60,7 +60,7 @@ MODEL_WEIGHT = 0.75
 READ_STYLES = ("outbound", "retention", "smallbiz", "checkout", "renewal", "misheard", "regulated", "handover", "proxy", "consultative", "shortcalls", "goodwill", "hospitality", "arrears", "aussie", "appointments", "movers", "trials", "repairs", "claims", "pets", "gyms", "youth", "mortgages", "celtic", "clinics", "multitopic", "motoring", "american", "energy", "winback", "hurried",
                "kiwi", "deliveries", "streaming", "cards", "tenants", "courses", "software", "travel", "charging", "alarms", "parks", "pharmacy", "tickets", "lifecover", "homeservices", "loans",
                "charity", "mealkits", "rides", "newspapers", "water", "trading", "airports", "gaming",
-               "events", "solar", "opticians", "storage", "funerals", "bikes", "pestcontrol", "printers", "furniture", "childcare", "phones", "legal", "broadband", "sellers", "hosting", "recruitment", "fuel", "tax", "workspace", "caring", "salons", "pensions")
+               "events", "solar", "opticians", "storage", "funerals", "bikes", "pestcontrol", "printers", "furniture", "childcare", "phones", "legal", "broadband", "sellers", "hosting", "recruitment", "fuel", "tax", "workspace", "caring", "salons", "pensions", "waste", "dating")
 NEED_STYLES = STYLES + READ_STYLES
 
 
