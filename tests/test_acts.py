@@ -75,6 +75,10 @@ def test_shipped_model_matches_corpus_and_reads_a_service_question():
     dhash = acts.data_hash()
     assert model.card["data_sha256"] == dhash, "models/turn_acts is stale: run python -m nlp.acts train"
     assert model.id == acts.model_id(dhash)
+    # the average of a narrow half (the training styles) and a broad one (every scored style too)
+    assert model.card["narrow"]["styles"] == list(acts.STYLES) and model.card["broad"]["styles"] == list(acts.BROAD_STYLES)
+    assert model.card["narrow"]["data_sha256"] == acts.data_hash(styles=acts.STYLES)
+    assert set(acts.READ_STYLES) <= set(acts.BROAD_STYLES) and not set(acts.READ_STYLES) & set(acts.STYLES)
     assert list(model.card["acts"]) == list(acts.ACTS)
     out = model.tag_turns([("agent", "Can I have your name please?")])
     assert len(out) == 1

@@ -962,7 +962,7 @@ def test_a_service_question_after_a_weak_pitch_implies_no_offer(settings, style:
     """"What most houses do is one person pays ... Shall I switch that view on?" and "The gift is the
     Standard plan ... Would you like me to resend the code to you, or straight to him?" close on a
     service, and the model reads no clear pitch before them (nlp.sales IMPLIED_PITCH_MIN,
-    SERVICE_CLOSE_PITCH_MIN; no-sale calls of held-out styles, read after their blind scores)."""
+    SERVICE_CLOSE_PITCH_MIN; no-sale calls of blind-scored styles, read after their blind scores)."""
     from callqa.eval.compare import transcript_from_labels
 
     gold = _style_call(style, call_id)
@@ -1833,7 +1833,7 @@ def test_the_no_answered_with_the_same_sale_in_other_words_presses_that_offer(se
 
 
 def test_a_read_call_pushed_after_the_no_keeps_one_offer(settings) -> None:
-    """A read call of a held-out style: the agent presses the declined membership in other words; one offer, pushed."""
+    """A read call of a blind-scored style: the agent presses the declined membership in other words; one offer, pushed."""
     gold, result = _analyse_style_call("proxy", "proxy_fitness_dad_joins_teen_pushed_premium", settings)
     [offer] = result["offers"]
     assert offer["customer_response"] == gold["offers"][0]["customer_response"] and "CONTINUED_AFTER_DECLINE" in _codes(result)
@@ -1889,7 +1889,7 @@ def test_a_yes_after_the_agent_answers_a_question_about_the_offer_answers_the_of
     """"What if someone leaves halfway through the year?" "It's a twelve month commitment, so seats
     can't be removed or refunded mid-term, but you can add seats..." "Fair enough... Let's do the
     annual Business plan.": the answer reads for a moment as an offer of seats, which the reading
-    drops; the yes it took answers the plan (a read call of a held-out style)."""
+    drops; the yes it took answers the plan (a read call of a blind-scored style)."""
     gold, result = _analyse_style_call("handover", "handover_software_team_seats_annual", settings)
     [offer] = result["offers"]
     assert offer["product"] == "Business plan" and offer["customer_response"] == "accepted"
@@ -1900,7 +1900,7 @@ def test_more_of_a_pitch_in_the_same_breath_is_the_same_offer(settings) -> None:
     months, covering up to a hundred transactions...": said before the customer speaks, the second
     sentence says more of the tariff; its likeliest noun phrase ("hundred transactions") is no
     second offer, and the yes to "Would you like me to switch you over?" is the tariff's (a read
-    call of a held-out style)."""
+    call of a blind-scored style)."""
     gold, result = _analyse_style_call("smallbiz", "smallbiz_banking_close_account_fee_holiday", settings)
     [offer] = result["offers"]
     assert offer["product"] == "Starter tariff" and offer["customer_response"] == "accepted"
@@ -1909,7 +1909,7 @@ def test_more_of_a_pitch_in_the_same_breath_is_the_same_offer(settings) -> None:
 def test_a_taken_offer_was_pushed_after_a_no_only_if_the_no_was_said(settings) -> None:
     """"Three times the pages? Then I don't need four." is the customer weighing the offer up (the
     model reads a no in it), and "Do you want two of those on next-day?" "Yes, two of the
-    high-yield." is no push past a refusal (a read call of a held-out style). "No thanks." and
+    high-yield." is no push past a refusal (a read call of a blind-scored style). "No thanks." and
     then the same close again is one, even when the customer gives in."""
     gold, result = _analyse_style_call("smallbiz", "smallbiz_ecommerce_toner_sold_out_swap", settings)
     [offer] = result["offers"]
@@ -1931,7 +1931,7 @@ def test_a_one_off_priced_by_the_day_has_no_term_to_state(settings) -> None:
     """"...the Roam Easy pass, it's two pounds fifty a day, and it only charges on days you actually
     use your phone there": the turn-act model reads a recurring charge in the price, but only a
     rule's period ("a month", "every year") makes a term due; nothing here is sold on one (a read
-    call of a held-out style)."""
+    call of a blind-scored style)."""
     gold, result = _analyse_style_call("hospitality", "hospitality_telecom_roaming_day_pass", settings)
     [offer] = result["offers"]
     assert offer["customer_response"] == "accepted" and offer["disclosures"]["contract_term"]["status"] == "not_applicable"
@@ -1953,7 +1953,7 @@ def test_a_named_pitch_after_the_customer_spoke_is_a_new_offer(settings) -> None
     """"Oh, I didn't know about the fifty trips one. Good to know." "Also, we've got Kartr Priority
     Support for drivers, it's six dollars a month...": the customer spoke without answering the
     free payout option, and the agent then pitches another thing by name; that is a new offer,
-    and "Nah, I don't call that much." declines it (a read call of a held-out style)."""
+    and "Nah, I don't call that much." declines it (a read call of a blind-scored style)."""
     gold, result = _analyse_style_call("rides", "rides_software_driver_priority_support_pitch", settings)
     support = [o for o in result["offers"] if o["product"] == "Kartr Priority Support"]
     assert len(support) == 1 and support[0]["customer_response"] == "declined"
@@ -1964,7 +1964,7 @@ def test_answers_about_a_priced_deal_keep_it_open(settings) -> None:
     months" "Seven? And if I still want to leave in a couple of months?" "You can still cancel any
     time with no fee..." "Alright. Go on then, I'll stay at seven.": the deal names no product, but
     the model read it as a pitch, so the agent's answer keeps it open and the yes is its (a read
-    call of a held-out style)."""
+    call of a blind-scored style)."""
     gold, result = _analyse_style_call("repairs", "repairs_insurance_gadget_cover_stay_discount", settings)
     [offer] = result["offers"]
     assert offer["kind"] == "retention" and offer["customer_response"] == "accepted"
@@ -1973,7 +1973,7 @@ def test_answers_about_a_priced_deal_keep_it_open(settings) -> None:
 
 def test_booking_the_offer_by_name_is_a_yes(settings) -> None:
     """"Fine. Book me the Layover Pass then." takes the pass the agent pitched (a read call of a
-    held-out style)."""
+    blind-scored style)."""
     gold, result = _analyse_style_call("airports", "airports_fitness_layover_pass", settings)
     [offer] = result["offers"]
     assert offer["product"] == "Layover Pass" and offer["customer_response"] == "accepted"
@@ -1984,7 +1984,7 @@ def test_booking_the_offer_by_name_is_a_yes(settings) -> None:
 def test_a_deal_put_before_the_cancellation_is_an_offer(settings, style: str, call_id: str) -> None:
     """"What I can do, rather than losing you completely, is drop you to twenty-one pounds a month"
     and "Before I cancel, I can do your next three boxes at half price": deals to stay that the
-    model reads only weakly as pitches, in a retention rule's words (read calls of held-out styles)."""
+    model reads only weakly as pitches, in a retention rule's words (read calls of blind-scored styles)."""
     gold, result = _analyse_style_call(style, call_id, settings)
     [offer] = result["offers"]
     assert offer["kind"] == "retention" and offer["customer_response"] == "accepted"
@@ -1997,7 +1997,7 @@ def test_what_others_like_you_do_in_more_words_proposes(settings, style: str, ca
     """"Most people in a terrace have the gaps sealed while we're there, that's ninety pounds on top",
     "a lot of members find Gold works out better", "A lot of our clients just use our office as their
     registered address, it's ninety-nine pounds a year": the model reads a pitch and the words propose,
-    so the likeliest noun phrase names it (read calls of held-out styles)."""
+    so the likeliest noun phrase names it (read calls of blind-scored styles)."""
     gold, result = _analyse_style_call(style, call_id, settings)
     [offer] = result["offers"]
     assert offer["customer_response"] == response == gold["offers"][0]["customer_response"]

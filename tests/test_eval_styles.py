@@ -78,3 +78,19 @@ def test_only_raised_flags_count_and_flags_sent_to_review_are_counted_apart() ->
     assert held.review_flags == raised.found_flags and held.flags_fn == len(gold["flags"])
     r = summarise("test", [held])
     assert (r.to_review, r.to_review_in_labels) == (len(raised.found_flags), raised.flags_tp)
+
+
+def test_styles_the_turn_act_model_has_read_are_held_out_in_mixed_groups_of_at_most_twenty() -> None:
+    from callqa.eval.styles import HELD_OUT_GROUP, held_out_groups
+    from nlp.acts import BROAD_STYLES, READ_STYLES
+
+    unread = "a_style_scored_blind_tomorrow"
+    groups = held_out_groups([*BROAD_STYLES, unread])
+    assert unread not in groups  # the shipped model has never read it: it reads it
+    assert set(groups) == set(BROAD_STYLES)
+    distinct = set(groups.values())
+    assert len(distinct) == -(-len(BROAD_STYLES) // HELD_OUT_GROUP) and all(len(g) <= HELD_OUT_GROUP for g in distinct)
+    assert all(style in groups[style] for style in BROAD_STYLES)
+    assert all(any(s in READ_STYLES for s in g) and any(s not in READ_STYLES for s in g) for g in distinct)
+    assert held_out_groups(["waste", "dating"]) == {"waste": ("waste", "dating"), "dating": ("waste", "dating")}
+
