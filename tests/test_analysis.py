@@ -1540,6 +1540,19 @@ def test_a_priced_deal_that_names_only_the_account_is_an_offer(settings) -> None
     assert "pause the account" in offer["evidence"]["quote"]
 
 
+def test_a_named_account_is_a_product_however_generic_its_head(settings) -> None:
+    """"our Explorer Plus account gives you free entry..." names a product of its own, though its
+    head noun, "account", names nothing in particular: a pitch, declined."""
+    turns = [("agent", "Northgate Bank, Sam speaking."),
+             ("customer", "Hi, I'd like to update my address, I've moved to Leeds."),
+             ("agent", "Done, that's updated. Actually, since you enjoy days out, our Explorer Plus account gives you free entry "
+                       "to twelve partner attractions a year, for eight pounds a month."),
+             ("customer", "No thanks, I'm fine as I am."),
+             ("agent", "No problem, anything else?"), ("customer", "No, thanks.")]
+    [offer] = _analyse(call(turns), settings)["offers"]
+    assert "Explorer Plus" in offer["product"] and offer["customer_response"] == "declined"
+
+
 def test_irish_will_i_and_youre_sure_are_closes_after_a_no(settings) -> None:
     """"Will I put you down?" is Irish English for "Shall I put you down?", and "You're sure you
     don't want it?" presses after a no as "Are you sure?" does: three closes, two after the no."""
