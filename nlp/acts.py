@@ -907,17 +907,22 @@ def averaged(first: TurnActs, second: TurnActs, model_id: str) -> TurnActs:
     intercepts averaged) and the line at the mean of their lines' logits, so a sentence both put at
     their line sits at it. An act one of them never learned is read by the other alone. Used to
     weigh a narrow model trained on a few styles against a broad one trained on many (README,
-    "Turn-act training breadth"; bench/training_breadth.py --average)."""
+    "Turn-act training breadth"; the shipped model; bench/training_breadth.py's "average")."""
     def logit(p: np.ndarray) -> np.ndarray:
         p = np.clip(p.astype(np.float64), 1e-6, 1 - 1e-6)
         return np.log(p / (1 - p))
 
     only_first = second.intercept <= UNLEARNED_INTERCEPT + 1
     only_second = first.intercept <= UNLEARNED_INTERCEPT + 1
-    coef = np.where(only_first[:, None], first.coef, np.where(only_second[:, None], second.coef, (first.coef + second.coef) / 2))
-    intercept = np.where(only_first, first.intercept, np.where(only_second, second.intercept, (first.intercept + second.intercept) / 2))
-    line = 1 / (1 + np.exp(-(logit(first.thresholds) + logit(second.thresholds)) / 2))
-    thresholds = np.where(only_first, first.thresholds, np.where(only_second, second.thresholds, line))
+
+    def per_act(mine: np.ndarray, theirs: np.ndarray, both: np.ndarray) -> np.ndarray:
+        """Per act (row), the first's value where only it learned the act, the second's where only it did, else `both`."""
+        shape = (-1,) + (1,) * (mine.ndim - 1)
+        return np.where(only_first.reshape(shape), mine, np.where(only_second.reshape(shape), theirs, both))
+
+    coef = per_act(first.coef, second.coef, (first.coef + second.coef) / 2)
+    intercept = per_act(first.intercept, second.intercept, (first.intercept + second.intercept) / 2)
+    thresholds = per_act(first.thresholds, second.thresholds, 1 / (1 + np.exp(-(logit(first.thresholds) + logit(second.thresholds)) / 2)))
     card = {"model_id": model_id, "averaged": [first.id, second.id]}
     return TurnActs(coef.astype(np.float32), intercept.astype(np.float32), thresholds.astype(np.float32), card)
 

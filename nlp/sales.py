@@ -1323,10 +1323,10 @@ class _OfferReader:
         unnamed_deal = False
         if (product is None and self._names_anyway(sentence, offer_rules, acts) and not _service_recovery(parsed, sentence, rules)
                 and not self._pitching_on(pitch)):
-            named = _product_phrase(parsed, sentence, self.companies, likeliest=True)
+            likeliest = _product_phrase(parsed, sentence, self.companies, likeliest=True)
             priced_by_model_alone = [r.id for r in offer_rules] == [_model_cue(self.model_id, "pitch").id] and self._states_price(sentence)
-            if named is not None and not (priced_by_model_alone and _head_lemma(parsed, sentence, named.text) in GENERIC_PRODUCT_HEADS):
-                product, product_evidence = named.text, named.evidence
+            if likeliest is not None and not (priced_by_model_alone and _head_lemma(parsed, sentence, likeliest.text) in GENERIC_PRODUCT_HEADS):
+                product, product_evidence = likeliest.text, likeliest.evidence
             elif priced_by_model_alone:
                 # A priced proposal that names no thing, or only a generic one, most often a deal to
                 # stay ("I can keep everything you have and bring it down to forty-five pounds a
