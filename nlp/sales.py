@@ -515,6 +515,11 @@ NOT_ASKING = re.compile(r"\b(never|not|didn't|don't|did not|do not|cancel\w*|sto
 ORDER_WORDS = frozenset({"a", "an", "the", "one", "your", "our", "new", "of"})
 
 
+# Offer rules whose words name nothing by themselves: with the model's pitch they do not name the
+# likeliest noun phrase as the product ("there's a late fee of six pounds").
+_NAMES_NOTHING_BY_ITSELF = frozenset({"OFFER-OUR-PRODUCT"})
+
+
 def _model_cue(model_id: str, act: str) -> PhraseRule:
     """A cue the turn-act model read, shaped as a rule so the reader treats it like one; its id
     (the model's, with the act) is what the evidence names."""
@@ -1398,10 +1403,16 @@ class _OfferReader:
         NutriBlast 700, which replaced it"), or a pitch the model reads in words that propose ("I can
         do unlimited for eighteen a month", "you'd be much better off on Repeat and Save"). The
         model's pitch alone is not enough: it made offers of "Biscuit's on the Lifetime six
-        thousand" and "Frozen members cost nothing"."""
+        thousand" and "Frozen members cost nothing". Nor is it with "there's" or "we have" (offer
+        rule OFFER-OUR-PRODUCT): "there's a fifteen pound excess on your existing policy". An
+        offering rule's own words with it are ("While I've got you, I notice you haven't got GAP
+        on this car"): over 2,283 read held-out calls they found 3 offers more and no false one."""
         if any(r.id == SUBSTITUTE_OFFER for r in offer_rules):
             return True
-        return acts is not None and acts.score("pitch") >= PITCH_LINE and first_match(self.rules.proposal, sentence.norm) is not None
+        if acts is None or acts.score("pitch") < PITCH_LINE:
+            return False
+        agreeing = {r.id for r in offer_rules} - {_model_cue(self.model_id, "pitch").id, *_NAMES_NOTHING_BY_ITSELF}
+        return bool(agreeing) or first_match(self.rules.proposal, sentence.norm) is not None
 
     def _pitches_something_new(self, sentence: Sentence, product: str | None, catalog: Product | None, specific: bool) -> bool:
         """After a yes or a booking, a sentence pitching a different thing by its common name ("we also offer

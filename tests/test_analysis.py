@@ -1553,6 +1553,45 @@ def test_a_named_account_is_a_product_however_generic_its_head(settings) -> None
     assert "Explorer Plus" in offer["product"] and offer["customer_response"] == "declined"
 
 
+def test_a_retention_deal_in_words_of_its_own_is_an_offer(settings) -> None:
+    """"we can drop the rent to twenty-five pounds a month" proposes a deal to stay: an offer the
+    model reads and the proposal words name, accepted."""
+    turns = [("agent", "Inkwell Office Leasing, Priya speaking."),
+             ("customer", "Hi, I want to return the copier and end the lease, we barely print any more."),
+             ("agent", "I understand. If you keep it, we can drop the rent to twenty-five pounds a month, billed monthly."),
+             ("customer", "Oh. Okay, at that price we'll keep it."),
+             ("agent", "Great, I've changed it from the next bill.")]
+    [offer] = _analyse(call(turns), settings)["offers"]
+    assert offer["kind"] == "retention" and offer["customer_response"] == "accepted"
+    assert "drop the rent" in offer["evidence"]["quote"]
+
+
+def test_what_other_customers_have_is_not_what_the_caller_is_on(settings) -> None:
+    """"While you're on, a lot of garages also have our roller hand towels..." pitches the towels:
+    "you're on, a lot" is no talk of the caller's current plan."""
+    turns = [("agent", "Brightwash Workwear, Tom speaking."),
+             ("customer", "Hi, I need to add two mechanics to our overalls contract."),
+             ("agent", "No problem, that's done from Monday."),
+             ("agent", "While you're on, a lot of garages also have our roller hand towels in the workshop, "
+                       "nine pounds a week for two dispensers. Any interest?"),
+             ("customer", "No thanks, we're fine with paper."),
+             ("agent", "No problem.")]
+    [offer] = _analyse(call(turns), settings)["offers"]
+    assert "hand towels" in offer["product"] and offer["customer_response"] == "declined"
+
+
+def test_an_offering_rule_and_the_model_together_name_the_product(settings) -> None:
+    """"While I've got you, I notice you haven't got GAP on this car." (a motoring call): the
+    pivot's words and the model's pitch agree, so the likeliest noun phrase names the product, the
+    offer opens there, and its first close ("Shall I add it?") counts with the two after the no."""
+    gold, result = _analyse_style_call("motoring", "motoring_banking_gap_insurance_pushed", settings)
+    [offer] = result["offers"]
+    assert offer["product"] == "GAP" and offer["customer_response"] == "declined"
+    assert len(offer["closing_attempts"]) == 3
+    assert {"EXCESSIVE_CLOSING_ATTEMPTS", "CONTINUED_AFTER_DECLINE"} <= {f["code"] for f in result["flags"]}
+    assert {"EXCESSIVE_CLOSING_ATTEMPTS", "CONTINUED_AFTER_DECLINE"} <= set(gold["flags"])
+
+
 def test_irish_will_i_and_youre_sure_are_closes_after_a_no(settings) -> None:
     """"Will I put you down?" is Irish English for "Shall I put you down?", and "You're sure you
     don't want it?" presses after a no as "Are you sure?" does: three closes, two after the no."""
