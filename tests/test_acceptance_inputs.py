@@ -27,7 +27,10 @@ def _folder(root: Path) -> Path:
     (root / "sale.transcript.json").write_text(json.dumps({"turns": [
         {"speaker": "agent", "text": "Thanks for calling Acme, how can I help?"},
         {"speaker": "customer", "text": "I want the premium plan."},
-        {"speaker": "agent", "text": "The premium plan is $19.99 a month. Shall I add it?"},
+        # a pitch in so many words: the bare price after the request ("The premium plan is $19.99 a
+        # month. Shall I add it?") sits at the turn-act model's implied-pitch line (0.49 against 0.5
+        # since turn-acts-lr@6364728d), and this test is about the batch, not that line
+        {"speaker": "agent", "text": "I can put you on the premium plan, it's $19.99 a month. Shall I add it?"},
         {"speaker": "customer", "text": "Yes. My card is 4111 1111 1111 1111, my SSN is 123-45-6789 and my email is john.doe@example.com"},
     ]}))
     return root

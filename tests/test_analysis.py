@@ -1592,6 +1592,17 @@ def test_an_offering_rule_and_the_model_together_name_the_product(settings) -> N
     assert {"EXCESSIVE_CLOSING_ATTEMPTS", "CONTINUED_AFTER_DECLINE"} <= set(gold["flags"])
 
 
+def test_a_dearer_tier_among_the_options_is_sold_though_unpriced(settings) -> None:
+    """"Do you want the standard edition, or the Deluxe with the expansion pass...?" (a gaming
+    call) is no choice of how a service is done: it sells the Deluxe, whose price comes only
+    after the yes."""
+    gold, result = _analyse_style_call("gaming", "gaming_software_edition_choice_price_in_recap", settings)
+    [offer] = result["offers"]
+    assert "or the Deluxe" in offer["evidence"]["quote"] and offer["customer_response"] == "accepted"
+    assert offer["disclosures"]["price"]["status"] == "disclosed_after_consent"
+    assert "DISCLOSURE_AFTER_CONSENT" in {f["code"] for f in result["flags"]} and "DISCLOSURE_AFTER_CONSENT" in gold["flags"]
+
+
 def test_irish_will_i_and_youre_sure_are_closes_after_a_no(settings) -> None:
     """"Will I put you down?" is Irish English for "Shall I put you down?", and "You're sure you
     don't want it?" presses after a no as "Are you sure?" does: three closes, two after the no."""
