@@ -1240,9 +1240,12 @@ class _OfferReader:
         if rule is None:
             return False
         product, catalog, product_evidence = _named_product(self.parsed, sentence, self.policy, self.companies)
-        if product is None and acts.score("pitch") >= PITCH_LINE and (named := _product_phrase(self.parsed, sentence, self.companies, likeliest=True)):
-            # booking words and a clear pitch: the sentence adds a product, however unsure the
-            # scorer is of its name ("I've gone ahead and started a Munchly Plus trial on your account")
+        if product is None and acts.score("pitch") >= IMPLIED_PITCH_MIN and (named := _product_phrase(self.parsed, sentence, self.companies, likeliest=True)):
+            # booking words and a pitch: the sentence adds a product, however unsure the scorer is
+            # of its name ("I've gone ahead and started a Munchly Plus trial on your account"). The
+            # implied-pitch line, not the pitch line: retrained, the model read "I've added our
+            # cancellation cover as well, that's five ninety-nine" at 0.68. Over 2,283 read held-out
+            # calls the lower line found 1 more sale without consent and nothing false.
             product, product_evidence = named.text, named.evidence
         if product is None or _service_recovery(self.parsed, sentence, self.rules):
             return False
