@@ -1247,7 +1247,7 @@ class _OfferReader:
             # cancellation cover as well, that's five ninety-nine" at 0.68. Over 2,283 read held-out
             # calls the lower line found 1 more sale without consent and nothing false.
             product, product_evidence = named.text, named.evidence
-        if product is None or _service_recovery(self.parsed, sentence, self.rules):
+        if product is None or self._books_service(sentence, product):
             return False
         pitch = self.last_pitch
         if pitch is not None and (_same_offer([pitch], product, catalog) is not None
@@ -1261,6 +1261,15 @@ class _OfferReader:
         offer.unconsented.append(sentence.evidence(self.parsed, rule.id).decided_by(self.model_id, max(acts.score(a) for a in ("book", "pitch", "recurring_charge"))))
         self.last_pitch, self.last_was_close, self.customer_sentences_since = offer, False, 0
         return True
+
+    def _books_service(self, sentence: Sentence, product: str) -> bool:
+        """The booking adds something not for sale ("I've added a credit of ten pounds", "I've
+        added a note and you'll get a full refund"). A priced booking of anything else adds a
+        product, whatever it promises ("I've added our cancellation cover as well, that's five
+        ninety-nine, so if anything changes you get a full refund")."""
+        if product_words(product) & self.rules.not_products:
+            return True
+        return _service_recovery(self.parsed, sentence, self.rules) and not money_amounts(sentence.text)
 
     def _books_something_else(self, sentence: Sentence, pitch: Offer) -> bool:
         """The booking names a thing that is not the product pitched: "I've added a credit of ten
