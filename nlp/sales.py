@@ -92,6 +92,7 @@ OFFER_SUPPORT_BEFORE = 2
 STRAIGHT_AFTER_TERMS = 2
 TERMS_LEANING = 0.5  # a sentence the model reads as leaning to one of the offer's terms
 NEW_AFTER_YES_LINE = 0.7
+RETENTION_RULE = "OFFER-RETENTION"
 PRICED_PITCH_AFTER_YES = 0.9  # a priced sentence naming no product, after a yes, pitches a further offer from here
 
 
@@ -319,7 +320,7 @@ def _kind(sentence: Sentence, rule: PhraseRule | None, product: str, catalog: Pr
     """From the wording; a cancellation call makes any offer a retention offer (apply_need)."""
     if catalog is not None and catalog.kind:
         return catalog.kind
-    if rule is not None and rule.id == "OFFER-RETENTION":
+    if rule is not None and rule.id == RETENTION_RULE:
         return "retention"
     if (rule is not None and rule.id == "OFFER-UPGRADE") or _says_upsell(f"{sentence.norm} {normalise(product)}", rules):
         return "upsell"
@@ -645,16 +646,23 @@ class _OfferReader:
         pitched is judged by the model's booking act instead."""
         if self.reading is None:
             return self.offers
-        # An offer that names nothing ("Which of those would suit you?" after appointment times)
-        # needs as clear a pitch as a close with nothing pitched before it.
         kept = [o for o in self.offers if (o.evidence.rule in (CHOICE_OFFER, *(r.id for r in self.rules.booked_unasked), *self.rules.offer_stands_alone)
-                or self._pitch_support(o) >= (IMPLIED_PITCH_MIN if o.product == UNNAMED_OFFER else OFFER_SUPPORT_MIN))
+                or self._pitch_support(o) >= self._support_needed(o))
                 and not self._free_of_charge(o) and not self._asked_for(o) and not self._service_choice(o) and not self._mentioned_only(o)]
         for dropped in (o for o in self.offers if o not in kept and o.responses):
             _answers_the_offer_under_way(dropped, kept)
         for number, offer in enumerate(kept, 1):
             offer.id = f"offer-{number}"
         return kept
+
+    def _support_needed(self, offer: Offer) -> float:
+        """An offer that names nothing ("Which of those would suit you?" after appointment times)
+        needs as clear a pitch as a close with nothing pitched before it, unless it is a priced deal to stay in the retention rule's words ("Before you
+        go, what if I dropped you to five-day at sixty-eight a month?", read at 0.36): the words
+        and the amount say what the model reads weakly."""
+        if offer.product != UNNAMED_OFFER or (offer.evidence.rule == RETENTION_RULE and self._priced_in_its_turns(offer)):
+            return OFFER_SUPPORT_MIN
+        return IMPLIED_PITCH_MIN
 
     def _free_of_charge(self, offer: Offer) -> bool:
         """Pitched as costing nothing, with no amount named anywhere in its pitches ("I'm sending

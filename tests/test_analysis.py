@@ -2072,3 +2072,24 @@ def test_we_do_have_proposes(settings) -> None:
     gold, result = _analyse_style_call("tax", "tax_travel_priority_slot_pressure", settings)
     [offer] = result["offers"]
     assert offer["product"] == "priority slot" and offer["customer_response"] == "declined"
+
+
+def test_a_priced_deal_to_stay_in_the_retention_words_is_an_offer(settings) -> None:
+    """"Before you go, what if I dropped you to five-day at sixty-eight a month?" offers staying on
+    a cheaper category, though the model reads it weakly and it names nothing; its twelve-month
+    commitment comes after the yes (a read call of the florists and golf set, after its blind score)."""
+    gold, result = _analyse_style_call("golf", "golf_fitness_resign_discount_after_yes", settings)
+    [offer] = result["offers"]
+    assert offer["kind"] == "retention" and offer["customer_response"] == "accepted" == gold["offers"][0]["customer_response"]
+    assert "dropped you to five-day" in offer["evidence"]["quote"]
+    assert "DISCLOSURE_AFTER_CONSENT" in _codes(result) and "DISCLOSURE_AFTER_CONSENT" in gold["flags"]
+
+
+def test_lovely_add_that_please_accepts(settings) -> None:
+    """"Lovely, add that please." is a yes: the agent's "That's on now" books what was agreed, no
+    sale without consent (a read call of the florists and golf set)."""
+    gold, result = _analyse_style_call("golf", "golf_internet_tv_golf_channel_no_recap", settings)
+    [offer] = result["offers"]
+    assert offer["customer_response"] == "accepted" == gold["offers"][0]["customer_response"]
+    assert "SALE_WITHOUT_CONSENT" not in _codes(result)
+
