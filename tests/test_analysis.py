@@ -2093,3 +2093,17 @@ def test_lovely_add_that_please_accepts(settings) -> None:
     assert offer["customer_response"] == "accepted" == gold["offers"][0]["customer_response"]
     assert "SALE_WITHOUT_CONSENT" not in _codes(result)
 
+
+@pytest.mark.parametrize("call_id, quote", [
+    ("florists_retail_luxury_roses_clean", "some people go for our luxury two dozen"),
+    ("florists_retail_balloon_party_multi", "there's the dino display"),
+])
+def test_what_some_people_buy_and_something_if_you_want_it_propose(settings, call_id: str, quote: str) -> None:
+    """"For a fortieth some people go for our luxury two dozen..." says what others buy as "most
+    people go for" does, and "If you want something for the photos, there's the dino display... for
+    thirty-nine" proposes it: with the model's clear pitch, each opens an offer (read calls of the
+    florists and golf set, after its blind score)."""
+    gold, result = _analyse_style_call("florists", call_id, settings)
+    offers = [o for o in result["offers"] if quote in o["evidence"]["quote"]]
+    assert len(offers) == 1 and offers[0]["customer_response"] == "accepted"
+    assert any(quote in o["evidence"]["quote"] and o["customer_response"] == "accepted" for o in gold["offers"])
