@@ -1388,7 +1388,7 @@ class _OfferReader:
         # silence ("Added. We also have a cashback credit card..." is a new offer however the
         # product is written).
         offer_rule = next((r for r in offer_rules if not r.needs_product), None) or next((r for r in offer_rules if specific), None)
-        named = product is not None and any(w[:1].isupper() for w in product.split())
+        named = product is not None and _proper_name(product)
         settled = pitch is not None and (bool(pitch.unconsented) or (bool(pitch.responses) and pitch.responses[-1].kind == "accepted"))
         if offer_rule is not None and offer_rule.needs_product and pitch is not None and (
             (not pitch.responses and not settled and not self._names_another_after_words(product, catalog, named, acts))
