@@ -657,9 +657,10 @@ class _OfferReader:
 
     def _support_needed(self, offer: Offer) -> float:
         """An offer that names nothing ("Which of those would suit you?" after appointment times)
-        needs as clear a pitch as a close with nothing pitched before it, unless it is a priced deal to stay in the retention rule's words ("Before you
-        go, what if I dropped you to five-day at sixty-eight a month?", read at 0.36): the words
-        and the amount say what the model reads weakly."""
+        needs as clear a pitch as a close with nothing pitched before it, unless it is a priced
+        deal to stay in the retention rule's words ("Before you go, what if I dropped you to
+        five-day at sixty-eight a month?", read at 0.36): the words and the amount say what the
+        model reads weakly."""
         if offer.product != UNNAMED_OFFER or (offer.evidence.rule == RETENTION_RULE and self._priced_in_its_turns(offer)):
             return OFFER_SUPPORT_MIN
         return IMPLIED_PITCH_MIN
