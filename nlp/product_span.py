@@ -72,6 +72,7 @@ class SpanRules:
     product_nouns: frozenset[str]
     service_words: frozenset[str]
     service_id: str
+    service_sold_heads: frozenset[str]  # heads that keep a phrase with a service word: "repair cover"
 
 
 @functools.lru_cache(maxsize=1)
@@ -97,10 +98,10 @@ def span_rules() -> SpanRules:
     sales = _sales_lists()
     for word in sales["not_products"]:
         heads.setdefault(word, "SPAN-NOT-PRODUCT-HEAD")
-    service_id = next(v["id"] for v in data["vetoes"] if v.get("service_words"))
+    service = next(v for v in data["vetoes"] if v.get("service_words"))
     return SpanRules(entity_types, single, heads, number_id, company_id, company_ratio, owners, leading,
                      frozenset(data["extensions"]), frozenset(sales["product_nouns"]),
-                     frozenset(sales["service_modifiers"]), service_id)
+                     frozenset(sales["service_modifiers"]), service["id"], frozenset(service.get("sold_heads", ())))
 
 
 @functools.lru_cache(maxsize=1)
@@ -286,7 +287,7 @@ def _veto(words: list[Token], chunk: Span, head: Token, text: str, companies: Se
         return rules.leading[chunk[int(chunk[0].lower_ not in rules.leading)].lower_]
     if companies and _company_ratio(text, companies) >= rules.company_min_ratio:
         return rules.company_id
-    if any(t.lemma_.lower() in rules.service_words for t in chunk):
+    if any(t.lemma_.lower() in rules.service_words for t in chunk) and lemma not in rules.service_sold_heads:
         return rules.service_id
     return ""
 

@@ -63,7 +63,16 @@ NEVER = [
     # a thanks before the agent books something names nothing
     ("Lovely, I've added it.", (), ["Lovely"], None),
     ("Good stuff, I've added it to the booking.", (), ["Good stuff", "stuff"], None),
+    # a service word vetoes the phrase unless its head is what pays for the service
+    ("I can book an engineer visit for Tuesday.", (), ["engineer visit"], None),
 ]
+
+
+def test_a_plan_that_pays_for_a_service_is_a_product() -> None:
+    plan = {c.text: c.vetoed_by for c in candidates(_sentence("Honestly, what you want is our repair protection plan."))}
+    visit = {c.text: c.vetoed_by for c in candidates(_sentence("We can book you a repair visit on Tuesday."))}
+    assert plan["repair protection plan"] == ""
+    assert visit["repair visit"] == "SPAN-SERVICE-NOT-SALE"
 
 
 @pytest.mark.parametrize(("text", "companies", "never", "product"), NEVER)
