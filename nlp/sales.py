@@ -1392,7 +1392,7 @@ class _OfferReader:
         named = product is not None and _proper_name(product)
         settled = pitch is not None and (bool(pitch.unconsented) or (bool(pitch.responses) and pitch.responses[-1].kind == "accepted"))
         if offer_rule is not None and offer_rule.needs_product and pitch is not None and (
-            (not pitch.responses and not settled and not self._names_another_after_words(product, catalog, named, acts))
+            (not pitch.responses and not settled and not self._names_another_after_words(sentence, product, catalog, named, acts))
             or (settled and not named and not self._pitches_something_new(sentence, product, catalog, specific))
         ):
             # A weak cue before the customer has answered the offer under way, or right after
@@ -1405,13 +1405,17 @@ class _OfferReader:
             return None
         return _Cues(offer_rule, close_rule, product, catalog, product_evidence)
 
-    def _names_another_after_words(self, product: str | None, catalog: Product | None, named: bool, acts: SentenceActs | None) -> bool:
+    def _names_another_after_words(self, sentence: Sentence, product: str | None, catalog: Product | None, named: bool, acts: SentenceActs | None) -> bool:
         """The customer has spoken since the pitch under way without answering it, and the agent now
         pitches another thing by its name ("Oh, I didn't know about that. Good to know." "Also,
         we've got Kartr Priority Support for drivers, six dollars a month"): a new offer, where the
-        model reads a pitch past its own line."""
+        model reads a pitch past its own line. A common name does it too when the model is sure and
+        the sentence prices it ("One more thing, we offer payment protection at eleven pounds a
+        month" after a loan the customer has not yet answered)."""
         pitch = self.last_pitch
-        if pitch is None or product is None or not named or acts is None or not acts.has("pitch"):
+        if pitch is None or product is None or acts is None:
+            return False
+        if not (acts.has("pitch") if named else acts.score("pitch") >= PRICED_PITCH_AFTER_YES and self._states_price(sentence)):
             return False
         if self._customer_silent_since(pitch):
             return False
