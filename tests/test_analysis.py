@@ -2022,6 +2022,17 @@ def test_a_named_pitch_after_the_customer_spoke_is_a_new_offer(settings) -> None
     assert len(support) == 1 and support[0]["customer_response"] == "declined"
 
 
+def test_a_sure_priced_pitch_of_another_thing_is_a_new_offer(settings) -> None:
+    """"We can fit bird mesh round the edges for three hundred and twenty pounds.": after a pitch the
+    customer has not answered, a priced pitch the model is sure of, naming another thing by its
+    common name, is a new offer, not more of the one under way (a read call of a blind-scored
+    style; before, the mesh's no went to the green loan mentioned earlier)."""
+    gold, result = _analyse_style_call("energy", "energy_utilities_solar_quote_battery", settings)
+    mesh = [o for o in result["offers"] if o["product"] == "bird mesh"]
+    assert len(mesh) == 1 and mesh[0]["customer_response"] == "declined"
+    assert all(o["product"] != "green loan" for o in result["offers"])
+
+
 def test_answers_about_a_priced_deal_keep_it_open(settings) -> None:
     """"Before I do, I can offer to keep the same cover at seven pounds a month for the next twelve
     months" "Seven? And if I still want to leave in a couple of months?" "You can still cancel any
