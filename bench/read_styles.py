@@ -83,9 +83,9 @@ def score(count: int, out: Path) -> list[dict]:
     rows = []
     for k in range(count):
         models = pickle.loads((cache / f"group{k}.pkl").read_bytes())
-        if models["data_hash"] != acts.data_hash():
+        if k == 0 and models["data_hash"] != acts.data_hash():
             # still whole styles held out, and both versions compared read the same models
-            print(f"# group {k}'s models were trained on an earlier corpus: `build` again after removing {cache}",
+            print(f"# the models were trained on an earlier corpus: `build` again after removing {cache}",
                   file=sys.stderr, flush=True)
         settings = AnalysisSettings(policy, turn_acts=models["turn_acts"], need_model=models["need"],
                                     need_fit_model=models["need_fit"], upset_model=models["upset"])
