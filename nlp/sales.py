@@ -486,6 +486,7 @@ ADD_IT_CLOSE = "CLOSE-ADD-IT"  # putting "it", the offer, on: pressure after a n
 UNNAMED_OFFER = "unnamed offer"
 IMPLIED_BY_CLOSE = "OFFER-IMPLIED-BY-CLOSE"  # an offer read from a close that implies a pitch before it
 TRANSFER_RULE = "NOT-OFFER-TRANSFER"  # nlp/rules/sales.yaml, not_offer
+MONEY_OWED_RULE = "NOT-OFFER-MONEY-OWED"  # nlp/rules/sales.yaml, not_offer
 CURRENT_RULE = "NOT-OFFER-CURRENT"  # nlp/rules/sales.yaml, not_offer: what the customer already has
 # How far after "you're on the" / "your current" the product named may start and still be the
 # thing the customer has: "you're currently on our Basic plan" (nothing between), "your current
@@ -1374,8 +1375,10 @@ class _OfferReader:
                 # ones at thirty-eight a week") describe what was asked for.
                 product, unnamed_deal = UNNAMED_OFFER, True
         not_offer = _not_offer(rules, sentence.norm, product)
-        if not_offer is not None and not_offer.id == TRANSFER_RULE:
-            return None  # passing the call on ("Shall I put you through to the fare desk?") neither offers nor closes
+        if not_offer is not None and not_offer.id in (TRANSFER_RULE, MONEY_OWED_RULE):
+            # passing the call on ("Shall I put you through to the fare desk?") or taking money owed
+            # ("Would you like me to take the missed eighteen pounds now?") neither offers nor closes
+            return None
         if not_offer is not None or (product is None and _service_recovery(parsed, sentence, rules)):
             offer_rules = []  # about what the customer already has, or a goodwill credit
             if not_offer is not None and close_rule is not None and close_rule.id == _model_cue(self.model_id, "close").id:
