@@ -93,7 +93,9 @@ STRAIGHT_AFTER_TERMS = 2
 TERMS_LEANING = 0.5  # a sentence the model reads as leaning to one of the offer's terms
 NEW_AFTER_YES_LINE = 0.7
 RETENTION_RULE = "OFFER-RETENTION"
-PRICED_PITCH_AFTER_YES = 0.9  # a priced sentence naming no product, after a yes, pitches a further offer from here
+# A priced sentence the model reads as a pitch from here opens a further offer: after a yes, naming
+# no product; before the offer under way is answered, naming another thing by its common name.
+PRICED_PITCH_LINE = 0.9
 
 
 @dataclass(frozen=True)
@@ -991,7 +993,7 @@ class _OfferReader:
             # the lift, it's twenty bucks. Want me to add that?"): the close asks for that, not
             # again for what was just accepted. An amount, not a price rule's words: those added one
             # false offer and no true one over the 1,983 read calls (2026-12-06).
-            priced = [s for s in since if money_amounts(s.text) and self._pitch_score(s) >= PRICED_PITCH_AFTER_YES]
+            priced = [s for s in since if money_amounts(s.text) and self._pitch_score(s) >= PRICED_PITCH_LINE]
             return (priced[-1], UNNAMED_OFFER, None, None) if priced else None
         if _same_offer(self.offers, product, catalog) is not None:
             return None
@@ -1418,7 +1420,8 @@ class _OfferReader:
         pitch = self.last_pitch
         if pitch is None or product is None or acts is None:
             return False
-        if not (acts.has("pitch") if named else acts.score("pitch") >= PRICED_PITCH_AFTER_YES and self._states_price(sentence)):
+        sure = acts.has("pitch") if named else (acts.score("pitch") >= PRICED_PITCH_LINE and self._states_price(sentence))
+        if not sure:
             return False
         if self._customer_silent_since(pitch):
             return False
