@@ -34,10 +34,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from callqa.eval.compare import transcript_from_labels
-from callqa.eval.styles import CallScore, score_call, style_labels
+from callqa.eval.styles import score_call, style_labels
 from nlp import acts
 from nlp.analyse import AnalysisSettings, analyse
 from nlp.need_fit_model import train as train_need_fit
+from nlp.need_model import NEED_STYLES
 from nlp.need_model import train as train_need
 from nlp.policy import load_policy
 from nlp.upset_model import train as train_upset
@@ -57,14 +58,15 @@ def _cache_dir(count: int) -> Path:
 def build(count: int) -> None:
     out = _cache_dir(count)
     out.mkdir(parents=True, exist_ok=True)
+    data_hash = acts.data_hash()
     for k, group in enumerate(groups(count)):
         path = out / f"group{k}.pkl"
         if path.exists():
             continue
-        need_styles = tuple(s for s in (*acts.STYLES, *acts.READ_STYLES) if s not in group)
+        need_styles = tuple(s for s in NEED_STYLES if s not in group)
         models = {
             "styles": group,
-            "data_hash": acts.data_hash(),
+            "data_hash": data_hash,
             "turn_acts": acts.train_held_out(group),
             "need": train_need(None, need_styles)[0],
             "need_fit": train_need_fit(None, need_styles)[0],
