@@ -2124,17 +2124,16 @@ def test_the_closest_thing_in_stock_is_a_substitute_offer(settings) -> None:
     """"The closest we have in stock is the Nextbase 422" offers a substitute for the sold-out model
     (rules/sales.yaml OFFER-SUBSTITUTE), whatever the model reads in it, and the customer's "go on
     then, swap it" accepts it."""
-    def offers(sentence: str) -> list[dict]:
-        turns = [
-            ("agent", "Hello, Roadline Direct, Priya speaking."),
-            ("customer", "Hi, I ordered the Nextbase 322 dash cam last week and I've had an email saying it's cancelled."),
-            ("agent", "I'm sorry about that, the 322 has sold out and we can't get more. " + sentence),
-            ("customer", "Okay, how much is that?"),
-            ("agent", "It's one hundred and nineteen pounds, twenty more than the 322."),
-            ("customer", "Fine, go on then, swap it."),
-            ("agent", "Done, that's the 422 at one hundred and nineteen, arriving Thursday."),
-        ]
-        return _analyse(call(turns), settings)["offers"]
-    [offer] = offers("The closest we have in stock is the Nextbase 422 with the rear camera module.")
+    turns = [
+        ("agent", "Hello, Roadline Direct, Priya speaking."),
+        ("customer", "Hi, I ordered the Nextbase 322 dash cam last week and I've had an email saying it's cancelled."),
+        ("agent", "I'm sorry about that, the 322 has sold out and we can't get more. "
+                  "The closest we have in stock is the Nextbase 422 with the rear camera module."),
+        ("customer", "Okay, how much is that?"),
+        ("agent", "It's one hundred and nineteen pounds, twenty more than the 322."),
+        ("customer", "Fine, go on then, swap it."),
+        ("agent", "Done, that's the 422 at one hundred and nineteen, arriving Thursday."),
+    ]
+    [offer] = _analyse(call(turns), settings)["offers"]
     assert offer["evidence"]["quote"].startswith("The closest we have in stock")
     assert offer["customer_response"] == "accepted"
