@@ -58,6 +58,15 @@ class PhraseRule:
                 return phrase
         return None
 
+    def named(self, text: str) -> str | None:
+        """What a pattern of this rule names in its `product` group ("would (three months free)
+        help?"), in already-normalised `text`, or None."""
+        for pattern in self.patterns:
+            found = pattern.search(text)
+            if found and "product" in pattern.groupindex and found.group("product"):
+                return found.group("product").strip()
+        return None
+
 
 @functools.lru_cache(maxsize=None)
 def whole_words(phrase: str) -> re.Pattern[str]:

@@ -93,6 +93,7 @@ STRAIGHT_AFTER_TERMS = 2
 TERMS_LEANING = 0.5  # a sentence the model reads as leaning to one of the offer's terms
 NEW_AFTER_YES_LINE = 0.7
 RETENTION_RULE = "OFFER-RETENTION"
+RETENTION_RULES = frozenset({RETENTION_RULE, "OFFER-RETENTION-ASKED"})  # nlp/rules/sales.yaml: deals to stay
 # A priced sentence the model reads as a pitch from here opens a further offer: after a yes, naming
 # no product; before the offer under way is answered, naming another thing by its common name.
 PRICED_PITCH_LINE = 0.9
@@ -322,7 +323,7 @@ def _kind(sentence: Sentence, rule: PhraseRule | None, product: str, catalog: Pr
     """From the wording; a cancellation call makes any offer a retention offer (apply_need)."""
     if catalog is not None and catalog.kind:
         return catalog.kind
-    if rule is not None and rule.id == RETENTION_RULE:
+    if rule is not None and rule.id in RETENTION_RULES:
         return "retention"
     if (rule is not None and rule.id == "OFFER-UPGRADE") or _says_upsell(f"{sentence.norm} {normalise(product)}", rules):
         return "upsell"
@@ -869,6 +870,8 @@ class _OfferReader:
             return False
         if acts.score("pitch") >= PITCH_LINE or not _more_service_than_sale(acts) or _names(pitch.product, sentence):
             return False
+        if any(r.id == ADD_IT_CLOSE and r.match(sentence.norm) for r in self.rules.close):
+            return False  # putting "it" on asks for the offer, whatever else it names ("Shall I add it to the paperwork?")
         span = sentence.span(self.parsed)
         return span is not None and any(t.pos_ in ("NOUN", "PROPN") and t.i > span.start for t in span)
 
@@ -1359,6 +1362,9 @@ class _OfferReader:
         if not offer_rules and close_rule is None:
             return None
         product, catalog, product_evidence = _named_product(parsed, sentence, self.policy, self.companies, within=choice)
+        if product is None:
+            # the deal a rule's own words name ("Before I cancel, would three months free help?")
+            product = next((named for r in offer_rules if (named := r.named(sentence.norm)) is not None), None)
         unnamed_deal = False
         if (product is None and self._names_anyway(sentence, offer_rules, acts) and not _service_recovery(parsed, sentence, rules)
                 and not self._pitching_on(pitch)):

@@ -2137,3 +2137,63 @@ def test_the_closest_thing_in_stock_is_a_substitute_offer(settings) -> None:
     [offer] = _analyse(call(turns), settings)["offers"]
     assert offer["evidence"]["quote"].startswith("The closest we have in stock")
     assert offer["customer_response"] == "accepted"
+
+
+def test_how_often_something_happens_is_no_recurring_charge(settings) -> None:
+    """"You can change it free up to a month before" says when the booking may change, not that the
+    one-off upgrade is charged monthly (rules/sales.yaml DISC-RECURRING-PRICED): the upgrade has no
+    recurring charge, so no contract term or cancellation term is due, and none is flagged missing."""
+    turns = [
+        ("agent", "Good morning, Ashcombe Hall weddings, Tom speaking."),
+        ("customer", "Hi, it's Laura Price, we're getting married on the fourteenth of June and I wanted to check the evening food."),
+        ("agent", "Of course. You've got the bacon rolls in the package at the moment. "
+                  "Or you could go up to the hog roast with stuffing, apple sauce and slaw, that's twelve pounds a head more. "
+                  "You can change it free up to a month before."),
+        ("customer", "Oh, that sounds lovely, yes please, let's do the hog roast."),
+        ("agent", "Lovely, I've switched the evening food to the hog roast."),
+    ]
+    result = _analyse(call(turns), settings)
+    [offer] = result["offers"]
+    assert offer["customer_response"] == "accepted"
+    assert offer["disclosures"]["recurring_charge"]["status"] != "disclosed_before_consent"
+    assert offer["disclosures"]["contract_term"]["status"] == "not_applicable"
+    codes = {f["code"] for f in result["flags"]}
+    assert not codes & {"MISSING_CONTRACT_TERM_DISCLOSURE", "MISSING_CANCELLATION_DISCLOSURE"}
+
+
+def test_a_deal_to_stay_put_as_a_question_before_cancelling_is_a_retention_offer(settings) -> None:
+    """"Before I cancel, would three months free help?" offers a deal to stay (rules/sales.yaml
+    OFFER-RETENTION), and the customer's no declines it."""
+    turns = [
+        ("agent", "Thanks for calling Calmwave, this is Dev."),
+        ("customer", "Hi, I'd like to cancel my subscription to the tinnitus app please, it's not helping."),
+        ("agent", "I'm sorry to hear that. I can do that for you now. Before I cancel, would three months free help?"),
+        ("customer", "No thanks, I just want it cancelled."),
+        ("agent", "No problem, that's cancelled now and you won't be charged again."),
+    ]
+    [offer] = _analyse(call(turns), settings)["offers"]
+    assert offer["kind"] == "retention"
+    assert offer["customer_response"] == "declined"
+
+
+def test_adding_it_to_the_paperwork_closes_on_the_offer(settings) -> None:
+    """"Shall I add it to the paperwork?" after the customer has warmed to the pitch asks for the
+    offer, whatever else it names (rules/sales.yaml CLOSE-ADD-IT): the yes after it is consent,
+    and the premium stated after that yes is a disclosure after consent, not a sale without one."""
+    turns = [
+        ("agent", "Hello, Fairbrook Warranties, calling for Oakline Roofing. Is that Mrs Dunn?"),
+        ("customer", "Yes, speaking. Oakline said you'd ring about the paperwork for my porch roof."),
+        ("agent", "That's right. Oakline give their own five-year guarantee. "
+                  "What most customers add is our insurance-backed guarantee, so you're covered even if Oakline stop trading."),
+        ("customer", "Right, that sounds sensible."),
+        ("agent", "Shall I add it to the paperwork?"),
+        ("customer", "Yes, go ahead."),
+        ("agent", "Lovely, that's added. It's a one-off premium of eighty pounds, paid with the final invoice."),
+        ("customer", "Okay."),
+    ]
+    result = _analyse(call(turns), settings)
+    [offer] = result["offers"]
+    assert offer["customer_response"] == "accepted"
+    assert offer["closing_attempts"][0]["quote"] == "Shall I add it to the paperwork?"
+    codes = {f["code"] for f in result["flags"]}
+    assert "SALE_WITHOUT_CONSENT" not in codes and "DISCLOSURE_AFTER_CONSENT" in codes
