@@ -623,6 +623,10 @@ class _OfferReader:
     # What the customer asked for: sentences the model reads as their need, not as a complaint ("I
     # never ordered the Roam Pass" asks for nothing).
     requests: list[Sentence] = field(default_factory=list)
+    # The agent's last sentence asked, after the customer's no, about things its pitch never spoke of
+    # ("It's cancelled from today. Would you like us to collect the bin?"): the yes after it is no yes
+    # to the declined offer, though the question still counts as a closing attempt.
+    own_question_after_no: bool = False
 
     def _asks(self, sentence: Sentence, acts: SentenceActs | None) -> bool:
         """The agent asks a question. A transcript with no question mark anywhere (an ASR engine
@@ -746,6 +750,8 @@ class _OfferReader:
     def agent_said(self, sentence: Sentence) -> None:
         self.agent_sentences.append(sentence)
         self.turn_answered = False
+        acts = self._acts(sentence)
+        self.own_question_after_no = acts is not None and self._asks_after_a_no_about_its_own_thing(sentence, acts)
         if self._books_sale(sentence) or self._books_unpitched(sentence):
             return
         acts = self._acts(sentence)
@@ -843,6 +849,23 @@ class _OfferReader:
         pitch = self.last_pitch
         return (pitch is not None and _answered_since_pitch(pitch) and self._asks(sentence, acts)
                 and _more_service_than_sale(acts))
+
+    def _asks_after_a_no_about_its_own_thing(self, sentence: Sentence, acts: SentenceActs) -> bool:
+        """After the customer's no to the offer under way, a question that names only things its
+        pitch never spoke of, in no words of pressure and with no pitch the model reads in it."""
+        pitch = self.last_pitch
+        if pitch is None or not _declined_since_pitch(pitch) or not sentence.is_question:
+            return False
+        if acts.score("pitch") >= PITCH_LINE or _names(pitch.product, sentence):
+            return False
+        if any(r.id in PRESSURE_CLOSES or r.id == ADD_IT_CLOSE for r in self.rules.close if r.match(sentence.norm)):
+            return False
+        span = sentence.span(self.parsed)
+        if span is None:
+            return False
+        asked = {t.lemma_.lower() for t in span if t.pos_ in ("NOUN", "PROPN") and t.i > span.start} - _NOT_PITCH_NOUNS
+        talked = {t.lemma_.lower() for said in pitch.pitches if (sp := said.span(self.parsed)) is not None for t in sp if t.pos_ in ("NOUN", "PROPN")}
+        return bool(asked) and not asked & talked
 
     def _asks_its_own_thing(self, sentence: Sentence, acts: SentenceActs) -> bool:
         """A question straight after a pitch that names a thing of its own, not the pitched one,
@@ -1079,6 +1102,9 @@ class _OfferReader:
             # may a later sentence naming the offer, or a yes that gives in after the no.
             return
         answer = self._answer(sentence)
+        if (answer is not None and answer.kind == "accepted" and self.own_question_after_no and not names_it
+                and pitch.customer_response == "declined"):
+            return
         if answer is not None and self.turn_answered:
             pitch.responses.pop()
         if (answer is not None and answer.kind == "declined" and pitch.customer_response == "accepted" and not names_it

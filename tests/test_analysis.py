@@ -2197,3 +2197,24 @@ def test_adding_it_to_the_paperwork_closes_on_the_offer(settings) -> None:
     assert offer["closing_attempts"][0]["quote"] == "Shall I add it to the paperwork?"
     codes = {f["code"] for f in result["flags"]}
     assert "SALE_WITHOUT_CONSENT" not in codes and "DISCLOSURE_AFTER_CONSENT" in codes
+
+
+def test_a_yes_to_a_question_of_its_own_after_a_no_does_not_take_the_offer(settings) -> None:
+    """After the customer declines a deal to stay, "Would you like us to collect the bin?" asks
+    about the bin, which the pitch never spoke of: the "Yes please" after it does not take the deal
+    after all, so there is no sale whose cost goes unrecapped."""
+    turns = [
+        ("customer", "Hello, I'd like to stop the garden waste collection please, I've had the garden paved."),
+        ("agent", "Of course. Can I have the name and address on the subscription?"),
+        ("customer", "Frank Lowther, eighty-one Cedar Drive."),
+        ("agent", "Thank you. Before I cancel, some people in your position go to the half-season option, twenty-four pounds, "
+                  "just collections in spring and autumn. Would that be any use?"),
+        ("customer", "No, I've no hedges left either. Just cancel it."),
+        ("agent", "No problem. It's cancelled from today and it won't renew in March. Would you like us to collect the bin?"),
+        ("customer", "Yes please, it's in the way."),
+        ("agent", "We'll pick it up on your next grey bin day."),
+    ]
+    result = _analyse(call(turns), settings)
+    [offer] = result["offers"]
+    assert offer["customer_response"] == "declined"
+    assert "NO_COST_RECAP" not in {f["code"] for f in result["flags"]}
