@@ -754,7 +754,6 @@ class _OfferReader:
         self.own_question_after_no = acts is not None and self._asks_after_a_no_about_its_own_thing(sentence, acts)
         if self._books_sale(sentence) or self._books_unpitched(sentence):
             return
-        acts = self._acts(sentence)
         if acts is not None and self._asks_something_else(sentence, acts):
             # "which card needs replacing?", "shall I send it to the address on file?": sells
             # nothing, and the customer's next words answer it, not the offer before it (a yes to
@@ -858,14 +857,21 @@ class _OfferReader:
             return False
         if acts.score("pitch") >= PITCH_LINE or _names(pitch.product, sentence):
             return False
-        if any(r.id in PRESSURE_CLOSES or r.id == ADD_IT_CLOSE for r in self.rules.close if r.match(sentence.norm)):
+        if self._closes_in(sentence, PRESSURE_CLOSES | {ADD_IT_CLOSE}):
             return False
         span = sentence.span(self.parsed)
         if span is None:
             return False
         asked = {t.lemma_.lower() for t in span if t.pos_ in ("NOUN", "PROPN") and t.i > span.start} - _NOT_PITCH_NOUNS
-        talked = {t.lemma_.lower() for said in pitch.pitches if (sp := said.span(self.parsed)) is not None for t in sp if t.pos_ in ("NOUN", "PROPN")}
-        return bool(asked) and not asked & talked
+        return bool(asked) and not asked & self._noun_lemmas(pitch.pitches)
+
+    def _closes_in(self, sentence: Sentence, ids: frozenset[str]) -> bool:
+        """The sentence is a close in the words of one of these closing rules (any that matches, not only the first)."""
+        return any(r.id in ids and r.match(sentence.norm) for r in self.rules.close)
+
+    def _noun_lemmas(self, sentences: list[Sentence]) -> set[str]:
+        """The lemmas of the nouns and proper nouns the sentences name."""
+        return {t.lemma_.lower() for s in sentences if (span := s.span(self.parsed)) is not None for t in span if t.pos_ in ("NOUN", "PROPN")}
 
     def _asks_its_own_thing(self, sentence: Sentence, acts: SentenceActs) -> bool:
         """A question straight after a pitch that names a thing of its own, not the pitched one,
@@ -893,7 +899,7 @@ class _OfferReader:
             return False
         if acts.score("pitch") >= PITCH_LINE or not _more_service_than_sale(acts) or _names(pitch.product, sentence):
             return False
-        if any(r.id == ADD_IT_CLOSE and r.match(sentence.norm) for r in self.rules.close):
+        if self._closes_in(sentence, frozenset({ADD_IT_CLOSE})):
             return False  # putting "it" on asks for the offer, whatever else it names ("Shall I add it to the paperwork?")
         span = sentence.span(self.parsed)
         return span is not None and any(t.pos_ in ("NOUN", "PROPN") and t.i > span.start for t in span)
@@ -941,8 +947,7 @@ class _OfferReader:
         if not asked:
             return False
         since = [s for s in self.agent_sentences[:-1] if s.start >= pitch.pitches[0].start]
-        talked = {t.lemma_.lower() for s in since if (sp := s.span(self.parsed)) is not None for t in sp if t.pos_ in ("NOUN", "PROPN")}
-        return bool(asked & talked)
+        return bool(asked & self._noun_lemmas(since))
 
     def _presses_after_an_answer(self, sentence: Sentence) -> bool:
         """A closing question in the rules' words that names nothing of its own ("Can I go ahead?",
@@ -957,7 +962,7 @@ class _OfferReader:
             return False
         span = sentence.span(self.parsed)
         # putting "it" on asks for the offer, whatever else it names ("Can I pop it on for the first month?")
-        return span is not None and (not _names_a_thing(span) or any(r.id == ADD_IT_CLOSE and r.match(sentence.norm) for r in self.rules.close))
+        return span is not None and (not _names_a_thing(span) or self._closes_in(sentence, frozenset({ADD_IT_CLOSE})))
 
     def _offers_in_so_many_words(self, sentence: Sentence) -> bool:
         """A question in an offering rule's own words ("have you heard of our Green Boost?", "have
