@@ -1101,7 +1101,8 @@ class _OfferReader:
         in_window = self.customer_sentences_since <= RESPONSE_WINDOW or (
             names_it and (asked_other or not _answered_since_pitch(pitch))
             and self.customer_sentences_since <= LATE_ANSWER_WINDOW)
-        if not in_window or (self.turn_answered and not names_it and not self._gives_in(sentence, pitch)):
+        if not in_window or (self.turn_answered and not names_it and not self._gives_in(sentence, pitch)
+                             and not self._hedges_a_read_yes(sentence, pitch)):
             # One answer a turn: what follows the yes or the no in the same breath ("Yes please.
             # No, that's everything.") answers something else; a later turn may change it, and so
             # may a later sentence naming the offer, or a yes that gives in after the no.
@@ -1136,6 +1137,14 @@ class _OfferReader:
         everything.") still answers something else."""
         return (pitch.customer_response in ("declined", "undecided")
                 and first_match(self.rules.responses["accept"], sentence.norm) is not None)
+
+    def _hedges_a_read_yes(self, sentence: Sentence, pitch: Offer) -> bool:
+        """A "let me think" in so many words later in the turn whose yes only the model read ("Hmm,
+        I do like the idea. Can you email me the details and I'll have a look?"): the hedge is the
+        answer. A yes in a rule's words stands ("Yes, go on. Email me the details.")."""
+        said = pitch.responses[-1] if pitch.responses else None
+        return (said is not None and said.kind == "accepted" and said.evidence.model_score is not None
+                and first_match(self.rules.responses["undecided"], sentence.norm) is not None)
 
     def _answer(self, sentence: Sentence) -> Response | None:
         """The customer's answer to the offer under way in this sentence, if it is one."""

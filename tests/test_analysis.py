@@ -2218,3 +2218,34 @@ def test_a_yes_to_a_question_of_its_own_after_a_no_does_not_take_the_offer(setti
     [offer] = result["offers"]
     assert offer["customer_response"] == "declined"
     assert "NO_COST_RECAP" not in {f["code"] for f in result["flags"]}
+
+
+
+_SMART_METER_GREEN = [
+    ("agent", "Northgate Energy, you're through to Priya. How can I help?"),
+    ("customer", "Hi, I had a letter about a free smart meter and I'd like to book it in."),
+    ("agent", "Lovely. I have Thursday the fourth, morning or afternoon?"),
+    ("customer", "Morning please."),
+    ("agent", "Booked, Thursday the fourth between eight and twelve. While I've got you, have you thought about "
+              "going green? Our Clear Air tariff is all renewable electricity, about seven pounds more a month "
+              "than you pay now, fixed for eighteen months."),
+    ("customer", "{answer} Can you email me the details and I'll have a look?"),
+    ("agent", "Of course, I'll send the tariff document across now. Anything else I can help with?"),
+    ("customer", "No, that's all, thanks."),
+]
+
+
+@pytest.mark.parametrize(("answer", "response"), [("Hmm, I do like the idea.", "undecided"), ("Yes, go on.", "accepted")])
+def test_a_hedge_in_so_many_words_later_in_the_turn_outweighs_a_yes_only_the_model_read(answer: str, response: str) -> None:
+    """"Hmm, I do like the idea." is a yes to the turn-act model alone (a held-out reader scored it
+    so); "Can you email me the details and I'll have a look?" later in the same turn is a "let me
+    think" in a rule's words, and it is the answer. A yes in a rule's words stands."""
+    from nlp.acts import SentenceActs
+    from nlp.parse import parse
+    from nlp.sales import find_offers
+
+    parsed = parse(call([(who, text.format(answer=answer)) for who, text in _SMART_METER_GREEN]))
+    read_yes = SentenceActs(frozenset({"accept"}), {"accept": 0.9})
+    reading = {s.char_start: read_yes if s.text == answer else SentenceActs(frozenset(), {}) for s in parsed.sentences}
+    [offer] = find_offers(parsed, load_policy(), reading=reading, model_id="turn-acts-test")
+    assert offer.customer_response == response
