@@ -11,6 +11,7 @@ does not apply (a one-off purchase has no recurring charge; no contract, no term
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from rapidfuzz import fuzz
 
 from nlp.acts import ITEM_ACT, SentenceActs
 from nlp.evidence import Evidence
-from nlp.numbers import money_amounts
+from nlp.numbers import money_amounts, spoken_to_digits
 from nlp.parse import ParsedCall, Sentence
 from nlp.phrases import PhraseRule, normalise
 from nlp.policy import DISCLOSURE_ITEMS, Product
@@ -186,6 +187,15 @@ def price_talked_down(parsed: ParsedCall, offer: Offer, offers: list[Offer]) -> 
     return None
 
 
+# A price said as bare figures, units then cents: "one nineteen ninety-nine", "seven forty-nine"
+# (number words read as digits first)
+_FIGURES = re.compile(r"(?<![\d.])\d{1,4}(?:\s\d{2})+(?!\d|\.\d)")
+
+
+def _figures(text: str) -> set[str]:
+    return set(_FIGURES.findall(spoken_to_digits(text)))
+
+
 def cost_recap(
     parsed: ParsedCall,
     offer: Offer,
@@ -205,6 +215,9 @@ def cost_recap(
     later = [o.char_start for o in offers if o.start > consent]
     until = min(later, default=sys.maxsize)
     later_pitches = {p.char_start for o in offers if o.start > consent for p in o.pitches}
+    # the figures the agent priced the offer in before the yes: said again after it, with no
+    # currency ("one pot of Brightday, seven forty-nine, behind the counter"), they recap the cost
+    priced = set().union(*(_figures(s.text) for s in offer_scope(parsed, offer, offers) if s.start < consent))
     for sentence in parsed.sentences:
         if sentence.speaker != "agent" or consent > sentence.start:
             continue
@@ -222,6 +235,8 @@ def cost_recap(
             continue
         if money_amounts(sentence.text):
             return sentence.evidence(parsed, "RECAP-AMOUNT")
+        if priced & _figures(sentence.text):
+            return sentence.evidence(parsed, "RECAP-SAME-FIGURES")
         price = first_match(price_rules, sentence.norm)
         if price is not None:
             return sentence.evidence(parsed, f"RECAP-{price.id}")

@@ -2249,3 +2249,27 @@ def test_a_hedge_in_so_many_words_later_in_the_turn_outweighs_a_yes_only_the_mod
     reading = {s.char_start: read_yes if s.text == answer else SentenceActs(frozenset(), {}) for s in parsed.sentences}
     [offer] = find_offers(parsed, load_policy(), reading=reading, model_id="turn-acts-test")
     assert offer.customer_response == response
+
+
+@pytest.mark.parametrize(("held", "recapped"), [
+    ("Okay Yvonne, one pot of Brightday, seven forty-nine, behind the counter under your name until closing tomorrow.", True),
+    ("Okay Yvonne, one pot of Brightday behind the counter under your name until closing tomorrow.", False),
+])
+def test_the_pitch_s_figures_said_again_after_the_yes_recap_the_cost(settings, held: str, recapped: bool) -> None:
+    """"Seven forty-nine" has no currency, so it is no amount by itself; said again after the yes,
+    the figures the agent priced the substitute in before it recap what the customer will pay."""
+    turns = [
+        ("agent", "Pennant Health, Abbey Street branch, Gemma speaking."),
+        ("customer", "Hello, could you put aside a bottle of the SunSpray vitamin D for me? I'll pop in at lunch."),
+        ("agent", "Sorry, we're completely out of the SunSpray. We do have the Brightday tablets, ninety in a pot "
+                  "for seven forty-nine. Same strength, just a tablet instead of a spray. Would you like me to keep one?"),
+        ("customer", "Tablets are fine. Yes, keep one please."),
+        ("agent", "What name shall I put on it?"),
+        ("customer", "Yvonne Clarke."),
+        ("agent", held),
+        ("customer", "Lovely, see you later."),
+    ]
+    result = _analyse(call(turns), settings)
+    [offer] = result["offers"]
+    assert offer["customer_response"] == "accepted"
+    assert ("NO_COST_RECAP" not in {f["code"] for f in result["flags"]}) is recapped
