@@ -26,8 +26,10 @@ reviewer, and the scorecard leaves it out. Per flag code (RESTS_ON is the same t
 | SALE_WITHOUT_CONSENT | the offer and the booking | a booking phrase 1.0; a booking the turn-act model read: its score |
 
 Every flag on an offer whose price was never stated, before or after any yes, has a rule part of at
-most UNPRICED_OFFER, under the default review threshold, whatever decided it (SALE_WITHOUT_CONSENT
-aside: the agent's own words that they booked it are the evidence of a sale; and an offer whose
+most UNPRICED_OFFER, under the default review threshold, whatever decided it (nlp.flags.PRICE_BLIND
+aside: the agent's own words that they booked it are the evidence of a sale, and so is asking again
+after a no or past the policy's maximum: over 2,879 read held-out calls raising those two on unpriced
+offers gave 6 true flags more and 1 false; and an offer whose
 price the agent played down instead of stating it, "just a small amount, you'll barely notice it",
 rules/sales.yaml `price_minimised`: that is the hidden price MISSING_PRICE_DISCLOSURE is for). Such an "offer" is
 more often something the reading mistook for one (a date, a pharmacy, a free setting, the order

@@ -62,6 +62,12 @@ class UpsetAtOffer:
     learned_line: float = 0.0
 
 
+# Flags whose evidence shows a sale under way whether or not a price was said: the agent's own
+# words booking it, and asking again after the customer's no or past the policy's maximum (an
+# unpriced "offer" the reading mistook is not pressed for three times).
+PRICE_BLIND = frozenset({"SALE_WITHOUT_CONSENT", "CONTINUED_AFTER_DECLINE", "EXCESSIVE_CLOSING_ATTEMPTS"})
+
+
 def raise_flags(
     offers: list[Offer],
     disclosures: dict[str, dict[str, Disclosure]],
@@ -80,7 +86,7 @@ def raise_flags(
 
     def add(code: str, message: str, evidence: list[Evidence | None], offer_id: str | None = None, sure: Confidence | None = None) -> None:
         sure = sure or assess(1.0, evidence)
-        if offer_id in unpriced_offers and code != "SALE_WITHOUT_CONSENT":
+        if offer_id in unpriced_offers and code not in PRICE_BLIND:
             sure = unpriced(sure)
         status = "needs_review" if sure.needs_review(policy.review_threshold, policy.asr_review_prob) else "raised"
         kept = tuple(e for e in evidence if e is not None)

@@ -2273,3 +2273,27 @@ def test_the_pitch_s_figures_said_again_after_the_yes_recap_the_cost(settings, h
     [offer] = result["offers"]
     assert offer["customer_response"] == "accepted"
     assert ("NO_COST_RECAP" not in {f["code"] for f in result["flags"]}) is recapped
+
+
+def test_pressing_after_a_no_is_raised_though_the_offer_was_never_priced(settings) -> None:
+    """An offer with no price said caps its flags under the review line (nlp.confidence,
+    UNPRICED_OFFER): such an "offer" is often a misreading. Asking again after the customer's no is
+    evidence of a sale under way by itself, so CONTINUED_AFTER_DECLINE is raised all the same."""
+    turns = [
+        ("agent", "Harlow Jewellers workshop, Dan speaking."),
+        ("customer", "Hi, my watch has been with you for eight weeks for a service and nobody has called me back. I'm really fed up."),
+        ("agent", "I'm sorry about that. Let me look. It's waiting for a part from the maker."),
+        ("customer", "Eight weeks for a part? That's ridiculous."),
+        ("agent", "Honestly, with an older watch like that, a lot of our customers just move up to the new model."),
+        ("customer", "No. I don't want a new watch, I want mine back."),
+        ("agent", "The new model has the updated movement and a five-year guarantee. Would you like me to put one aside for you?"),
+        ("customer", "No, I said no. Just chase the part, please."),
+        ("agent", "Are you sure? It would save you waiting. Shall I reserve one today?"),
+        ("customer", "No. Goodbye."),
+    ]
+    result = _analyse(call(turns), settings)
+    [offer] = result["offers"]
+    assert offer["customer_response"] == "declined"
+    assert offer["disclosures"]["price"]["status"] == "missing"
+    raised = {f["code"] for f in result["flags"] if f["status"] == "raised"}
+    assert "CONTINUED_AFTER_DECLINE" in raised
