@@ -235,7 +235,7 @@ def cost_recap(
             continue
         if money_amounts(sentence.text):
             return sentence.evidence(parsed, "RECAP-AMOUNT")
-        if priced & _figures(sentence.text):
+        if priced and priced & _figures(sentence.text):
             return sentence.evidence(parsed, "RECAP-SAME-FIGURES")
         price = first_match(price_rules, sentence.norm)
         if price is not None:

@@ -862,7 +862,7 @@ class _OfferReader:
         span = sentence.span(self.parsed)
         if span is None:
             return False
-        asked = {t.lemma_.lower() for t in span if t.pos_ in ("NOUN", "PROPN") and t.i > span.start} - _NOT_PITCH_NOUNS
+        asked = _asked_nouns(span) - _NOT_PITCH_NOUNS
         return bool(asked) and not asked & self._noun_lemmas(pitch.pitches)
 
     def _closes_in(self, sentence: Sentence, ids: frozenset[str]) -> bool:
@@ -885,7 +885,7 @@ class _OfferReader:
         span = sentence.span(self.parsed)
         if span is None or _names(pitch.product, sentence):
             return False
-        return any(t.pos_ in ("NOUN", "PROPN") and t.i > span.start for t in span)
+        return bool(_asked_nouns(span))
 
     def _asks_after_words_about_its_own_thing(self, sentence: Sentence, acts: SentenceActs) -> bool:
         """After the customer has spoken since the pitch, a question in a closing shape that names a
@@ -902,7 +902,7 @@ class _OfferReader:
         if self._closes_in(sentence, frozenset({ADD_IT_CLOSE})):
             return False  # putting "it" on asks for the offer, whatever else it names ("Shall I add it to the paperwork?")
         span = sentence.span(self.parsed)
-        return span is not None and any(t.pos_ in ("NOUN", "PROPN") and t.i > span.start for t in span)
+        return span is not None and bool(_asked_nouns(span))
 
     def _asks_about_the_pitch(self, sentence: Sentence) -> bool:
         """A question straight after a pitch, in the same breath, that names nothing but points
@@ -1609,6 +1609,12 @@ def _object_of_the_ask(token: Token) -> bool:
     the seasonal seats?"), not of a verb further down ("walk you through turning on the PIN")."""
     verb = token.head
     return token.dep_ in ("dobj", "obj") and (verb.dep_ == "ROOT" or verb.dep_ in ("xcomp", "ccomp") and verb.head.dep_ == "ROOT")
+
+
+def _asked_nouns(span: Span) -> set[str]:
+    """The lemmas of the nouns and names a question asks about; spaCy takes a sentence-initial verb
+    for a name ("Shall I..."), so the first word is not one of them."""
+    return {t.lemma_.lower() for t in span if t.pos_ in ("NOUN", "PROPN") and t.i > span.start}
 
 
 def _names_a_thing(span: Span) -> bool:
