@@ -29,7 +29,8 @@ Every flag on an offer whose price was never stated, before or after any yes, ha
 most UNPRICED_OFFER, under the default review threshold, whatever decided it (nlp.flags.PRICE_BLIND
 aside: the agent's own words that they booked it are the evidence of a sale, and so is asking again
 after a no or past the policy's maximum: over 2,879 read held-out calls raising those two on unpriced
-offers gave 6 true flags more and 1 false; and an offer whose
+offers gave 6 true flags more and 1 false; pitching to a customer found upset, over 3,179 calls 2 true
+more and no false; and an offer whose
 price the agent played down instead of stating it, "just a small amount, you'll barely notice it",
 rules/sales.yaml `price_minimised`: that is the hidden price MISSING_PRICE_DISCLOSURE is for). Such an "offer" is
 more often something the reading mistook for one (a date, a pharmacy, a free setting, the order

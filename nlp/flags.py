@@ -63,9 +63,12 @@ class UpsetAtOffer:
 
 
 # Flags whose evidence shows a sale under way whether or not a price was said: the agent's own
-# words booking it, and asking again after the customer's no or past the policy's maximum (an
-# unpriced "offer" the reading mistook is not pressed for three times).
-PRICE_BLIND = frozenset({"SALE_WITHOUT_CONSENT", "CONTINUED_AFTER_DECLINE", "EXCESSIVE_CLOSING_ATTEMPTS"})
+# words booking it, asking again after the customer's no or past the policy's maximum (an
+# unpriced "offer" the reading mistook is not pressed for three times), and pitching to a customer
+# the upset reading found upset (a pitch over a complaint is the fault, priced or not: over 3,179
+# read held-out calls 2 true flags more, no false one). OFFER_WITHOUT_NEED stays capped: uncapped
+# it raised 13 true and 7 false, 3 more of them on the 1,409 calls that sold nothing.
+PRICE_BLIND = frozenset({"SALE_WITHOUT_CONSENT", "CONTINUED_AFTER_DECLINE", "EXCESSIVE_CLOSING_ATTEMPTS", "OFFER_TO_UPSET_CUSTOMER"})
 
 
 def raise_flags(

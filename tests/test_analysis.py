@@ -2278,7 +2278,8 @@ def test_the_pitch_s_figures_said_again_after_the_yes_recap_the_cost(settings, h
 def test_pressing_after_a_no_is_raised_though_the_offer_was_never_priced(settings) -> None:
     """An offer with no price said caps its flags under the review line (nlp.confidence,
     UNPRICED_OFFER): such an "offer" is often a misreading. Asking again after the customer's no is
-    evidence of a sale under way by itself, so CONTINUED_AFTER_DECLINE is raised all the same."""
+    evidence of a sale under way by itself, so CONTINUED_AFTER_DECLINE is raised all the same, and so
+    is OFFER_TO_UPSET_CUSTOMER: a pitch over a complaint is the fault, priced or not."""
     turns = [
         ("agent", "Harlow Jewellers workshop, Dan speaking."),
         ("customer", "Hi, my watch has been with you for eight weeks for a service and nobody has called me back. I'm really fed up."),
@@ -2297,3 +2298,5 @@ def test_pressing_after_a_no_is_raised_though_the_offer_was_never_priced(setting
     assert offer["disclosures"]["price"]["status"] == "missing"
     raised = {f["code"] for f in result["flags"] if f["status"] == "raised"}
     assert "CONTINUED_AFTER_DECLINE" in raised
+    # pitching to a customer who is upset is the fault whether or not a price was said
+    assert "OFFER_TO_UPSET_CUSTOMER" in raised
