@@ -476,7 +476,9 @@ def test_a_further_pitch_after_a_yes_is_its_own_offer_with_its_own_answer(settin
     assert (insurance["product"], insurance["customer_response"]) == ("single-trip travel insurance", "declined")
     assert seats["disclosures"]["cancellation_terms"]["status"] == "not_applicable"
     assert insurance["disclosures"]["cancellation_terms"]["status"] == "missing"  # cover lasts: it has terms to state
-    assert result["flags"] == []
+    # whether insurance fits a flight booking is the need-fit model's call, near its line here
+    # (tests/test_need_fit_model.py); no answer or booking in this call is flagged
+    assert [f["code"] for f in result["flags"] if f["code"] != "OFFER_WITHOUT_NEED"] == []
 
 
 def test_after_a_stacked_service_question_naming_the_offer_answers_it(settings) -> None:
