@@ -490,8 +490,9 @@ UNNAMED_OFFER = "unnamed offer"
 IMPLIED_BY_CLOSE = "OFFER-IMPLIED-BY-CLOSE"  # an offer read from a close that implies a pitch before it
 TRANSFER_RULE = "NOT-OFFER-TRANSFER"  # nlp/rules/sales.yaml, not_offer
 MONEY_OWED_RULE = "NOT-OFFER-MONEY-OWED"  # nlp/rules/sales.yaml, not_offer
-CURRENT_RULE = "NOT-OFFER-CURRENT"  # nlp/rules/sales.yaml, not_offer: what the customer already has
-NONE_LEFT_RULE = "NOT-OFFER-NONE-LEFT"  # nlp/rules/sales.yaml, not_offer: none left of what it names
+# nlp/rules/sales.yaml, not_offer: what the customer already has, and none left of what it names;
+# each vetoes only the product it names (_not_offer)
+PRODUCT_SCOPED_NOT_OFFER = frozenset({"NOT-OFFER-CURRENT", "NOT-OFFER-NONE-LEFT"})
 # How far after "you're on the" / "your current" the product named may start and still be the
 # thing the customer has: "you're currently on our Basic plan" (nothing between), "your current
 # plan, the Family Saver" (a few words).
@@ -500,12 +501,12 @@ CURRENT_REACH = 40
 
 def _not_offer(rules: SalesRules, norm: str, product: str | None) -> PhraseRule | None:
     """The first not-offer rule the sentence matches. Words about what the customer has, or about
-    what is no longer to be had, veto only the product they name: in "You're on the second floor, so most people in flats add our
-    two-person service" or "...the all-clubs pass, fifty-four a month instead of your current
-    thirty" the product pitched lies outside them."""
+    what is no longer to be had, veto only the product they name: in "You're on the second floor,
+    so most people in flats add our two-person service" or "...the all-clubs pass, fifty-four a
+    month instead of your current thirty" the product pitched lies outside them."""
     for rule in rules.not_offer:
         found = rule.match(norm)
-        if found is not None and (rule.id not in (CURRENT_RULE, NONE_LEFT_RULE) or product is None or _about(norm, found, product)):
+        if found is not None and (rule.id not in PRODUCT_SCOPED_NOT_OFFER or product is None or _about(norm, found, product)):
             return rule
     return None
 
