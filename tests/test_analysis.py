@@ -1556,11 +1556,13 @@ def test_a_named_account_is_a_product_however_generic_its_head(settings) -> None
 
 
 def test_a_retention_deal_in_words_of_its_own_is_an_offer(settings) -> None:
-    """"we can drop the rent to twenty-five pounds a month" proposes a deal to stay: an offer the
-    model reads and the proposal words name, accepted."""
+    """"we can drop the rent to twenty-five pounds a month instead of forty" proposes a deal to stay:
+    an offer the model reads and the proposal words name, accepted. The model's pitch reading moves a
+    little with each retraining: ending ", billed monthly." instead, the sentence read 0.64 with
+    turn-acts-lr@26e15504, under the pitch line, and 0.82 as written here."""
     turns = [("agent", "Inkwell Office Leasing, Priya speaking."),
              ("customer", "Hi, I want to return the copier and end the lease, we barely print any more."),
-             ("agent", "I understand. If you keep it, we can drop the rent to twenty-five pounds a month, billed monthly."),
+             ("agent", "I understand. If you keep it, we can drop the rent to twenty-five pounds a month instead of forty."),
              ("customer", "Oh. Okay, at that price we'll keep it."),
              ("agent", "Great, I've changed it from the next bill.")]
     [offer] = _analyse(call(turns), settings)["offers"]
