@@ -516,6 +516,18 @@ def test_a_question_about_an_option_picks_none_and_the_pick_after_it_answers(set
     assert offer["customer_response"] == response and offer["response_evidence"]["quote"] == answer
 
 
+def test_a_choice_with_its_currency_said_once_offers_the_dearer_side(settings) -> None:
+    """"the six-month UK voucher at forty-five pounds, or the twelve-month World voucher at
+    ninety-five": the bare "at ninety-five" is the World voucher's price, so it is what is sold, and
+    "the World one, please" takes it."""
+    turns = [("agent", "Keepsake Vouchers, Imogen speaking."), ("customer", "Hi, I want to buy a gift voucher for my dad."),
+             ("agent", "Would you like the six-month UK voucher at forty-five pounds, or the twelve-month World voucher at ninety-five?"),
+             ("customer", "The World one, please."), ("agent", "Great choice. That's ninety-five pounds.")]
+    [offer] = _analyse(call(turns), settings)["offers"]
+    assert "World" in offer["product"] and offer["evidence"]["rule"] == "OFFER-CHOICE"
+    assert offer["customer_response"] == "accepted"
+
+
 def test_a_price_with_no_period_is_a_one_off_with_no_recurring_charge_to_disclose(settings) -> None:
     result = _analyse(call(KETTLE + [("customer", "Next-day, please."), ("agent", "Lovely, that's six ninety-nine on your order.")]), settings)
     [offer] = result["offers"]
