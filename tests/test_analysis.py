@@ -1811,6 +1811,9 @@ def test_what_you_want_is_and_many_customers_add_pitch(settings, style: str, cal
     ("gaming", "gaming_software_tier_bumped_without_asking"),  # "You could, or, I've just moved you up to Premium"
     ("airports", "airports_travel_cancel_cover_added"),  # "I've added our cancellation cover as well, that's five ninety-nine"
     ("rides", "rides_ecommerce_plus_trial_started_unasked"),  # "I've gone ahead and started a Munchly Plus trial on your account"
+    ("homeservices", "homeservices_retail_deep_clean_added"),  # "And I've put the kitchen deep clean on too ... that's an extra forty-five"
+    ("agriculture", "agriculture_software_telematics_added_unasked"),  # "I've switched on FleetView telematics for you as well"
+    ("telematics", "telematics_automotive_reminders_added_unasked"),  # "And I've also turned on service reminders for your six vans"
 ])
 def test_a_sentence_that_pitches_and_books_at_once_is_a_sale_without_consent(settings, style: str, call_id: str) -> None:
     """The agent names the product and adds it in one breath, before any answer: the customer's
@@ -1826,6 +1829,8 @@ def test_a_sentence_that_pitches_and_books_at_once_is_a_sale_without_consent(set
     ("goodwill", "goodwill_automotive_service_points"),  # "I've added the points from both visits by hand"
     ("mealkits", "mealkits_healthcare_sesame_allergen"),  # "I've swapped it for the lemon and herb baked cod, which is sesame free"
     ("solar", "solar_automotive_ev_charger_recap_price"),  # "And most people take a spare five-metre cable for the boot too. Add it on?"
+    ("travel", "travel_travel_cruise_cancel_balcony_retention"),  # "Would you like to keep the cruise on that basis?" "Yes" ... "I've moved you to cabin nine-two-one-four"
+    ("roofing", "roofing_travel_cottage_roof_works_move"),  # "I've moved you to Ghyll House, and the extra is eighty pounds": the customer's pick
 ])
 def test_a_booking_after_a_yes_a_goodwill_credit_a_swap_or_a_question_is_no_sale_without_consent(settings, style: str, call_id: str) -> None:
     """What the customer just said yes to, loyalty points added for the hassle, a meal swapped for
