@@ -68,6 +68,24 @@ def spoken_to_digits(text: str) -> str:
     return alpha2digit(text, "en", threshold=0) if text else text
 
 
+# a currency named: "$", "forty-five pounds", "a quid"
+_CURRENCY_SAID = re.compile(rf"[$£€]|\b{_CURRENCY}\b", re.IGNORECASE)
+# "at ninety-five", "for a hundred and twenty": a number of two to four digits said as a price,
+# not a clock time ("at ten thirty") or a count ("for 12 months")
+_BARE_AMOUNT = re.compile(r"\b(?:at|for)\s(?:just\s|only\s)?(\d{2,4})\b(?!\s?(?:\d|%|percent|am\b|pm\b|o'clock|minutes?|hours?|days?|weeks?|months?|years?|nights?|people|users?|seats?|gigs?|gb))")
+
+
+def says_currency(text: str) -> bool:
+    return _CURRENCY_SAID.search(text) is not None
+
+
+def bare_amount(text: str) -> float | None:
+    """A price said with no currency after "at" or "for" ("the World voucher at ninety-five"), which
+    money_amounts leaves out: a price only where the context says it is one (nlp.sales.choice_offer)."""
+    match = _BARE_AMOUNT.search(spoken_to_digits(text))
+    return float(match.group(1)) if match else None
+
+
 def money_amounts(text: str) -> list[Amount]:
     normalised = spoken_to_digits(text)
     found = []

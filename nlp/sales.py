@@ -19,7 +19,7 @@ from spacy.tokens import Span, Token
 
 from nlp.acts import DISCLOSURE_ACTS, SentenceActs
 from nlp.evidence import Evidence
-from nlp.numbers import money_amounts, spoken_to_digits
+from nlp.numbers import bare_amount, money_amounts, says_currency
 from nlp.parse import ParsedCall, Sentence
 from nlp.phrases import PhraseRule, load_rule_file, normalise, parse_rules, rules_path
 from nlp.policy import Policy, Product
@@ -446,12 +446,12 @@ def choice_offer(sentence: Sentence) -> tuple[int, int] | None:
         return max(a.value for a in amounts) if amounts else (0.0 if _FREE.search(text[lo:hi]) else None)
 
     left, right = price(*sides[0]), price(*sides[1])
-    if (left is None) != (right is None) and any(_CURRENCY_SAID.search(text[lo:hi]) for lo, hi in sides):
+    if (left is None) != (right is None) and any(says_currency(text[lo:hi]) for lo, hi in sides):
         # the currency said once for both ("the UK voucher at forty-five pounds, or the World
         # voucher at ninety-five"): the other side's bare "at ninety-five" is its price. Not
         # without a currency: "the standard at ninety-nine, or the premium at one seventy-nine"
         # reads the premium as 1.79, and the standard's bare 99 would outbid it.
-        bare = [_bare_price(text[lo:hi]) for lo, hi in sides]
+        bare = [bare_amount(text[lo:hi]) for lo, hi in sides]
         left, right = (left if left is not None else bare[0]), (right if right is not None else bare[1])
     if left is None and right is None:
         return None
@@ -467,19 +467,6 @@ def choice_offer(sentence: Sentence) -> tuple[int, int] | None:
         # later" states terms.
         return None
     return sentence.char_start + lo, sentence.char_start + hi
-
-
-# "at ninety-five", "for a hundred and twenty": a number of two to four digits said as a price,
-# not a clock time ("at ten thirty") or a count ("for 12 months")
-_BARE_AMOUNT = re.compile(r"\b(?:at|for)\s(?:just\s|only\s)?(\d{2,4})\b(?!\s?(?:\d|%|percent|am\b|pm\b|o'clock|minutes?|hours?|days?|weeks?|months?|years?|nights?|people|users?|seats?|gigs?|gb))")
-
-
-_CURRENCY_SAID = re.compile(r"[$£€]|\b(?:dollars?|pounds?|quid|euros?|bucks)\b", re.IGNORECASE)
-
-
-def _bare_price(side: str) -> float | None:
-    match = _BARE_AMOUNT.search(spoken_to_digits(side))
-    return float(match.group(1)) if match else None
 
 
 # a capitalised word past the first of an option: the option's own name ("or All Clubs at ...")
