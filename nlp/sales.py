@@ -1314,7 +1314,7 @@ class _OfferReader:
         if product is None or self._books_service(sentence, product):
             return False
         pitch = self.last_pitch
-        if pitch is not None and (_same_offer([pitch], product, catalog) is not None
+        if pitch is not None and (_same_offer([pitch], product, catalog) is not None or self._books_what_was_taken(sentence, pitch, product)
                                   or not (_answered_since_pitch(pitch) or self._books_something_else(sentence, pitch))):
             # the offer under way, booked (_books_sale decided its consent); a booking naming
             # another thing while it is open ("Screen repair on that is one eighty-nine" ... "And
@@ -1325,6 +1325,16 @@ class _OfferReader:
         offer.unconsented.append(sentence.evidence(self.parsed, rule.id).decided_by(self.model_id, max(acts.score(a) for a in ("book", "pitch", "recurring_charge"))))
         self.last_pitch, self.last_was_close, self.customer_sentences_since = offer, False, 0
         return True
+
+    def _books_what_was_taken(self, sentence: Sentence, pitch: Offer, product: str) -> bool:
+        """Straight after the customer's yes to the offer, the booking names it in other words
+        ("...you may want our transit insurance for the full value." "Yes, go on." "I've added the
+        transit cover."): the same product when the names share a word beyond the kind of thing
+        (cover, insurance, plan...), which the fuzzy name match misses."""
+        if not pitch.responses or pitch.responses[-1].kind != "accepted" or not self._after_a_yes(sentence):
+            return False
+        kinds = self.rules.term_products | GENERIC_PRODUCT_HEADS | {"the", "a", "an", "our", "your", "that", "this"}
+        return bool((product_words(product) - kinds) & (product_words(pitch.product) - kinds))
 
     def _books_service(self, sentence: Sentence, product: str) -> bool:
         """The booking adds something not for sale ("I've added a credit of ten pounds", "I've

@@ -1140,6 +1140,27 @@ def test_a_booking_naming_another_product_while_an_offer_is_open_adds_it_unasked
     assert flag["offer_id"] == care["id"] and "added Device Care" in flag["evidence"][-1]["quote"]
 
 
+def test_booking_what_was_just_taken_under_another_name_is_no_second_sale(settings) -> None:
+    """"...you may want our transit insurance" "Yes, go on." "I've added the transit cover.": the
+    booking names the product just accepted in other words (an auction house's shipping desk, a
+    read call of blind set 57), so it books that offer with the customer's yes, not a second
+    product nobody asked for."""
+    turns = [("agent", "Harcourt Auctions shipping desk, Janet speaking."),
+             ("customer", "Hi, I won lot forty-two yesterday, the oil painting, and I'd like it delivered to Leeds."),
+             ("agent", "We've got the van up there on the fourteenth. The basic carriage only covers us up to fifty pounds an item, "
+                       "so you may want our transit insurance for the full value."),
+             ("agent", "That's one point two percent of the hammer price, so twenty-six pounds forty, charged once for this shipment."),
+             ("agent", "You can cancel it free of charge any time before the van collects. Would you like me to add it?"),
+             ("customer", "Yes, go on, I'd rather be safe."),
+             ("agent", "I've added the transit cover. So that's twenty-six pounds forty on top of the carriage."),
+             ("customer", "Great, thanks."),
+             ("agent", "Anything else?"), ("customer", "No, that's all.")]
+    result = _analyse(call(turns), settings)
+    [offer] = result["offers"]
+    assert "transit insurance" in offer["product"] and offer["customer_response"] == "accepted"
+    assert "SALE_WITHOUT_CONSENT" not in _codes(result)
+
+
 def test_a_question_after_the_pitch_and_its_price_asks_about_the_pitch(settings) -> None:
     """"Shall I include that?" after the pitch and then its price asks for the pitch, however much
     it reads as a plain question: the yes that follows is consent, and the booking after it is no
