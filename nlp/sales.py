@@ -126,6 +126,7 @@ class SalesRules:
     repitch: tuple[PhraseRule, ...]  # "It's just that...", "Last chance...": the declined offer pressed again
     still_sure: tuple[PhraseRule, ...]  # "Yes, I'm sure.": the answer that keeps the no
     not_close: tuple[PhraseRule, ...]  # checks of understanding, leave to read the terms
+    points_back: tuple[PhraseRule, ...]  # "that rate", "this one": a close asking for the offer under way
     term_words: tuple[PhraseRule, ...]  # how long a sale runs: the model's term read needs them beside a price
     disclosures: dict[str, tuple[tuple[PhraseRule, ...], bool]]  # item -> (rules, an amount also discloses it)
     not_applicable: dict[str, PhraseRule]  # item -> what the agent says when the item does not apply
@@ -156,7 +157,7 @@ def sales_rules() -> SalesRules:
         for item, spec in data["disclosures"].items()
         if spec.get("not_applicable")
     }
-    examples = {name: data[name]["examples"] for name in ("offer", "proposal", "not_offer", "free_of_charge", "price_minimised", "greeting", "close", *RESPONSES, "recap", "agent_confirms", "booked_unasked", "acquiesce", "choice_refused", "sure_question", "repitch", "still_sure", "not_close", "term_words")}
+    examples = {name: data[name]["examples"] for name in ("offer", "proposal", "not_offer", "free_of_charge", "price_minimised", "greeting", "close", *RESPONSES, "recap", "agent_confirms", "booked_unasked", "acquiesce", "choice_refused", "sure_question", "repitch", "still_sure", "not_close", "points_back", "term_words")}
     examples |= {f"disclosures.{item}": spec["examples"] for item, spec in data["disclosures"].items()}
     return SalesRules(
         offer=section("offer"),
@@ -177,6 +178,7 @@ def sales_rules() -> SalesRules:
         repitch=section("repitch"),
         still_sure=section("still_sure"),
         not_close=section("not_close"),
+        points_back=section("points_back"),
         term_words=section("term_words"),
         disclosures=disclosures,
         not_applicable=not_applicable,
@@ -847,7 +849,7 @@ class _OfferReader:
             return True  # "Do you understand?": the yes after it says they followed, not that they buy
         if (self._offers_in_so_many_words(sentence) or self._closes_what_was_just_pitched(sentence)
                 or self._asks_about_the_pitch(sentence) or self._closes_the_named_pitch(sentence)
-                or self._closes_on_what_was_pitched(sentence)
+                or self._closes_on_what_was_pitched(sentence) or self._closes_pointing_back(sentence)
                 or self._presses_after_an_answer(sentence)):
             return False
         if acts.has("service_question") and not (acts.score("pitch") >= PITCH_LINE or acts.has("close")):
@@ -937,6 +939,16 @@ class _OfferReader:
         if pitch is None or pitch.product == UNNAMED_OFFER or first_match(self.rules.close, sentence.norm) is None:
             return False
         return _called_by_name(pitch.product, sentence)
+
+    def _closes_pointing_back(self, sentence: Sentence) -> bool:
+        """A closing question in the rules' words, before any answer to the offer under way, that
+        points back at it ("It's fixed for twelve months..." "And it's the same thing, all the
+        articles?" "Exactly the same access. Would you like to stay on that rate?"): it asks for
+        that offer, however much the model reads keeping a rate as service."""
+        pitch = self.last_pitch
+        if pitch is None or pitch.responses or pitch.unconsented or not sentence.is_question:
+            return False
+        return first_match(self.rules.close, sentence.norm) is not None and first_match(self.rules.points_back, sentence.norm) is not None
 
     def _closes_on_what_was_pitched(self, sentence: Sentence) -> bool:
         """A closing question in the rules' words, before any answer to the offer under way, that
@@ -1652,7 +1664,12 @@ def _called_by_name(product: str, sentence: Sentence) -> bool:
     shared word: "the minimum payment" does not name "payment cover", "the flexible fare's ninety
     six pounds" names "flexible business fare"."""
     named = _content_words(normalise(product))
-    return bool(named) and len(named & _content_words(sentence.norm)) >= min(2, len(named))
+    shared = named & _content_words(sentence.norm)
+    if len(shared) >= min(2, len(named)):
+        return bool(named)
+    # one word of the name, written as a name mid-sentence: "Do you want me to swap your six to the
+    # Heavyweight?" names the "Heavyweight hoodie"
+    return any(normalise(word) in shared for word in sentence.text.split()[1:] if word[:1].isupper() and word != "I")
 
 
 def _more_service_than_sale(acts: SentenceActs) -> bool:

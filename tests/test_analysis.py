@@ -1161,6 +1161,62 @@ def test_booking_what_was_just_taken_under_another_name_is_no_second_sale(settin
     assert "SALE_WITHOUT_CONSENT" not in _codes(result)
 
 
+def test_a_close_naming_the_substitute_by_its_own_name_asks_for_it(settings) -> None:
+    """"Do you want me to swap your six to the Heavyweight?" names the substitute offered, the
+    "Heavyweight hoodie", by the one word that is its name (a print-on-demand supplier, a read call):
+    the yes after it is consent, and the swap booked after the yes is no sale without consent."""
+    turns = [("agent", "Printforge support, Dani speaking."),
+             ("customer", "Hi, I'm trying to order six sample hoodies in forest green and the checkout just fails."),
+             ("agent", "The Classic hoodie in forest green is sold out until next month. The closest I have is the Heavyweight "
+                       "hoodie in the same green. It's twenty-two fifty a sample instead of eighteen."),
+             ("customer", "Is the print the same?"),
+             ("agent", "Same print, slightly thicker fabric. Do you want me to swap your six to the Heavyweight?"),
+             ("customer", "Yeah, do that, I need them for Saturday."),
+             ("agent", "Done, six Heavyweight hoodies at twenty-two fifty, dispatched tomorrow. Anything else?"),
+             ("customer", "No, that's great.")]
+    result = _analyse(call(turns), settings)
+    [offer] = result["offers"]
+    assert "Heavyweight" in offer["product"] and offer["customer_response"] == "accepted"
+    assert "SALE_WITHOUT_CONSENT" not in _codes(result)
+
+
+def test_a_close_pointing_back_at_the_deal_after_the_customers_questions_asks_for_it(settings) -> None:
+    """"Shall I switch the account to that rate?" after the customer's questions about a deal to stay
+    asks for that deal, however much switching an account reads as service: "Yes, okay, I'll stay."
+    is the yes, and the rate applied after it is no sale without consent (a news app, a read call)."""
+    turns = [("agent", "Capital Dispatch subscriptions, Ravi speaking."),
+             ("customer", "Hi, I want to cancel my digital subscription. It went from six pounds to twelve and nobody told me."),
+             ("agent", "I'm sorry it came as a surprise. I can put you on a loyalty rate of eight pounds a month instead of twelve."),
+             ("customer", "What's the catch?"),
+             ("agent", "It's fixed for twelve months, then it goes back to the standard rate. You can still cancel at any time "
+                       "with no fee."),
+             ("customer", "And it's the same thing, all the articles, the app, the puzzles?"),
+             ("agent", "Exactly the same access. The only difference is the price. Shall I switch the account to that rate?"),
+             ("customer", "Eight pounds I can live with. Yes, okay, I'll stay."),
+             ("agent", "I've applied the loyalty rate, so your next payment is eight pounds."),
+             ("customer", "Thank you.")]
+    result = _analyse(call(turns), settings)
+    [offer] = result["offers"]
+    assert offer["customer_response"] == "accepted"
+    assert "SALE_WITHOUT_CONSENT" not in _codes(result)
+
+
+def test_too_much_on_their_mind_for_the_offer_right_now_declines_it(settings) -> None:
+    """"I can't think about that right now." to a plan pitched to a grieving pet owner is a no, as
+    the corpus's authors label it every time it is said of now or today, not a "let me think"."""
+    turns = [("agent", "Oakfield Vets, Nadia speaking."),
+             ("customer", "Hi, I'm ringing to settle the bill for Biscuit. We had to have her put to sleep on Saturday."),
+             ("agent", "I'm so sorry. The balance is eighty-four pounds. If you have other pets, our Pet Health Club covers "
+                       "vaccinations and check-ups for twelve pounds a month. Would you like me to set that up?"),
+             ("customer", "I can't think about that right now."),
+             ("agent", "Of course. I'll take the eighty-four on the card ending two two one."),
+             ("customer", "Thank you.")]
+    result = _analyse(call(turns), settings)
+    [offer] = result["offers"]
+    assert offer["customer_response"] == "declined"
+    assert offer["response_evidence"]["rule"] == "DECLINE-CANT-THINK-NOW"
+
+
 def test_a_question_after_the_pitch_and_its_price_asks_about_the_pitch(settings) -> None:
     """"Shall I include that?" after the pitch and then its price asks for the pitch, however much
     it reads as a plain question: the yes that follows is consent, and the booking after it is no
