@@ -945,10 +945,14 @@ class _OfferReader:
         points back at it ("It's fixed for twelve months..." "And it's the same thing, all the
         articles?" "Exactly the same access. Would you like to stay on that rate?"): it asks for
         that offer, however much the model reads keeping a rate as service."""
+        return self._closes_before_any_answer(sentence) and first_match(self.rules.points_back, sentence.norm) is not None
+
+    def _closes_before_any_answer(self, sentence: Sentence) -> bool:
+        """A question in a closing rule's words while the offer under way has no answer and no booking yet."""
         pitch = self.last_pitch
         if pitch is None or pitch.responses or pitch.unconsented or not sentence.is_question:
             return False
-        return first_match(self.rules.close, sentence.norm) is not None and first_match(self.rules.points_back, sentence.norm) is not None
+        return first_match(self.rules.close, sentence.norm) is not None
 
     def _closes_on_what_was_pitched(self, sentence: Sentence) -> bool:
         """A closing question in the rules' words, before any answer to the offer under way, that
@@ -956,9 +960,7 @@ class _OfferReader:
         pounds forty." "What if she won't touch it?" "...Would you like me to send two boxes?"):
         it asks for the offer, however much the model reads ordering as service."""
         pitch = self.last_pitch
-        if pitch is None or pitch.responses or pitch.unconsented or not sentence.is_question:
-            return False
-        if first_match(self.rules.close, sentence.norm) is None or (span := sentence.span(self.parsed)) is None:
+        if pitch is None or not self._closes_before_any_answer(sentence) or (span := sentence.span(self.parsed)) is None:
             return False
         # what it offers to send, order or set up: its object ("send two boxes"), or what an order is
         # for ("place the order for the Artisan"); not what the call is about ("email you the
