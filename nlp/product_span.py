@@ -56,6 +56,7 @@ QUIET_NEGATIVES = True  # the candidates of no-sale agent sentences are negative
 C = 1.0
 GENERIC_HEADS = frozenset({"deal", "offer", "option", "promotion", "account", "service", "rate"})
 _LONG_DIGITS = re.compile(r"\d{4,}")
+UNIT_VETO = "SPAN-NOT-UNIT"  # rules/product_span.yaml: spared when a name and a number go before the unit
 
 
 @dataclass(frozen=True)
@@ -273,7 +274,10 @@ def _veto(words: list[Token], chunk: Span, head: Token, text: str, companies: Se
     if head.ent_type_ in rules.single_word_entity_types and len(words) == 1 and not product_noun:
         return rules.single_word_entity_types[head.ent_type_]
     if lemma in rules.heads or head.lower_ in rules.heads:
-        return rules.heads.get(lemma) or rules.heads[head.lower_]
+        veto = rules.heads.get(lemma) or rules.heads[head.lower_]
+        # a model's rating after its name ("the Vantage nine kilowatt"): the thing, not a unit of it
+        if not (veto == UNIT_VETO and _named(words, head, sentence_start) and any(t.like_num for t in words)):
+            return veto
     after = head.doc[words[-1].i + 1] if words[-1].i + 1 < len(head.doc) else None
     if any(_LONG_DIGITS.search(t.text) for t in words) or (after is not None and (after.ent_type_ == "ACCOUNT" or _LONG_DIGITS.search(after.text))) or (
         (head.like_num or any(c.isdigit() for c in head.text)) and not _named(words, head, sentence_start)

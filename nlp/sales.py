@@ -386,6 +386,14 @@ def _proper_name(product: str) -> bool:
     return any(w[:1].isupper() for w in product.split() if w.lower() not in ("the", "a", "an", "our", "your", "this", "that", "my"))
 
 
+def _kind_named(parsed: ParsedCall, sentence: Sentence, product: str) -> bool:
+    """A generic head with a noun saying which kind ("our multi-currency business account", "our
+    legal glossary service"): a thing of its own, not "an account" or "a deal"."""
+    words = product.lower().split()[:-1]
+    span = sentence.span(parsed)
+    return any(t.lower_ in words and t.pos_ in ("NOUN", "PROPN") and t.dep_ == "compound" for t in span or ())
+
+
 def _head_lemma(parsed: ParsedCall, sentence: Sentence, product: str) -> str:
     last = product.split()[-1].lower()
     span = sentence.span(parsed)
@@ -1467,7 +1475,8 @@ class _OfferReader:
                 # don't need to add anything" read as a close)
                 close_rule = None
         specific = unnamed_deal or (product is not None and (_head_lemma(parsed, sentence, product) not in GENERIC_PRODUCT_HEADS
-                                                             or _proper_name(product)))
+                                                             or _proper_name(product)
+                                                             or (self._pitch_score(sentence) >= PITCH_LINE and _kind_named(parsed, sentence, product))))
         # weak cues ("we have", "would you like") need a specific product, not "an account" or "a deal"
         # A cue in so many words wins over a weak one, which a yes or a booking before it can
         # silence ("Added. We also have a cashback credit card..." is a new offer however the

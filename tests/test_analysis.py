@@ -1749,6 +1749,36 @@ def test_what_the_customers_cover_already_holds_sells_nothing(settings) -> None:
         assert _analyse(call(turns), settings)["offers"] == [], turns[2][1]
 
 
+def test_a_kind_of_account_or_service_pitched_is_an_offer(settings) -> None:
+    """"our multi-currency business account" and "our legal glossary service" are things of their
+    own, not "an account" or "a service", when the model reads a clear pitch (read blind-set calls)."""
+    turns = [("agent", "Harbourline Bank, business team, it's Dominic."),
+             ("customer", "A client in Hamburg paid me twelve hundred euros and twenty eight pounds disappeared on the way in."),
+             ("agent", "That's an inbound international payment fee of six pounds, plus our conversion margin."),
+             ("agent", "Do you get paid in euros often?"),
+             ("customer", "Most months, yeah."),
+             ("agent", "Then our multi-currency business account might save you a fair bit."),
+             ("agent", "You'd hold euros without converting, no inbound fee, and it's seven pounds fifty a month."),
+             ("customer", "Hmm. Can you email me the details?"),
+             ("agent", "Of course."), ("customer", "Thanks.")]
+    offers = _analyse(call(turns), settings)["offers"]
+    assert [o["product"] for o in offers] == ["multi-currency business account"]
+
+
+def test_what_is_there_instead_of_what_is_gone_is_offered(settings) -> None:
+    """"Ash is all gone till next month. I've got beech nets though": a substitute, taken with a yes."""
+    turns = [("agent", "Greenhollow Fuel Yard, Phil."),
+             ("customer", "I want to pick up two nets of ash logs this afternoon, can you put them aside?"),
+             ("agent", "Ah, I'm afraid ash is all gone till the new load next month."),
+             ("agent", "I've got beech nets though, same dryness, slightly longer burn."),
+             ("agent", "They're seven fifty a net instead of six fifty. Want me to hold two?"),
+             ("customer", "Yes, hold two please, I'll be there about four."),
+             ("agent", "Done, two beech nets, fifteen pounds altogether, pay when you collect.")]
+    offers = _analyse(call(turns), settings)["offers"]
+    assert [o["customer_response"] for o in offers] == ["accepted"]
+    assert "beech" in offers[0]["product"]
+
+
 def test_a_yes_to_a_question_about_something_else_after_the_answer_is_no_consent(settings) -> None:
     """"Just the one appointment, thanks." answers the membership; "Shall I send the video link to
     your email?" then asks about something of its own, and the "Yes please." after it is not a yes

@@ -68,6 +68,15 @@ NEVER = [
 ]
 
 
+def test_a_models_rating_after_its_name_is_no_unit() -> None:
+    """"the Vantage nine kilowatt" names a stove (a read blind-set call); "kilowatt hour" and "ten
+    gigs" stay units of what is sold."""
+    named = {c.text: c.vetoed_by for c in candidates(_sentence("What a lot of customers do is upgrade to the Vantage nine kilowatt."))}
+    rate = {c.text: c.vetoed_by for c in candidates(_sentence("It's thirty pence a kilowatt hour, or ten gigs for five pounds."))}
+    assert named["Vantage nine kilowatt"] == ""
+    assert rate["kilowatt hour"] == rate["ten gigs"] == "SPAN-NOT-UNIT"
+
+
 def test_a_plan_that_pays_for_a_service_is_a_product() -> None:
     plan = {c.text: c.vetoed_by for c in candidates(_sentence("Honestly, what you want is our repair protection plan."))}
     visit = {c.text: c.vetoed_by for c in candidates(_sentence("We can book you a repair visit on Tuesday."))}
