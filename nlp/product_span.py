@@ -56,7 +56,6 @@ QUIET_NEGATIVES = True  # the candidates of no-sale agent sentences are negative
 C = 1.0
 GENERIC_HEADS = frozenset({"deal", "offer", "option", "promotion", "account", "service", "rate"})
 _LONG_DIGITS = re.compile(r"\d{4,}")
-UNIT_VETO = "SPAN-NOT-UNIT"  # rules/product_span.yaml: spared when a name and a number go before the unit
 
 
 @dataclass(frozen=True)
@@ -64,6 +63,7 @@ class SpanRules:
     entity_types: dict[str, str]  # spaCy entity label -> veto id
     single_word_entity_types: dict[str, str]  # vetoed only on a one-word phrase with no product noun
     heads: dict[str, str]  # head lemma -> veto id
+    rating_spared_ids: frozenset[str]  # head vetoes that spare a name and a number before the head
     number_id: str
     company_id: str
     company_min_ratio: float
@@ -84,6 +84,7 @@ def span_rules() -> SpanRules:
     heads: dict[str, str] = {}
     owners: dict[str, str] = {}
     leading: dict[str, str] = {}
+    rating_spared: set[str] = set()
     number_id = company_id = ""
     company_ratio = 100.0
     for veto in data["vetoes"]:
@@ -92,6 +93,8 @@ def span_rules() -> SpanRules:
         heads |= {h: veto["id"] for h in veto.get("heads", []) if h not in heads}
         owners |= {o: veto["id"] for o in veto.get("owners", [])}
         leading |= {w: veto["id"] for w in veto.get("leading", [])}
+        if veto.get("spares_named_ratings"):
+            rating_spared.add(veto["id"])
         if veto.get("number_head"):
             number_id = veto["id"]
         if "company_min_ratio" in veto:
@@ -100,7 +103,7 @@ def span_rules() -> SpanRules:
     for word in sales["not_products"]:
         heads.setdefault(word, "SPAN-NOT-PRODUCT-HEAD")
     service = next(v for v in data["vetoes"] if v.get("service_words"))
-    return SpanRules(entity_types, single, heads, number_id, company_id, company_ratio, owners, leading,
+    return SpanRules(entity_types, single, heads, frozenset(rating_spared), number_id, company_id, company_ratio, owners, leading,
                      frozenset(data["extensions"]), frozenset(sales["product_nouns"]),
                      frozenset(sales["service_modifiers"]), service["id"], frozenset(service.get("sold_heads", ())))
 
@@ -276,7 +279,7 @@ def _veto(words: list[Token], chunk: Span, head: Token, text: str, companies: Se
     if lemma in rules.heads or head.lower_ in rules.heads:
         veto = rules.heads.get(lemma) or rules.heads[head.lower_]
         # a model's rating after its name ("the Vantage nine kilowatt"): the thing, not a unit of it
-        if not (veto == UNIT_VETO and _named(words, head, sentence_start) and any(t.like_num for t in words)):
+        if not (veto in rules.rating_spared_ids and _named(words, head, sentence_start) and any(t.like_num for t in words)):
             return veto
     after = head.doc[words[-1].i + 1] if words[-1].i + 1 < len(head.doc) else None
     if any(_LONG_DIGITS.search(t.text) for t in words) or (after is not None and (after.ent_type_ == "ACCOUNT" or _LONG_DIGITS.search(after.text))) or (

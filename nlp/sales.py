@@ -23,7 +23,7 @@ from nlp.numbers import bare_amount, money_amounts, says_currency
 from nlp.parse import ParsedCall, Sentence
 from nlp.phrases import PhraseRule, load_rule_file, normalise, parse_rules, rules_path
 from nlp.policy import Policy, Product
-from nlp.product_span import NOT_PRODUCT_HEADS, SpanModel, choose, company_names
+from nlp.product_span import GENERIC_HEADS, NOT_PRODUCT_HEADS, SpanModel, choose, company_names
 from nlp.product_span import shipped as shipped_span_model
 
 # A customer sentence this many customer sentences after the last pitch or close no longer
@@ -37,7 +37,6 @@ LATE_ANSWER_WINDOW = 4 * RESPONSE_WINDOW
 # Yeah, that's fine." answers with its fourth sentence.
 INTERJECTIONS = frozenset({"oh", "ooh", "um", "umm", "uh", "er", "erm", "ah", "hmm", "mm", "eh", "well", "right", "gosh", "huh", "wow"})
 SAME_PRODUCT_MIN_RATIO = 80.0
-GENERIC_PRODUCT_HEADS = frozenset({"deal", "offer", "option", "promotion", "account", "service", "rate"})
 # Words a closing question shares with any talk of a sale, which tie it to no particular pitch
 # ("Shall I put it through today?", "...on the account?").
 _NOT_PITCH_NOUNS = frozenset({"today", "tomorrow", "now", "day", "week", "month", "year", "time", "account", "order", "card",
@@ -373,7 +372,7 @@ def offer_frame(parsed: ParsedCall, sentence: Sentence, rules: SalesRules) -> Ph
                 named = any(t.pos_ == "PROPN" for t in obj.subtree)
                 if _not_product(obj, rules):
                     continue
-                if head in rules.product_nouns or (named and head not in GENERIC_PRODUCT_HEADS):
+                if head in rules.product_nouns or (named and head not in GENERIC_HEADS):
                     # a frame is a weak cue: while an offer is under way it describes, it does not open
                     return PhraseRule(frame.id, (), needs_product=True)
     return None
@@ -1355,7 +1354,7 @@ class _OfferReader:
         (cover, insurance, plan...), which the fuzzy name match misses."""
         if not pitch.responses or pitch.responses[-1].kind != "accepted" or not self._after_a_yes(sentence):
             return False
-        kinds = self.rules.term_products | GENERIC_PRODUCT_HEADS | {"the", "a", "an", "our", "your", "that", "this"}
+        kinds = self.rules.term_products | GENERIC_HEADS | {"the", "a", "an", "our", "your", "that", "this"}
         return bool((product_words(product) - kinds) & (product_words(pitch.product) - kinds))
 
     def _books_service(self, sentence: Sentence, product: str) -> bool:
@@ -1451,7 +1450,7 @@ class _OfferReader:
                 and not self._pitching_on(pitch)):
             likeliest = _product_phrase(parsed, sentence, self.companies, likeliest=True)
             priced_by_model_alone = [r.id for r in offer_rules] == [_model_cue(self.model_id, "pitch").id] and self._states_price(sentence)
-            if likeliest is not None and not (priced_by_model_alone and _head_lemma(parsed, sentence, likeliest.text) in GENERIC_PRODUCT_HEADS):
+            if likeliest is not None and not (priced_by_model_alone and _head_lemma(parsed, sentence, likeliest.text) in GENERIC_HEADS):
                 product, product_evidence = likeliest.text, likeliest.evidence
             elif priced_by_model_alone:
                 # A priced proposal that names no thing, or only a generic one, most often a deal to
@@ -1474,7 +1473,7 @@ class _OfferReader:
                 # nor does the model's close ask for it ("glass cover is part of your policy, so you
                 # don't need to add anything" read as a close)
                 close_rule = None
-        specific = unnamed_deal or (product is not None and (_head_lemma(parsed, sentence, product) not in GENERIC_PRODUCT_HEADS
+        specific = unnamed_deal or (product is not None and (_head_lemma(parsed, sentence, product) not in GENERIC_HEADS
                                                              or _proper_name(product)
                                                              or (self._pitch_score(sentence) >= PITCH_LINE and _kind_named(parsed, sentence, product))))
         # weak cues ("we have", "would you like") need a specific product, not "an account" or "a deal"
